@@ -1,0 +1,146 @@
+"""initial schema
+
+Revision ID: 0001
+Revises: 
+Create Date: 2026-11-25 06:51:38.926684
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlalchemy_utils
+
+
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('registry_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('originator_id', sqlalchemy_utils.types.uuid.UUIDType(), nullable=False),
+    sa.Column('originator_version', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('topic', sa.Text(), nullable=False),
+    sa.Column('state', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('registry_events', schema=None) as batch_op:
+        batch_op.create_index('registry_events_aggregate_idx', ['originator_id', 'originator_version'], unique=True)
+
+    op.create_table('registry_snapshots',
+    sa.Column('originator_id', sqlalchemy_utils.types.uuid.UUIDType(), nullable=False),
+    sa.Column('originator_version', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('topic', sa.Text(), nullable=False),
+    sa.Column('state', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('originator_id', 'originator_version')
+    )
+    op.create_table('reporting_tracking',
+    sa.Column('application_name', sa.String(length=32), nullable=False),
+    sa.Column('notification_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.PrimaryKeyConstraint('application_name')
+    )
+    op.create_table('risk_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('originator_id', sqlalchemy_utils.types.uuid.UUIDType(), nullable=False),
+    sa.Column('originator_version', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('topic', sa.Text(), nullable=False),
+    sa.Column('state', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('risk_events', schema=None) as batch_op:
+        batch_op.create_index('risk_events_aggregate_idx', ['originator_id', 'originator_version'], unique=True)
+
+    op.create_table('risk_snapshots',
+    sa.Column('originator_id', sqlalchemy_utils.types.uuid.UUIDType(), nullable=False),
+    sa.Column('originator_version', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('topic', sa.Text(), nullable=False),
+    sa.Column('state', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('originator_id', 'originator_version')
+    )
+    op.create_table('risk_tracking',
+    sa.Column('application_name', sa.String(length=32), nullable=False),
+    sa.Column('notification_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.PrimaryKeyConstraint('application_name')
+    )
+    op.create_table('registry_event_hashes',
+    sa.Column('position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('position')
+    )
+    op.create_table('registry_ministries',
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('caio_officer_id', sa.String(length=128), nullable=True),
+    sa.Column('caio_name', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('code')
+    )
+    op.create_table('registry_projects',
+    sa.Column('project_id', sa.Uuid(), nullable=False),
+    sa.Column('ministry', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('stage', sa.String(length=16), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('project_id')
+    )
+    with op.batch_alter_table('registry_projects', schema=None) as batch_op:
+        batch_op.create_index('registry_projects_ministry_stage', ['ministry', 'stage'], unique=False)
+
+    op.create_table('reporting_inventory',
+    sa.Column('project_id', sa.Uuid(), nullable=False),
+    sa.Column('ministry', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('stage', sa.String(length=16), nullable=False),
+    sa.Column('risk_status', sa.String(length=32), nullable=False),
+    sa.Column('caio_officer_id', sa.String(length=128), nullable=True),
+    sa.Column('caio_name', sa.String(length=200), nullable=True),
+    sa.Column('registry_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('risk_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('project_id')
+    )
+    with op.batch_alter_table('reporting_inventory', schema=None) as batch_op:
+        batch_op.create_index('reporting_inventory_ministry', ['ministry'], unique=False)
+
+    op.create_table('reporting_ministry_caios',
+    sa.Column('ministry', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('caio_officer_id', sa.String(length=128), nullable=True),
+    sa.Column('caio_name', sa.String(length=200), nullable=True),
+    sa.PrimaryKeyConstraint('ministry')
+    )
+    op.create_table('risk_event_hashes',
+    sa.Column('position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('position')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('risk_event_hashes')
+    op.drop_table('reporting_ministry_caios')
+    with op.batch_alter_table('reporting_inventory', schema=None) as batch_op:
+        batch_op.drop_index('reporting_inventory_ministry')
+
+    op.drop_table('reporting_inventory')
+    with op.batch_alter_table('registry_projects', schema=None) as batch_op:
+        batch_op.drop_index('registry_projects_ministry_stage')
+
+    op.drop_table('registry_projects')
+    op.drop_table('registry_ministries')
+    op.drop_table('registry_event_hashes')
+    op.drop_table('risk_tracking')
+    op.drop_table('risk_snapshots')
+    with op.batch_alter_table('risk_events', schema=None) as batch_op:
+        batch_op.drop_index('risk_events_aggregate_idx')
+
+    op.drop_table('risk_events')
+    op.drop_table('reporting_tracking')
+    op.drop_table('registry_snapshots')
+    with op.batch_alter_table('registry_events', schema=None) as batch_op:
+        batch_op.drop_index('registry_events_aggregate_idx')
+
+    op.drop_table('registry_events')

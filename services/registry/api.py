@@ -1,0 +1,235 @@
+"""Registry HTTP routes (port 8001): thin adapters from requests to commands and back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
+
+from services.registry.application import RegistryApplication
+from services.registry.domain import DomainError, Ministry, NoCurrentOfficer, NothingToChange, Project, Stage, StageRuleViolated, TransitionNotAllowed
+from services.registry.schemas import (
+    CaioDesignation,
+    CaioHistoryEntry,
+    MinistryCreate,
+    MinistryOut,
+    ProcurementRecord,
+    ProjectAmendment,
+    ProjectList,
+    ProjectOut,
+    ProjectRegistration,
+    ProjectSummary,
+    TransitionRequest,
+)
+from shared.auth import CurrentPrincipal
+from shared.follower import FollowerThreads
+from shared.meta import EventMeta
+from shared.problems import Conflict, Unprocessable
+from shared.schemas import LogEntryOut, Reason
+from shared.settings import Settings
+from shared.web import create_service_app, etag, log_router, parse_if_match
+
+router = APIRouter(prefix="/v1")
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='ETag of the version being changed, e.g. "3".')]
+
+
+def registry(request: Request) -> RegistryApplication:
+    return request.app.state.registry
+
+
+def domain_problem(error: DomainError) -> Exception:
+    """Rules of the guideline refuse with 409, naming what is allowed instead."""
+    if isinstance(error, TransitionNotAllowed):
+        return Conflict(str(error), current_stage=error.current.value, allowed=[stage.value for stage in error.allowed])
+    if isinstance(error, NothingToChange):
+        return Unprocessable(str(error), errors=[{"field": "body", "message": str(error), "type": "no_change"}])
+    if isinstance(error, (StageRuleViolated, NoCurrentOfficer)):
+        return Conflict(str(error))
+    return Conflict(str(error))
+
+
+def ministry_out(ministry: Ministry) -> MinistryOut:
+    return MinistryOut.model_validate({"code": ministry.code, "name": ministry.name, "caio": ministry.caio, "version": ministry.version})
+
+
+def project_out(project: Project, response: Response | None = None) -> ProjectOut:
+    if response is not None:
+        response.headers["ETag"] = etag(project.version)
+    return ProjectOut.model_validate(
+        {
+            "id": str(project.id),
+            "version": project.version,
+            "ministry": project.ministry,
+            "stage": project.stage,
+            "allowed_transitions": project.allowed_transitions,
+            "details": project.details,
+            "procurement": project.procurement,
+            "registered_at": project.created_on.isoformat(),
+            "updated_at": project.modified_on.isoformat(),
+        }
+    )
+
+
+# -- ministries and CAIO designations ----------------------------------------------------------------
+
+
+@router.post("/ministries", status_code=status.HTTP_201_CREATED, response_model=MinistryOut, tags=["ministries"], operation_id="create_ministry", summary="Register a ministry or agency (admin)")
+def create_ministry(body: MinistryCreate, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
+    actor = principal.act_as("admin")
+    ministry = registry(request).establish_ministry(body.code, body.name, EventMeta.of(actor))
+    response.headers["Location"] = f"/v1/ministries/{ministry.code}"
+    return ministry_out(ministry)
+
+
+@router.get("/ministries", response_model=list[MinistryOut], tags=["ministries"], operation_id="list_ministries", summary="List ministries")
+def list_ministries(request: Request, principal: CurrentPrincipal) -> list[MinistryOut]:
+    return [ministry_out(ministry) for ministry in registry(request).list_ministries()]
+
+
+@router.get("/ministries/{code}", response_model=MinistryOut, tags=["ministries"], operation_id="get_ministry", summary="One ministry")
+def get_ministry(code: str, request: Request, principal: CurrentPrincipal) -> MinistryOut:
+    return ministry_out(registry(request).get_ministry(code))
+
+
+@router.put("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="designate_caio", summary="Designate the ministry's Chief AI Officer (admin)")
+def designate_caio(code: str, body: CaioDesignation, request: Request, principal: CurrentPrincipal) -> MinistryOut:
+    actor = principal.act_as("admin")
+    ministry = registry(request).designate_caio(code, body.officer_id, body.name, EventMeta.of(actor, body.reason))
+    return ministry_out(ministry)
+
+
+@router.delete("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="revoke_caio", summary="Revoke the current CAIO designation (admin)")
+def revoke_caio(
+    code: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    reason: Annotated[Reason, Query(description="Why the designation ends; recorded in the event.")],
+) -> MinistryOut:
+    actor = principal.act_as("admin")
+    try:
+        ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason))
+    except DomainError as error:
+        raise domain_problem(error) from error
+    return ministry_out(ministry)
+
+
+@router.get("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="get_caio", summary="The ministry's current CAIO")
+def get_caio(code: str, request: Request, principal: CurrentPrincipal) -> MinistryOut:
+    return ministry_out(registry(request).get_ministry(code))
+
+
+@router.get("/ministries/{code}/caio/history", response_model=list[CaioHistoryEntry], tags=["ministries"], operation_id="get_caio_history", summary="Every CAIO designation of the ministry")
+def get_caio_history(code: str, request: Request, principal: CurrentPrincipal) -> list[CaioHistoryEntry]:
+    return [CaioHistoryEntry.model_validate(entry) for entry in registry(request).caio_history(code)]
+
+
+# -- projects -----------------------------------------------------------------------------------------
+
+
+@router.post("/projects", status_code=status.HTTP_201_CREATED, response_model=ProjectOut, tags=["projects"], operation_id="register_project", summary="Register a generative-AI project")
+def register_project(body: ProjectRegistration, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectOut:
+    actor = principal.act_as("planner", "caio", ministry=body.ministry)
+    details = body.model_dump(mode="json", exclude={"ministry"})
+    project = registry(request).register_project(body.ministry, details, EventMeta.of(actor))
+    response.headers["Location"] = f"/v1/projects/{project.id}"
+    return project_out(project, response)
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if not cursor:
+        return None
+    try:
+        at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), UUID(last_id)
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise Unprocessable("The cursor is not one this service issued.", errors=[{"field": "query.cursor", "message": "invalid cursor", "type": "invalid_cursor"}]) from error
+
+
+def _encode_cursor(row: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([row["registered_at"].isoformat(), str(row["project_id"])]).encode()).decode()
+
+
+@router.get("/projects", response_model=ProjectList, tags=["projects"], operation_id="list_projects", summary="List projects, filtered by ministry and stage")
+def list_projects(
+    request: Request,
+    principal: CurrentPrincipal,
+    ministry: str | None = None,
+    stage: Stage | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> ProjectList:
+    rows = registry(request).list_projects(ministry, stage.value if stage else None, limit, _decode_cursor(cursor))
+    items = [
+        ProjectSummary(id=str(row["project_id"]), ministry=row["ministry"], title=row["title"], stage=row["stage"], version=row["version"], updated_at=row["updated_at"].isoformat())
+        for row in rows
+    ]
+    return ProjectList(items=items, next_cursor=_encode_cursor(rows[-1]) if len(rows) == limit else None)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"], operation_id="get_project", summary="One project (ETag carries its version)")
+def get_project(project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectOut:
+    return project_out(registry(request).get_project(project_id), response)
+
+
+@router.patch("/projects/{project_id}", response_model=ProjectOut, tags=["projects"], operation_id="amend_project", summary="Amend a project (If-Match required)")
+def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
+    app = registry(request)
+    expected = parse_if_match(if_match, required=True)
+    actor = principal.act_as("planner", "caio", ministry=app.get_project(project_id).ministry)
+    try:
+        project = app.amend_project(project_id, expected, body.changes(), EventMeta.of(actor, body.reason))
+    except DomainError as error:
+        raise domain_problem(error) from error
+    return project_out(project, response)
+
+
+@router.post("/projects/{project_id}/transitions", response_model=ProjectOut, tags=["projects"], operation_id="transition_project", summary="Move a project along its lifecycle")
+def transition_project(project_id: UUID, body: TransitionRequest, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
+    app = registry(request)
+    actor = principal.act_as("planner", "caio", ministry=app.get_project(project_id).ministry)
+    try:
+        project = app.transition_project(project_id, parse_if_match(if_match, required=False), body.to, EventMeta.of(actor, body.reason))
+    except DomainError as error:
+        raise domain_problem(error) from error
+    return project_out(project, response)
+
+
+@router.put("/projects/{project_id}/procurement", response_model=ProjectOut, tags=["projects"], operation_id="record_procurement", summary="Record vendor, contract and check-sheet answers")
+def record_procurement(project_id: UUID, body: ProcurementRecord, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
+    app = registry(request)
+    actor = principal.act_as("planner", "caio", ministry=app.get_project(project_id).ministry)
+    record = body.model_dump(mode="json", exclude={"reason"})
+    try:
+        project = app.record_procurement(project_id, parse_if_match(if_match, required=False), record, EventMeta.of(actor, body.reason))
+    except DomainError as error:
+        raise domain_problem(error) from error
+    return project_out(project, response)
+
+
+@router.get("/projects/{project_id}/events", response_model=list[LogEntryOut], tags=["projects"], operation_id="get_project_events", summary="The project's own history in the registry log")
+def get_project_events(project_id: UUID, request: Request, principal: CurrentPrincipal) -> list[LogEntryOut]:
+    return [LogEntryOut.model_validate(entry.as_dict()) for entry in registry(request).project_history(project_id)]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The registry service; it follows no other log."""
+    settings = settings or Settings()
+
+    def build(app: FastAPI) -> FollowerThreads | None:
+        app.state.registry = RegistryApplication(settings.database_url)
+        return None
+
+    app = create_service_app(
+        title="aigov registry",
+        description="Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records.",
+        settings=settings,
+        build=build,
+    )
+    app.include_router(router)
+    app.include_router(log_router(registry))
+    return app

@@ -1,0 +1,180 @@
+"""The registry application: commands and queries over ministries and projects.
+
+Each command loads an aggregate, lets the domain decide, and saves the new events together with the
+registry's query index in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.registry import tables
+from services.registry.domain import Ministry, Project, Stage, caio_history
+from shared.eventlog import AuditedApplication, LogEntry
+from shared.meta import EventMeta
+from shared.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
+
+
+class RegistryApplication(AuditedApplication):
+    """Ministries, CAIO designations and the AI project registry."""
+
+    name = "registry"
+    snapshotting_intervals = {Project: 100, Ministry: 100}
+
+    # -- ministries -------------------------------------------------------------------------------
+
+    def establish_ministry(self, code: str, name: str, meta: EventMeta) -> Ministry:
+        ministry = Ministry(code=code, name=name, meta=meta)
+        try:
+            with self.transaction() as session:
+                self.save(ministry)
+                session.execute(tables.ministries.insert().values(code=code, name=name, created_at=ministry.created_on))
+        except IntegrityError as error:
+            raise Conflict(f"Ministry {code} already exists.") from error
+        return ministry
+
+    def get_ministry(self, code: str) -> Ministry:
+        try:
+            return self.repository.get(Ministry.create_id(code))
+        except AggregateNotFoundError as error:
+            raise NotFound(f"No ministry with code {code}.") from error
+
+    def list_ministries(self) -> list[Ministry]:
+        with self.read_session() as session:
+            codes = session.execute(select(tables.ministries.c.code).order_by(tables.ministries.c.code)).scalars().all()
+        return [self.get_ministry(code) for code in codes]
+
+    def designate_caio(self, code: str, officer_id: str, name: str, meta: EventMeta) -> Ministry:
+        ministry = self.get_ministry(code)
+        ministry.designate_caio(officer_id, name, meta)
+        self._save_ministry(ministry)
+        return ministry
+
+    def revoke_caio(self, code: str, meta: EventMeta) -> Ministry:
+        ministry = self.get_ministry(code)
+        ministry.revoke_caio(meta)
+        self._save_ministry(ministry)
+        return ministry
+
+    def caio_history(self, code: str) -> list[dict[str, Any]]:
+        ministry = self.get_ministry(code)
+        return caio_history(list(self.events.get(ministry.id)))
+
+    def _save_ministry(self, ministry: Ministry) -> None:
+        with self.transaction() as session:
+            self.save(ministry)
+            caio = ministry.caio or {}
+            session.execute(
+                update(tables.ministries)
+                .where(tables.ministries.c.code == ministry.code)
+                .values(caio_officer_id=caio.get("officer_id"), caio_name=caio.get("name"))
+            )
+
+    # -- projects ---------------------------------------------------------------------------------
+
+    def register_project(self, ministry: str, details: dict[str, Any], meta: EventMeta) -> Project:
+        self.require_ministry_exists(ministry)
+        project = Project(ministry=ministry, details=details, meta=meta)
+        with self.transaction() as session:
+            self.save(project)
+            session.execute(
+                tables.projects.insert().values(
+                    project_id=project.id,
+                    ministry=ministry,
+                    title=details["title"],
+                    stage=project.stage.value,
+                    version=project.version,
+                    registered_at=project.created_on,
+                    updated_at=project.modified_on,
+                )
+            )
+        return project
+
+    def require_ministry_exists(self, code: str) -> None:
+        if Ministry.create_id(code) not in self.repository:
+            raise Unprocessable(
+                f"Ministry {code} is not registered.",
+                errors=[{"field": "body.ministry", "message": f"unknown ministry {code}", "type": "unknown_ministry"}],
+            )
+
+    def get_project(self, project_id: UUID, version: int | None = None) -> Project:
+        try:
+            return self.repository.get(project_id, version=version)
+        except AggregateNotFoundError as error:
+            raise NotFound(f"No project with id {project_id}.") from error
+
+    def project_for_change(self, project_id: UUID, expected_version: int | None) -> Project:
+        """The project to change, refusing with 412 if the client's ``If-Match`` version is stale."""
+        project = self.get_project(project_id)
+        if expected_version is not None and expected_version != project.version:
+            raise PreconditionFailed(
+                f"The project is at version {project.version}; the If-Match header names version {expected_version}.",
+                current_version=project.version,
+            )
+        return project
+
+    def amend_project(self, project_id: UUID, expected_version: int | None, changes: dict[str, Any], meta: EventMeta) -> Project:
+        project = self.project_for_change(project_id, expected_version)
+        project.amend(changes, meta)
+        return self._save_project(project)
+
+    def transition_project(self, project_id: UUID, expected_version: int | None, to: Stage, meta: EventMeta) -> Project:
+        project = self.project_for_change(project_id, expected_version)
+        project.transition(to, meta)
+        return self._save_project(project)
+
+    def record_procurement(self, project_id: UUID, expected_version: int | None, record: dict[str, Any], meta: EventMeta) -> Project:
+        project = self.project_for_change(project_id, expected_version)
+        project.record_procurement(record, meta)
+        return self._save_project(project)
+
+    def _save_project(self, project: Project) -> Project:
+        with self.transaction() as session:
+            self.save(project)
+            self._index_project(session, project)
+        return project
+
+    @staticmethod
+    def _index_project(session: Session, project: Project) -> None:
+        session.execute(
+            update(tables.projects)
+            .where(tables.projects.c.project_id == project.id)
+            .values(title=project.details["title"], stage=project.stage.value, version=project.version, updated_at=project.modified_on)
+        )
+
+    def list_projects(self, ministry: str | None, stage: str | None, limit: int, cursor: tuple[datetime, UUID] | None) -> list[dict[str, Any]]:
+        """Index rows in registration order (stable), starting after ``cursor``."""
+        table = tables.projects
+        query = select(table).order_by(table.c.registered_at, table.c.project_id).limit(limit)
+        if ministry:
+            query = query.where(table.c.ministry == ministry)
+        if stage:
+            query = query.where(table.c.stage == stage)
+        if cursor:
+            at, last_id = cursor
+            query = query.where((table.c.registered_at > at) | ((table.c.registered_at == at) & (table.c.project_id > last_id)))
+        with self.read_session() as session:
+            return [dict(row._mapping) for row in session.execute(query)]
+
+    def project_history(self, project_id: UUID) -> list[LogEntry]:
+        """The project's events as they sit in the log, with positions and chain links."""
+        self.get_project(project_id)
+        return self.entries_of(project_id)
+
+    def entries_of(self, aggregate_id: UUID) -> list[LogEntry]:
+        record_class = self.recorder.events_record_cls  # type: ignore[attr-defined]
+        with self.read_session() as session:
+            positions = session.execute(
+                select(record_class.id).where(record_class.originator_id == aggregate_id).order_by(record_class.originator_version)
+            ).scalars().all()
+        entries: list[LogEntry] = []
+        for position in positions:
+            entries.extend(self.read_log(after=position - 1, limit=1))
+        return entries

@@ -1,0 +1,187 @@
+"""The registry's aggregates and rules: ministries with their CAIO designations, and AI projects.
+
+Plain Python on the ``eventsourcing`` aggregate base: no HTTP, no SQL. Each public method checks the
+rule, then triggers one past-tense event carrying the actor's ``EventMeta``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.meta import EventMeta
+
+MINISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ministry")
+
+#: Changes to these project fields alter the risk picture (GUIDELINE.md): they make a classification stale.
+MATERIAL_FIELDS = frozenset({"users", "nature_of_work", "business_area", "data", "human_review", "models"})
+
+
+class DomainError(Exception):
+    """A rule of the guideline refused the command."""
+
+
+class TransitionNotAllowed(DomainError):
+    def __init__(self, current: Stage, requested: Stage, allowed: list[Stage]):
+        self.current, self.requested, self.allowed = current, requested, allowed
+        names = ", ".join(stage.value for stage in allowed) or "none (the project is retired)"
+        super().__init__(f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}.")
+
+
+class NothingToChange(DomainError):
+    """An amendment that changes no field is refused: the log records facts, not no-ops."""
+
+
+class StageRuleViolated(DomainError):
+    """The command is not allowed in the project's current stage."""
+
+
+class NoCurrentOfficer(DomainError):
+    """Revoking a CAIO designation requires a current designation."""
+
+
+class Stage(StrEnum):
+    planning = "planning"
+    procurement = "procurement"
+    development = "development"
+    operation = "operation"
+    suspended = "suspended"
+    retired = "retired"
+
+
+_FORWARD: dict[Stage, Stage] = {
+    Stage.planning: Stage.procurement,
+    Stage.procurement: Stage.development,
+    Stage.development: Stage.operation,
+}
+
+
+def allowed_transitions(current: Stage, suspended_from: Stage | None) -> list[Stage]:
+    """The lifecycle of GUIDELINE.md: forward one step; suspend from development or operation and resume
+    to the stage suspended from; retire (or discontinue) from any stage but retired."""
+    if current is Stage.retired:
+        return []
+    allowed: list[Stage] = []
+    if current in _FORWARD:
+        allowed.append(_FORWARD[current])
+    if current in (Stage.development, Stage.operation):
+        allowed.append(Stage.suspended)
+    if current is Stage.suspended and suspended_from is not None:
+        allowed.append(suspended_from)
+    allowed.append(Stage.retired)
+    return allowed
+
+
+class Ministry(Aggregate):
+    """A ministry or agency: exactly one current CAIO at a time, with the full history of designations."""
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return uuid5(MINISTRY_NAMESPACE, code)
+
+    @event("MinistryEstablished")
+    def __init__(self, code: str, name: str, meta: EventMeta):
+        self.code = code
+        self.name = name
+        self.caio: dict[str, Any] | None = None
+
+    def designate_caio(self, officer_id: str, name: str, meta: EventMeta) -> None:
+        previous = self.caio["officer_id"] if self.caio else None
+        self._designated(officer_id=officer_id, name=name, previous_officer_id=previous, meta=meta)
+
+    @event("ChiefAIOfficerDesignated")
+    def _designated(self, officer_id: str, name: str, previous_officer_id: str | None, meta: EventMeta) -> None:
+        self.caio = {"officer_id": officer_id, "name": name}
+
+    def revoke_caio(self, meta: EventMeta) -> None:
+        if self.caio is None:
+            raise NoCurrentOfficer(f"Ministry {self.code} has no current Chief AI Officer to revoke.")
+        self._revoked(officer_id=self.caio["officer_id"], meta=meta)
+
+    @event("ChiefAIOfficerRevoked")
+    def _revoked(self, officer_id: str, meta: EventMeta) -> None:
+        self.caio = None
+
+
+def caio_history(events: list[Any]) -> list[dict[str, Any]]:
+    """Every designation of a ministry, oldest first, each closed by the replacement or revocation that ended it."""
+    history: list[dict[str, Any]] = []
+
+    def close(at: str, meta: EventMeta, how: str) -> None:
+        if history and history[-1]["ended_at"] is None:
+            history[-1].update(ended_at=at, ended_by=meta.actor_id, end_reason=meta.reason, ended_how=how)
+
+    for domain_event in events:
+        at = domain_event.timestamp.isoformat()
+        if isinstance(domain_event, Ministry.ChiefAIOfficerDesignated):
+            close(at, domain_event.meta, "replaced")
+            history.append(
+                {
+                    "officer_id": domain_event.officer_id,
+                    "name": domain_event.name,
+                    "designated_at": at,
+                    "designated_by": domain_event.meta.actor_id,
+                    "reason": domain_event.meta.reason,
+                    "ended_at": None,
+                    "ended_by": None,
+                    "end_reason": None,
+                    "ended_how": None,
+                }
+            )
+        elif isinstance(domain_event, Ministry.ChiefAIOfficerRevoked):
+            close(at, domain_event.meta, "revoked")
+    return history
+
+
+class Project(Aggregate):
+    """A generative-AI project of one ministry, moving through the guideline's lifecycle."""
+
+    @event("ProjectRegistered")
+    def __init__(self, ministry: str, details: dict[str, Any], meta: EventMeta):
+        self.ministry = ministry
+        self.details = dict(details)
+        self.stage = Stage.planning
+        self.suspended_from: Stage | None = None
+        self.procurement: dict[str, Any] | None = None
+
+    @property
+    def allowed_transitions(self) -> list[Stage]:
+        return allowed_transitions(self.stage, self.suspended_from)
+
+    def amend(self, changes: dict[str, Any], meta: EventMeta) -> None:
+        """Record the fields that really change, and whether the change is material to the risk evaluation."""
+        effective = {key: value for key, value in changes.items() if self.details.get(key) != value}
+        if not effective:
+            raise NothingToChange("The amendment changes nothing: every field already has the value sent.")
+        material_fields = sorted(MATERIAL_FIELDS & effective.keys())
+        previous = {key: self.details.get(key) for key in effective}
+        self._amended(changes=effective, previous=previous, material=bool(material_fields), material_fields=material_fields, meta=meta)
+
+    @event("ProjectAmended")
+    def _amended(self, changes: dict[str, Any], previous: dict[str, Any], material: bool, material_fields: list[str], meta: EventMeta) -> None:
+        self.details.update(changes)
+
+    def transition(self, to: Stage, meta: EventMeta) -> None:
+        allowed = self.allowed_transitions
+        if to not in allowed:
+            raise TransitionNotAllowed(self.stage, to, allowed)
+        self._stage_changed(from_stage=self.stage.value, to_stage=to.value, meta=meta)
+
+    @event("ProjectStageChanged")
+    def _stage_changed(self, from_stage: str, to_stage: str, meta: EventMeta) -> None:
+        self.suspended_from = Stage(from_stage) if to_stage == Stage.suspended else None
+        self.stage = Stage(to_stage)
+
+    def record_procurement(self, record: dict[str, Any], meta: EventMeta) -> None:
+        if self.stage in (Stage.planning, Stage.retired):
+            raise StageRuleViolated(
+                f"Procurement is recorded from the procurement stage on, and not after retirement; the project is in {self.stage.value}."
+            )
+        self._procurement_recorded(record=record, meta=meta)
+
+    @event("ProcurementRecorded")
+    def _procurement_recorded(self, record: dict[str, Any], meta: EventMeta) -> None:
+        self.procurement = dict(record)

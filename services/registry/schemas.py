@@ -1,0 +1,193 @@
+"""The registry's request and response models (the OpenAPI contract ministry systems generate clients from)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from services.registry.domain import Stage
+from shared.schemas import LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel
+
+
+class Users(StrEnum):
+    staff_only = "staff_only"
+    public = "public"
+
+
+class Deployment(StrEnum):
+    saas_api = "saas_api"
+    on_premises = "on_premises"
+    fine_tuned = "fine_tuned"
+
+
+class Confidentiality(StrEnum):
+    public = "public"
+    internal = "internal"
+    confidential = "confidential"
+    highly_confidential = "highly_confidential"
+
+
+class NatureOfWork(StrEnum):
+    internal_support = "internal_support"
+    public_information = "public_information"
+    administrative_decisions = "administrative_decisions"
+
+
+class HumanReview(StrEnum):
+    every_output = "every_output"
+    sampled = "sampled"
+    none = "none"
+
+
+class CheckAnswer(StrEnum):
+    met = "met"
+    not_met = "not_met"
+    not_applicable = "not_applicable"
+
+
+class ModelUsed(StrictModel):
+    provider: ShortText
+    model: ShortText
+    deployment: Deployment
+
+
+class DataHandled(StrictModel):
+    confidentiality: Confidentiality
+    personal_data: bool
+
+
+class ProjectFields(StrictModel):
+    """Fields a planner can set at registration and amend later."""
+
+    title: ShortText
+    objectives: LongText
+    description: LongText
+    business_area: ShortText
+    users: Users
+    models: list[ModelUsed] = Field(min_length=1, max_length=20)
+    data: DataHandled
+    expected_users: int = Field(ge=0, le=100_000_000)
+    owner: ShortText
+    nature_of_work: NatureOfWork | None = Field(default=None, description="Internal support, information to the public, or administrative decisions.")
+    human_review: HumanReview | None = Field(default=None, description="Whether staff judge outputs before they are used.")
+
+
+class ProjectRegistration(ProjectFields):
+    ministry: MinistryCode
+
+
+class ProjectAmendment(StrictModel):
+    """Only the fields sent are changed; `reason` is required and recorded in the event."""
+
+    reason: Reason
+    title: ShortText | None = None
+    objectives: LongText | None = None
+    description: LongText | None = None
+    business_area: ShortText | None = None
+    users: Users | None = None
+    models: list[ModelUsed] | None = Field(default=None, min_length=1, max_length=20)
+    data: DataHandled | None = None
+    expected_users: int | None = Field(default=None, ge=0, le=100_000_000)
+    owner: ShortText | None = None
+    nature_of_work: NatureOfWork | None = None
+    human_review: HumanReview | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ProjectAmendment:
+        if not self.changes():
+            raise ValueError("an amendment must set at least one project field besides reason")
+        return self
+
+
+class TransitionRequest(StrictModel):
+    to: Stage
+    reason: Reason
+
+
+class CheckItem(StrictModel):
+    item: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    answer: CheckAnswer
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class ProcurementRecord(StrictModel):
+    vendor: ShortText
+    contract_reference: ShortText
+    procurement_checks: list[CheckItem] = Field(min_length=1, max_length=200, description="Answers to the procurement check sheet.")
+    contract_checks: list[CheckItem] = Field(min_length=1, max_length=200, description="Answers to the contract check sheet.")
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> ProcurementRecord:
+        for sheet in ("procurement_checks", "contract_checks"):
+            items = [check.item for check in getattr(self, sheet)]
+            duplicates = sorted({item for item in items if items.count(item) > 1})
+            if duplicates:
+                raise ValueError(f"{sheet} answers {', '.join(duplicates)} more than once")
+        return self
+
+
+class MinistryCreate(StrictModel):
+    code: MinistryCode
+    name: ShortText
+
+
+class CaioDesignation(StrictModel):
+    officer_id: OfficerId
+    name: ShortText
+    reason: Reason
+
+
+class CaioOut(BaseModel):
+    officer_id: str
+    name: str
+
+
+class MinistryOut(BaseModel):
+    code: str
+    name: str
+    caio: CaioOut | None
+    version: int
+
+
+class CaioHistoryEntry(BaseModel):
+    officer_id: str
+    name: str
+    designated_at: str
+    designated_by: str
+    reason: str | None
+    ended_at: str | None
+    ended_by: str | None
+    end_reason: str | None
+    ended_how: str | None
+
+
+class ProjectOut(BaseModel):
+    id: str
+    version: int
+    ministry: str
+    stage: Stage
+    allowed_transitions: list[Stage]
+    details: dict[str, Any]
+    procurement: dict[str, Any] | None
+    registered_at: str
+    updated_at: str
+
+
+class ProjectSummary(BaseModel):
+    id: str
+    ministry: str
+    title: str
+    stage: Stage
+    version: int
+    updated_at: str
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectSummary]
+    next_cursor: str | None

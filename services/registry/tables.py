@@ -1,0 +1,33 @@
+"""The registry's query index: kept in the same transaction as the events it summarises.
+
+Lists (`GET /v1/projects?ministry=&stage=`, `GET /v1/ministries`) need an index; writing it in the
+command's own transaction gives REST clients read-your-writes. The events stay the source of truth and the
+index can be rebuilt from them (``aigov registry reindex``).
+"""
+
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Uuid
+
+from shared.schema import metadata
+
+projects = Table(
+    "registry_projects",
+    metadata,
+    Column("project_id", Uuid(), primary_key=True),
+    Column("ministry", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("registry_projects_ministry_stage", "ministry", "stage"),
+)
+
+ministries = Table(
+    "registry_ministries",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("caio_officer_id", String(128), nullable=True),
+    Column("caio_name", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,74 @@
+"""Database URLs and engines: one setting chooses SQLite (embedded default) or PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept ``postgresql://`` as operators write it and pick the psycopg 3 driver SQLAlchemy needs."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """The embedded default lives under ``var/``; create the folder so a fresh clone just works."""
+    if is_sqlite(url) and ":memory:" not in url:
+        path = sqlalchemy.engine.make_url(url).database
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Make SQLite safe for several processes: WAL, a busy timeout, and ``BEGIN IMMEDIATE``.
+
+    ``BEGIN IMMEDIATE`` takes the write lock when a transaction starts, so a transaction that reads and then
+    writes waits for other writers (within the busy timeout) instead of failing with "database is locked".
+    """
+    if engine.dialect.name != "sqlite" or getattr(engine, "_aigov_configured", False):
+        return
+    engine._aigov_configured = True  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for aigov's own use (migrations, verification) configured like the recorders' engines."""
+    ensure_sqlite_directory(url)
+    engine = sqlalchemy.create_engine(sqlalchemy_url(url), **kwargs)
+    configure_engine(engine)
+    return engine
+
+
+def eventsourcing_env(url: str) -> dict[str, str]:
+    """The ``eventsourcing`` environment for an application stored at ``url``; Alembic creates the tables."""
+    ensure_sqlite_directory(url)
+    return {
+        "PERSISTENCE_MODULE": "shared.persistence:AigovFactory",
+        "SQLALCHEMY_URL": sqlalchemy_url(url),
+        "CREATE_TABLE": "n",
+    }

@@ -1,0 +1,57 @@
+"""Every table aigov uses, declared once so that Alembic migrations and the running code agree.
+
+The event, snapshot and tracking tables are the ``eventsourcing_sqlalchemy`` record classes (declared here
+with the names its factory derives from each application's name); the rest are aigov's own tables.
+``tests/test_migrations.py`` proves that ``alembic upgrade head`` builds exactly this schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.models import Base as LibraryBase
+
+#: aigov's own tables (hash chains, indexes, read models, idempotency keys).
+metadata = MetaData()
+
+#: The services whose applications keep an event log, and those that only track other logs.
+EVENT_LOG_SERVICES = ("registry", "risk")
+TRACKING_SERVICES = ("risk", "reporting")
+
+
+def position_column(name: str, *, primary_key: bool = False, nullable: bool = False) -> Column:
+    """A log position: BIGINT on PostgreSQL, INTEGER on SQLite, matching the library's notification ids."""
+    return Column(
+        name, BigInteger().with_variant(Integer(), "sqlite"), primary_key=primary_key, nullable=nullable, autoincrement=False
+    )
+
+
+def _declare_library_tables() -> None:
+    """Declare the library's record classes under the exact table names its factory will ask for."""
+    base = SQLAlchemyDatastore
+    for service in EVENT_LOG_SERVICES:
+        base.define_record_class(f"{service.title()}StoredEvent", f"{service}_events", None, base.base_stored_event_record_cls)
+        base.define_record_class(f"{service.title()}Snapshot", f"{service}_snapshots", None, base.base_snapshot_record_cls)
+    for service in TRACKING_SERVICES:
+        base.define_record_class(
+            f"{service.title()}Tracking", f"{service}_tracking", None, base.base_notification_tracking_record_cls
+        )
+
+
+_declare_library_tables()
+library_metadata: MetaData = LibraryBase.metadata
+
+
+def _event_hashes(service: str) -> Table:
+    return Table(
+        f"{service}_event_hashes",
+        metadata,
+        position_column("position", primary_key=True),
+        Column("hash", String(64), nullable=False),
+    )
+
+
+EVENT_HASH_TABLES: dict[str, Table] = {service: _event_hashes(service) for service in EVENT_LOG_SERVICES}
+
+#: Every MetaData whose tables Alembic owns.
+ALL_METADATA: list[MetaData] = [library_metadata, metadata]

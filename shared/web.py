@@ -1,0 +1,121 @@
+"""What every aigov web service shares: correlation ids, problem details, health, and its log read-only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+
+from shared.auth import CurrentPrincipal
+from shared.eventlog import AuditedApplication
+from shared.follower import FollowerThreads
+from shared.meta import correlation_id_var
+from shared.problems import Problem, install_problem_handlers
+from shared.schemas import LogPage, VerificationOut
+from shared.settings import Settings
+
+REQUEST_ID_HEADER = "X-Request-ID"
+MAX_REQUEST_ID_LENGTH = 128
+
+
+def install_correlation_ids(app: FastAPI) -> None:
+    """Take the caller's ``X-Request-ID`` (or make one), expose it to commands, and echo it back."""
+
+    @app.middleware("http")
+    async def _correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        given = request.headers.get(REQUEST_ID_HEADER, "").strip()
+        correlation_id = given[:MAX_REQUEST_ID_LENGTH] if given else str(uuid.uuid4())
+        token = correlation_id_var.set(correlation_id)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id_var.reset(token)
+        response.headers[REQUEST_ID_HEADER] = correlation_id
+        return response
+
+
+def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
+    """``GET /v1/log`` and ``GET /v1/log/verify``: the service's own log, read-only, for followers and auditors."""
+    router = APIRouter(prefix="/v1/log", tags=["log"])
+
+    @router.get("", response_model=LogPage, operation_id="read_log", summary="Read this service's event log")
+    def read_log(
+        request: Request,
+        principal: CurrentPrincipal,
+        after: Annotated[int, Query(ge=0, description="Return events after this position.")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> LogPage:
+        app = get_app(request)
+        entries = app.read_log(after=after, limit=limit)
+        head = app.head_position()
+        last = entries[-1].position if entries else after
+        return LogPage.model_validate(
+            {"service": app.name, "after": after, "head_position": head, "items": [entry.as_dict() for entry in entries], "next_after": last if last < head else None}
+        )
+
+    @router.get("/verify", response_model=VerificationOut, operation_id="verify_log", summary="Verify this service's hash chain")
+    def verify(request: Request, principal: CurrentPrincipal) -> VerificationOut:
+        app = get_app(request)
+        return VerificationOut.model_validate({"service": app.name, **app.verify_log().as_dict()})
+
+    return router
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    settings: Settings,
+    build: Callable[[FastAPI], FollowerThreads | None],
+) -> FastAPI:
+    """A FastAPI app whose ``build`` hook constructs the service's applications and followers at startup."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads = build(app)
+        if threads is not None and settings.run_followers:
+            threads.start()
+        app.state.followers = threads
+        try:
+            yield
+        finally:
+            if threads is not None:
+                threads.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    install_correlation_ids(app)
+
+    @app.get("/healthz", tags=["operations"], operation_id="healthz", summary="Process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def parse_if_match(value: str | None, *, required: bool) -> int | None:
+    """``If-Match: "3"`` → 3; 428 when required and missing, 412 when it cannot name a version."""
+    from shared.problems import PreconditionFailed, PreconditionRequired
+
+    if value is None or not value.strip():
+        if required:
+            raise PreconditionRequired('Send If-Match with the ETag of the version you are changing, e.g. If-Match: "3".')
+        return None
+    tag = value.strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    tag = tag.strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed(f"If-Match {value!r} names no version of this resource.")
+    return int(tag)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+__all__ = ["Problem", "create_service_app", "etag", "log_router", "parse_if_match"]
