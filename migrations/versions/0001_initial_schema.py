@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 06:51:38.926684
+Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
@@ -93,11 +93,7 @@ def upgrade() -> None:
     sa.Column('ministry', sa.String(length=16), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('stage', sa.String(length=16), nullable=False),
-    sa.Column('risk_status', sa.String(length=32), nullable=False),
-    sa.Column('caio_officer_id', sa.String(length=128), nullable=True),
-    sa.Column('caio_name', sa.String(length=200), nullable=True),
     sa.Column('registry_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
-    sa.Column('risk_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=True),
     sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('project_id')
@@ -105,12 +101,23 @@ def upgrade() -> None:
     with op.batch_alter_table('reporting_inventory', schema=None) as batch_op:
         batch_op.create_index('reporting_inventory_ministry', ['ministry'], unique=False)
 
-    op.create_table('reporting_ministry_caios',
+    op.create_table('reporting_ministries',
     sa.Column('ministry', sa.String(length=16), nullable=False),
+    sa.Column('ministry_id', sa.Uuid(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('caio_officer_id', sa.String(length=128), nullable=True),
     sa.Column('caio_name', sa.String(length=200), nullable=True),
-    sa.PrimaryKeyConstraint('ministry')
+    sa.PrimaryKeyConstraint('ministry'),
+    sa.UniqueConstraint('ministry_id')
+    )
+    op.create_table('reporting_project_risk',
+    sa.Column('project_id', sa.Uuid(), nullable=False),
+    sa.Column('risk_id', sa.Uuid(), nullable=False),
+    sa.Column('risk_status', sa.String(length=32), nullable=False),
+    sa.Column('risk_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('project_id'),
+    sa.UniqueConstraint('risk_id')
     )
     op.create_table('risk_event_hashes',
     sa.Column('position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
@@ -121,7 +128,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('risk_event_hashes')
-    op.drop_table('reporting_ministry_caios')
+    op.drop_table('reporting_project_risk')
+    op.drop_table('reporting_ministries')
     with op.batch_alter_table('reporting_inventory', schema=None) as batch_op:
         batch_op.drop_index('reporting_inventory_ministry')
 

@@ -1,0 +1,1 @@
+"""The risk service keeps no tables of its own beyond its event log, hash chain and tracking records."""
