@@ -6,6 +6,7 @@ from alembic import context
 
 from shared.database import create_engine
 from shared.settings import Settings
+from shared.schema import compare_type
 from shared.tables import ALL_METADATA
 
 config = context.config
@@ -23,7 +24,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=ALL_METADATA,
             render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
+            compare_type=compare_type,
         )
         with context.begin_transaction():
             context.run_migrations()

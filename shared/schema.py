@@ -55,3 +55,16 @@ EVENT_HASH_TABLES: dict[str, Table] = {service: _event_hashes(service) for servi
 
 #: Every MetaData whose tables Alembic owns.
 ALL_METADATA: list[MetaData] = [library_metadata, metadata]
+
+
+def compare_type(context: object, inspected_column: object, metadata_column: object, inspected_type: object, metadata_type: object) -> bool | None:
+    """Alembic type comparison, aware that SQLite reflects the library's ``UUIDType`` (BINARY(16)) as NUMERIC.
+
+    Returns False (no difference) for that one case and None (Alembic's default comparison) otherwise.
+    """
+    from sqlalchemy_utils.types.uuid import UUIDType
+
+    dialect = getattr(getattr(context, "dialect", None), "name", None)
+    if dialect == "sqlite" and isinstance(metadata_type, UUIDType):
+        return type(inspected_type).__name__ not in {"NUMERIC", "BINARY", "BLOB", "CHAR"}
+    return None

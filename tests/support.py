@@ -1,0 +1,186 @@
+"""Test support: fresh databases on both backends, and the three services as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy
+
+from shared.auth import issue_dev_token
+from shared.database import sqlalchemy_url
+from shared.migrate import upgrade
+from shared.settings import Settings
+
+POSTGRES_URL = os.environ.get("AIGOV_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_JWT_SECRET = "aigov-test-secret-" + "x" * 32
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("registry", "risk", "reporting")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresRun:
+    """One database per test run, one schema per test: runs never collide, tests never share tables."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.database = f"aigov_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        base = sqlalchemy.engine.make_url(sqlalchemy_url(admin_url))
+        self.url = base.set(database=self.database)
+        self.admin_engine = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
+
+    def create(self) -> None:
+        with self.admin_engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{self.database}"')
+
+    def drop(self) -> None:
+        with self.admin_engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        self.admin_engine.dispose()
+
+    def fresh_schema_url(self) -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        engine = sqlalchemy.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        engine.dispose()
+        return self.url.set(query={"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def migrated(url: str) -> str:
+    upgrade(url)
+    return url
+
+
+class ServiceStack:
+    """The three services as separate uvicorn processes on loopback ports, sharing one database."""
+
+    def __init__(self, database_url: str, var_dir: Path, extra_env: dict[str, str] | None = None):
+        self.database_url = database_url
+        self.var_dir = var_dir
+        self.ports = {service: free_port() for service in SERVICES}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.extra_env = extra_env or {}
+        self.settings = Settings(database_url=database_url, var_dir=var_dir, jwt_secret=TEST_JWT_SECRET)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "AIGOV_DATABASE_URL": self.database_url,
+            "AIGOV_VAR_DIR": str(self.var_dir),
+            "AIGOV_JWT_SECRET": TEST_JWT_SECRET,
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, service: str) -> None:
+        log = open(self.var_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the process
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(self.ports[service])],
+            env=self.env(), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        self.wait_healthy(service)
+
+    def wait_healthy(self, service: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[service].poll() is not None:
+                raise RuntimeError(f"{service} exited: {(self.var_dir / f'{service}.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url(service) + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{service} did not become healthy")
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(service)
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: no shutdown hooks, no flush; the hardest crash a process can have."""
+        process = self.processes[service]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def token(self, sub: str, roles: list[str], ministry: str | None = None, name: str | None = None) -> str:
+        return issue_dev_token(self.settings, sub, name or sub.title(), roles, ministry)
+
+    def client(self, service: str, token: str | None = None, **headers: str) -> httpx.Client:
+        all_headers = dict(headers)
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(base_url=self.url(service), headers=all_headers, timeout=30)
+
+
+@contextmanager
+def running_stack(database_url: str, var_dir: Path, **kwargs: Any) -> Iterator[ServiceStack]:
+    stack = ServiceStack(database_url, var_dir, **kwargs)
+    try:
+        stack.start_all()
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+def new_ministry_code() -> str:
+    return "M" + uuid.uuid4().hex[:8].upper()
+
+
+def project_body(ministry: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "ministry": ministry,
+        "title": "Drafting aid for internal memos",
+        "objectives": "Shorten the time staff spend drafting routine internal memos.",
+        "description": "A chat assistant that proposes drafts; staff edit and approve every draft.",
+        "business_area": "General administration",
+        "users": "staff_only",
+        "models": [{"provider": "ExampleAI", "model": "example-large", "deployment": "saas_api"}],
+        "data": {"confidentiality": "internal", "personal_data": False},
+        "expected_users": 300,
+        "owner": "Digital Transformation Office",
+        "nature_of_work": "internal_support",
+        "human_review": "every_output",
+    }
+    body.update(overrides)
+    return body
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(interval)
