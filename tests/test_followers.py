@@ -1,0 +1,90 @@
+"""Followers process each upstream event exactly once, committing effects and position together."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.registry.application import RegistryApplication
+from services.reporting.api import build_followers
+from services.reporting.readmodel import ReportingStore
+from services.risk.api import build_registry_follower
+from services.risk.application import RiskApplication
+from shared.follower import Follower
+from shared.meta import EventMeta
+from shared.settings import Settings
+from tests.support import project_body
+
+ADMIN = EventMeta("root", "Root", "admin", None, None, "c")
+PLANNER = EventMeta("alice", "Alice", "planner", "MIC", None, "c")
+
+
+def register(app: RegistryApplication, count: int) -> None:
+    details = project_body("MIC")
+    details.pop("ministry")
+    for number in range(count):
+        app.register_project("MIC", {**details, "title": f"P{number}"}, PLANNER)
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_crash_mid_batch_commits_nothing_and_the_restart_resumes_without_gap_or_duplicate(database_url: str) -> None:
+    registry = RegistryApplication(database_url)
+    registry.establish_ministry("MIC", "Internal Affairs", ADMIN)
+    register(registry, 10)
+    store = ReportingStore(database_url)
+    settings = Settings(database_url=database_url, follower_batch_size=4)
+    follower = build_followers(settings, store)[0]
+
+    assert follower.process_available() == 4  # positions 1..4 committed
+    handled: list[int] = []
+    original = follower.handle
+
+    def crash_on_position_7(session, entry):  # type: ignore[no-untyped-def]
+        handled.append(entry.position)
+        original(session, entry)
+        if entry.position == 7:
+            raise Crash()
+
+    follower.handle = crash_on_position_7
+    with pytest.raises(Crash):
+        follower.process_available()
+    assert handled == [5, 6, 7]
+    assert follower.position() == 4
+    assert len(store.inventory()) == 3  # positions 2..4 are projects; 5 and 6 were rolled back
+
+    follower.handle = original
+    assert follower.catch_up() == 7
+    assert follower.position() == 11
+    assert sorted(item["title"] for item in store.inventory()) == sorted(f"P{n}" for n in range(10))
+
+
+def test_a_second_follower_instance_resumes_from_the_tracked_position(database_url: str) -> None:
+    registry = RegistryApplication(database_url)
+    registry.establish_ministry("MIC", "Internal Affairs", ADMIN)
+    register(registry, 5)
+    settings = Settings(database_url=database_url)
+    risk = RiskApplication(database_url)
+    assert build_registry_follower(settings, risk).catch_up() == 6
+    register(registry, 2)
+    restarted: Follower = build_registry_follower(settings, RiskApplication(database_url))
+    assert restarted.position() == 6
+    assert restarted.catch_up() == 2
+    assert risk.head_position() == 7  # one RiskEvaluationBecameDue per project, none twice
+    assert risk.verify_log().ok
+
+
+def test_a_material_amendment_makes_a_classification_stale_only_once_classified(database_url: str) -> None:
+    registry = RegistryApplication(database_url)
+    registry.establish_ministry("MIC", "Internal Affairs", ADMIN)
+    register(registry, 1)
+    risk = RiskApplication(database_url)
+    follower = build_registry_follower(Settings(database_url=database_url), risk)
+    follower.catch_up()
+    project_id = registry.read_log(after=1, limit=1)[0].aggregate_id
+    registry.amend_project(project_id, 1, {"users": "public"}, EventMeta("alice", "Alice", "planner", "MIC", "opened to citizens", "c"))
+    follower.catch_up()
+    state = risk.project_risk(project_id)
+    assert state.status == "due"  # nothing was decided yet, so nothing went stale
+    assert risk.head_position() == 1
