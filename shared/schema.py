@@ -16,7 +16,7 @@ metadata = MetaData()
 
 #: The services whose applications keep an event log, and those that only track other logs.
 EVENT_LOG_SERVICES = ("registry", "risk")
-TRACKING_SERVICES = ("risk", "reporting")
+TRACKING_SERVICES = ("registry", "risk", "reporting")
 
 
 def position_column(name: str, *, primary_key: bool = False, nullable: bool = False) -> Column:

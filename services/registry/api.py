@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
-from services.registry.domain import DomainError, Ministry, NoCurrentOfficer, NothingToChange, Project, Stage, StageRuleViolated, TransitionNotAllowed
+from services.registry.domain import DomainError, Ministry, NoCurrentOfficer, NothingToChange, OperationBlocked, Project, Stage, StageRuleViolated, TransitionNotAllowed
 from services.registry.schemas import (
     CaioDesignation,
     CaioHistoryEntry,
@@ -27,7 +27,8 @@ from services.registry.schemas import (
     TransitionRequest,
 )
 from shared.auth import CurrentPrincipal
-from shared.follower import FollowerThreads
+from services.registry.followers import RiskPolicy
+from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
 from shared.problems import Conflict, Unprocessable
 from shared.schemas import LogEntryOut, Reason
@@ -46,6 +47,8 @@ def domain_problem(error: DomainError) -> Exception:
     """Rules of the guideline refuse with 409, naming what is allowed instead."""
     if isinstance(error, TransitionNotAllowed):
         return Conflict(str(error), current_stage=error.current.value, allowed=[stage.value for stage in error.allowed])
+    if isinstance(error, OperationBlocked):
+        return Conflict(str(error), missing=error.missing)
     if isinstance(error, NothingToChange):
         return Unprocessable(str(error), errors=[{"field": "body", "message": str(error), "type": "no_change"}])
     if isinstance(error, (StageRuleViolated, NoCurrentOfficer)):
@@ -216,13 +219,23 @@ def get_project_events(project_id: UUID, request: Request, principal: CurrentPri
     return [LogEntryOut.model_validate(entry.as_dict()) for entry in registry(request).project_history(project_id)]
 
 
+def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
+    """The registry follows the risk log to keep the gate before operation."""
+    from services.risk.application import RiskApplication
+
+    upstream = RiskApplication(settings.upstream_url("risk"))
+    tracking = registry_app.factory.tracking_recorder()
+    return Follower(upstream, tracking, RiskPolicy(registry_app), batch_size=settings.follower_batch_size, poll_interval=settings.follower_poll_interval)  # type: ignore[arg-type]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The registry service; it follows no other log."""
+    """The registry service; it follows the risk log for the gate before operation."""
     settings = settings or Settings()
 
-    def build(app: FastAPI) -> FollowerThreads | None:
+    def build(app: FastAPI) -> FollowerThreads:
         app.state.registry = RegistryApplication(settings.database_url)
-        return None
+        app.state.risk_follower = build_risk_follower(settings, app.state.registry)
+        return FollowerThreads([app.state.risk_follower])
 
     app = create_service_app(
         title="aigov registry",

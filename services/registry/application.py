@@ -6,7 +6,7 @@ registry's query index in one transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,10 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
-from services.registry.domain import Ministry, Project, Stage, caio_history
+from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
 from shared.eventlog import AuditedApplication, LogEntry
 from shared.meta import EventMeta
 from shared.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
+from shared.timeutil import as_utc
 
 
 class RegistryApplication(AuditedApplication):
@@ -127,8 +128,27 @@ class RegistryApplication(AuditedApplication):
 
     def transition_project(self, project_id: UUID, expected_version: int | None, to: Stage, meta: EventMeta) -> Project:
         project = self.project_for_change(project_id, expected_version)
+        if to is Stage.operation and project.stage is Stage.development:
+            self.check_operation_gate(project_id)
         project.transition(to, meta)
         return self._save_project(project)
+
+    def risk_gate(self, project_id: UUID) -> dict[str, Any] | None:
+        with self.read_session() as session:
+            row = session.execute(select(tables.risk_gate).where(tables.risk_gate.c.project_id == project_id)).mappings().first()
+        if row is None:
+            return None
+        gate = dict(row)
+        if gate["expires_at"] is not None:
+            gate["expires_at"] = as_utc(gate["expires_at"])
+        return gate
+
+    def check_operation_gate(self, project_id: UUID) -> None:
+        """Refuse operation unless the classification is decided and current and, if high, the Board advised
+        and the CAIO decided to proceed. Resuming an operation already under way (from suspended) is not gated."""
+        missing = operation_blockers(self.risk_gate(project_id), datetime.now(UTC))
+        if missing:
+            raise OperationBlocked(missing)
 
     def record_procurement(self, project_id: UUID, expected_version: int | None, record: dict[str, Any], meta: EventMeta) -> Project:
         project = self.project_for_change(project_id, expected_version)

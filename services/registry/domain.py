@@ -6,6 +6,7 @@ rule, then triggers one past-tense event carrying the actor's ``EventMeta``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -37,6 +38,31 @@ class NothingToChange(DomainError):
 
 class StageRuleViolated(DomainError):
     """The command is not allowed in the project's current stage."""
+
+
+class OperationBlocked(DomainError):
+    """The gate before operation: what the risk process has not yet settled."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".")
+
+
+def operation_blockers(gate: dict[str, Any] | None, now: datetime) -> list[str]:
+    """What must still happen before a project may enter operation (GUIDELINE.md, "operation")."""
+    if gate is None or gate.get("classification") is None:
+        return ["the CAIO's risk classification (the risk evaluation is not yet decided)"]
+    missing: list[str] = []
+    if not gate["classification_current"]:
+        missing.append("a re-evaluation: the risk classification is stale")
+    elif gate.get("expires_at") is not None and now >= gate["expires_at"]:
+        missing.append("a re-evaluation: the risk classification has expired")
+    if gate["classification"] == "high":
+        if not gate["board_advice_recorded"]:
+            missing.append("the Advisory Board's advice on a submission")
+        if gate.get("decision") not in ("proceed", "proceed_with_conditions"):
+            missing.append("the CAIO's decision to proceed (proceed or proceed_with_conditions)")
+    return missing
 
 
 class NoCurrentOfficer(DomainError):

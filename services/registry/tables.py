@@ -5,9 +5,9 @@ command's own transaction gives REST clients read-your-writes. The events stay t
 index can be rebuilt from them (``aigov registry reindex``).
 """
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Uuid
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Uuid
 
-from shared.schema import metadata
+from shared.schema import metadata, position_column
 
 projects = Table(
     "registry_projects",
@@ -30,4 +30,18 @@ ministries = Table(
     Column("caio_officer_id", String(128), nullable=True),
     Column("caio_name", String(200), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: What the registry knows of each project's risk outcome, followed from the risk log: the gate before operation.
+risk_gate = Table(
+    "registry_risk_gate",
+    metadata,
+    Column("project_id", Uuid(), primary_key=True),
+    Column("risk_id", Uuid(), nullable=False, unique=True),
+    Column("classification", String(16), nullable=True),
+    Column("classification_current", Boolean(), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("board_advice_recorded", Boolean(), nullable=False),
+    Column("decision", String(32), nullable=True),
+    position_column("risk_position"),
 )

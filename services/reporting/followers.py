@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry.domain import Ministry, Project
@@ -48,22 +48,36 @@ def _set_caio(session: Session, event: Any, officer_id: str | None, name: str | 
     session.execute(update(table).where(table.c.ministry_id == event.originator_id).values(caio_officer_id=officer_id, caio_name=name))
 
 
-#: The risk status each risk event leaves a project in.
-RISK_STATUS_AFTER: dict[type, RiskStatus] = {
-    ProjectRisk.RiskEvaluationBecameDue: RiskStatus.due,
-    ProjectRisk.ClassificationBecameStale: RiskStatus.stale,
-}
+def risk_status_after(event: Any, current: str | None) -> str | None:
+    """The risk status a ProjectRisk event leaves a project in (None: unchanged), mirroring ``ProjectRisk``."""
+    if isinstance(event, ProjectRisk.RiskEvaluationBecameDue):
+        return RiskStatus.due.value
+    if isinstance(event, ProjectRisk.AssessmentStarted):
+        return RiskStatus.in_progress.value if current == RiskStatus.due.value else None
+    if isinstance(event, ProjectRisk.ProjectClassified):
+        return (RiskStatus.classified_high if event.classification == "high" else RiskStatus.classified_not_high).value
+    if isinstance(event, ProjectRisk.ClassificationBecameStale):
+        return RiskStatus.stale.value
+    if isinstance(event, ProjectRisk.IncidentNoted) and event.severity in ("high", "critical") and current in CLASSIFIED_VALUES:
+        return RiskStatus.stale.value
+    return None
+
+
+CLASSIFIED_VALUES = frozenset({RiskStatus.classified_high.value, RiskStatus.classified_not_high.value})
 
 
 def on_risk_event(session: Session, entry: LogEntry) -> None:
     """Project risk facts into each project's risk status."""
     event = entry.event
-    status = RISK_STATUS_AFTER.get(type(event))
-    if status is None:
-        return
-    values = {"risk_status": status.value, "risk_position": entry.position, "updated_at": event.timestamp}
     table = tables.project_risk
     if isinstance(event, ProjectRisk.RiskEvaluationBecameDue):
-        session.execute(table.insert().values(project_id=event.project_id, risk_id=event.originator_id, **values))
-    else:
-        session.execute(update(table).where(table.c.risk_id == event.originator_id).values(**values))
+        session.execute(table.insert().values(project_id=event.project_id, risk_id=event.originator_id, risk_status=RiskStatus.due.value, risk_position=entry.position, updated_at=event.timestamp))
+        return
+    if not isinstance(event, ProjectRisk.Event):
+        return
+    current = session.execute(select(table.c.risk_status).where(table.c.risk_id == event.originator_id)).scalar_one_or_none()
+    status = risk_status_after(event, current)
+    values: dict[str, Any] = {"risk_position": entry.position, "updated_at": event.timestamp}
+    if status is not None:
+        values["risk_status"] = status
+    session.execute(update(table).where(table.c.risk_id == event.originator_id).values(**values))

@@ -1,43 +1,281 @@
-"""Risk HTTP routes (port 8002)."""
+"""Risk HTTP routes (port 8002): rulesets, assessments, classification, the Advisory Board, incidents."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Body, FastAPI, Request, status
 
 from services.registry.application import RegistryApplication
+from services.risk import evaluation
 from services.risk.application import RiskApplication
-from services.risk.domain import RiskStatus
+from services.risk.domain import Assessment, BoardSubmission, Incident, Incomplete, ProjectRisk, RiskRuleViolated, RiskStatus
 from services.risk.followers import RegistryPolicy
-from services.risk.schemas import ProjectRiskOut
-from shared.auth import CurrentPrincipal
+from services.risk.schemas import (
+    AdviceIn,
+    AnswersIn,
+    AssessmentOpen,
+    AssessmentOut,
+    ClassificationIn,
+    DecisionIn,
+    IncidentCloseIn,
+    IncidentIn,
+    IncidentOut,
+    IncidentReportIn,
+    ProjectRiskOut,
+    RescoreOut,
+    RulesetOut,
+    RulesetSummary,
+    SubmissionDraft,
+    SubmissionOut,
+)
+from shared.auth import CurrentPrincipal, Principal
 from shared.follower import Follower, FollowerThreads
+from shared.meta import Actor, EventMeta
+from shared.problems import Conflict, Forbidden, Unprocessable
 from shared.settings import Settings
+from shared.timeutil import as_utc
 from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
+T = TypeVar("T")
 
 
 def risk_app(request: Request) -> RiskApplication:
     return request.app.state.risk
 
 
-@router.get("/projects/{project_id}/risk", response_model=ProjectRiskOut, tags=["risk"], operation_id="get_project_risk", summary="The project's risk-evaluation state")
-def get_project_risk(project_id: UUID, request: Request, principal: CurrentPrincipal) -> ProjectRiskOut:
-    risk = risk_app(request).project_risk(project_id)
-    follower: Follower = request.app.state.registry_follower
+@contextmanager
+def risk_rules() -> Iterator[None]:
+    """Rules of the risk process refuse with 409; missing parts with 422 listing every one of them."""
+    try:
+        yield
+    except RiskRuleViolated as error:
+        raise Conflict(str(error)) from error
+    except Incomplete as error:
+        raise Unprocessable(str(error), errors=[{"field": field, "message": "missing", "type": "missing"} for field in error.missing], missing=error.missing) from error
+    except evaluation.AnswerError as error:
+        raise Unprocessable(str(error), errors=[{"field": error.field, "message": str(error), "type": "invalid_answer"}]) from error
+
+
+def designated_caio(principal: Principal, ministry: str, app: RiskApplication) -> Actor:
+    """A CAIO acts only for their own ministry, and only while the registry records them as its designated CAIO."""
+    actor = principal.act_as("caio", ministry=ministry)
+    designated = app.designated_caio(ministry)
+    if designated != principal.sub:
+        raise Forbidden(f"{principal.sub} is not the designated Chief AI Officer of {ministry} in the registry.")
+    return actor
+
+
+def project_risk_out(risk: ProjectRisk, registry_position: int) -> ProjectRiskOut:
+    now = datetime.now(UTC)
+    expired = risk.is_expired(now)
+    due_at = risk.reevaluation_due_at()
     return ProjectRiskOut(
-        project_id=str(project_id),
+        project_id=str(risk.project_id),
         ministry=risk.ministry,
         status=risk.status,
-        evaluation_due=risk.status in (RiskStatus.due, RiskStatus.stale),
+        evaluation_due=risk.status in (RiskStatus.due, RiskStatus.stale) or expired,
+        classification=risk.classification,
+        classified_assessment_id=risk.classified_assessment_id,
+        current_assessment_id=risk.current_assessment_id,
         assessment_ids=risk.assessment_ids,
-        pending=risk.pending(),
+        reevaluation_due_at=as_utc(due_at).isoformat() if due_at else None,
+        expired=expired,
+        board_status=risk.board_status,
+        submission_id=risk.submission_id,
+        decision=risk.decision,
+        incident_ids=risk.incident_ids,
+        severe_incidents=risk.severe_incidents,
+        pending=risk.pending(now),
         stale_causes=risk.stale_causes,
         version=risk.version,
-        registry_position=follower.position(),
+        registry_position=registry_position,
     )
+
+
+def assessment_out(assessment: Assessment) -> AssessmentOut:
+    return AssessmentOut(
+        id=str(assessment.id), project_id=str(assessment.project_id), ministry=assessment.ministry, ruleset_id=assessment.ruleset_id,
+        ruleset_version=assessment.ruleset_version, ruleset_hash=assessment.ruleset_hash, state=assessment.state, answers=assessment.answers,
+        mitigations=assessment.mitigations, screening=assessment.screening, classification=assessment.classification, version=assessment.version,
+    )
+
+
+def submission_out(submission: BoardSubmission) -> SubmissionOut:
+    return SubmissionOut(
+        id=str(submission.id), project_id=str(submission.project_id), ministry=submission.ministry, status=submission.status,
+        content=submission.content, advice=submission.advice, decision=submission.decision, version=submission.version,
+    )
+
+
+def incident_out(incident: Incident) -> IncidentOut:
+    return IncidentOut(
+        id=str(incident.id), project_id=str(incident.project_id), ministry=incident.ministry, details=incident.details, severe=incident.severe,
+        reported_onward=incident.reported_onward, closure=incident.closure, version=incident.version,
+    )
+
+
+def run(command: Callable[[], T]) -> T:
+    with risk_rules():
+        return command()
+
+
+# -- project risk state -------------------------------------------------------------------------------
+
+
+@router.get("/projects/{project_id}/risk", response_model=ProjectRiskOut, tags=["risk"], operation_id="get_project_risk", summary="The project's risk state, and what is pending on whom")
+def get_project_risk(project_id: UUID, request: Request, principal: CurrentPrincipal) -> ProjectRiskOut:
+    return project_risk_out(risk_app(request).project_risk(project_id), request.app.state.registry_follower.position())
+
+
+# -- rulesets ---------------------------------------------------------------------------------------------
+
+
+@router.get("/rulesets", response_model=list[RulesetSummary], tags=["rulesets"], operation_id="list_rulesets", summary="Published ruleset versions")
+def list_rulesets(request: Request, principal: CurrentPrincipal) -> list[RulesetSummary]:
+    return [RulesetSummary(**{**row, "published_at": as_utc(row["published_at"]).isoformat()}) for row in risk_app(request).list_rulesets()]
+
+
+@router.get("/rulesets/{ruleset_id}/versions/{version}", response_model=RulesetOut, tags=["rulesets"], operation_id="get_ruleset", summary="One ruleset version, in full")
+def get_ruleset(ruleset_id: str, version: int, request: Request, principal: CurrentPrincipal) -> RulesetOut:
+    published = risk_app(request).ruleset(ruleset_id, version)
+    return RulesetOut(ruleset_id=published.ruleset_id, version=published.version, content_hash=published.content_hash, content=published.content)
+
+
+@router.post("/rulesets", status_code=status.HTTP_201_CREATED, response_model=RulesetOut, tags=["rulesets"], operation_id="publish_ruleset", summary="Publish a new ruleset version (admin)")
+def publish_ruleset(request: Request, principal: CurrentPrincipal, content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/).")) -> RulesetOut:
+    actor = principal.act_as("admin")
+    try:
+        published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
+    except evaluation.RulesetInvalid as error:
+        raise Unprocessable("The ruleset is not valid.", errors=error.errors) from error
+    return RulesetOut(ruleset_id=published.ruleset_id, version=published.version, content_hash=published.content_hash, content=published.content)
+
+
+@router.post("/rulesets/{ruleset_id}/versions/{version}/rescore", response_model=RescoreOut, tags=["rulesets"], operation_id="rescore_ruleset", summary="Dry run: which current assessments would change under this version")
+def rescore(ruleset_id: str, version: int, request: Request, principal: CurrentPrincipal) -> RescoreOut:
+    principal.act_as("admin", "auditor", "secretariat")
+    return RescoreOut.model_validate({"ruleset_id": ruleset_id, "version": version, "changes": risk_app(request).rescore(ruleset_id, version)})
+
+
+# -- assessments --------------------------------------------------------------------------------------------
+
+
+@router.post("/projects/{project_id}/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut, tags=["assessments"], operation_id="open_assessment", summary="Open a draft risk evaluation (planner)")
+def open_assessment(project_id: UUID, request: Request, principal: CurrentPrincipal, body: AssessmentOpen | None = None) -> AssessmentOut:
+    app = risk_app(request)
+    actor = principal.act_as("planner", ministry=app.project_risk(project_id).ministry)
+    ruleset_id = (body or AssessmentOpen()).ruleset_id
+    return assessment_out(run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))))
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentOut, tags=["assessments"], operation_id="get_assessment", summary="One assessment")
+def get_assessment(assessment_id: UUID, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+    return assessment_out(risk_app(request).assessment(assessment_id))
+
+
+@router.put("/assessments/{assessment_id}/answers", response_model=AssessmentOut, tags=["assessments"], operation_id="record_answers", summary="Record answers, each with a justification (planner)")
+def record_answers(assessment_id: UUID, body: AnswersIn, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+    app = risk_app(request)
+    actor = principal.act_as("planner", ministry=app.assessment(assessment_id).ministry)
+    answers = {key: value.model_dump() for key, value in body.answers.items()}
+    mitigations = {key: value.model_dump() for key, value in body.mitigations.items()}
+    return assessment_out(run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor))))
+
+
+@router.post("/assessments/{assessment_id}/submit", response_model=AssessmentOut, tags=["assessments"], operation_id="submit_assessment", summary="Compute and record the screening (planner)")
+def submit_assessment(assessment_id: UUID, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+    app = risk_app(request)
+    actor = principal.act_as("planner", ministry=app.assessment(assessment_id).ministry)
+    return assessment_out(run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor))))
+
+
+@router.post("/assessments/{assessment_id}/classification", response_model=AssessmentOut, tags=["assessments"], operation_id="classify_assessment", summary="The CAIO's classification: high or not_high")
+def classify(assessment_id: UUID, body: ClassificationIn, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+    app = risk_app(request)
+    actor = designated_caio(principal, app.assessment(assessment_id).ministry, app)
+    meta = EventMeta.of(actor, body.reasons)
+    return assessment_out(run(lambda: app.classify(assessment_id, body.classification, body.reasons, body.override_justification, meta)))
+
+
+# -- Advisory Board ---------------------------------------------------------------------------------------------
+
+
+@router.post("/projects/{project_id}/board-submissions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut, tags=["board"], operation_id="draft_board_submission", summary="Draft an Advisory Board submission (planner)")
+def draft_submission(project_id: UUID, body: SubmissionDraft, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+    app = risk_app(request)
+    actor = principal.act_as("planner", ministry=app.project_risk(project_id).ministry)
+    return submission_out(run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))))
+
+
+@router.get("/board-submissions/{submission_id}", response_model=SubmissionOut, tags=["board"], operation_id="get_board_submission", summary="One submission")
+def get_submission(submission_id: UUID, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+    return submission_out(risk_app(request).submission(submission_id))
+
+
+@router.post("/projects/{project_id}/board-submissions/{submission_id}/submit", response_model=SubmissionOut, tags=["board"], operation_id="submit_board_submission", summary="Check completeness and submit to the Board (CAIO)")
+def submit_submission(project_id: UUID, submission_id: UUID, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+    app = risk_app(request)
+    submission = app.submission(submission_id)
+    if submission.project_id != project_id:
+        raise Forbidden("The submission belongs to another project.")
+    actor = designated_caio(principal, submission.ministry, app)
+    return submission_out(run(lambda: app.submit_to_board(submission_id, EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board"))))
+
+
+@router.post("/board-submissions/{submission_id}/advice", response_model=SubmissionOut, tags=["board"], operation_id="record_board_advice", summary="The Board's advice (board member or secretariat)")
+def record_advice(submission_id: UUID, body: AdviceIn, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+    app = risk_app(request)
+    actor = principal.act_as("board_member", "secretariat")
+    return submission_out(run(lambda: app.record_advice(submission_id, body.opinion, body.text, body.conditions, EventMeta.of(actor, body.text))))
+
+
+@router.post("/board-submissions/{submission_id}/decision", response_model=SubmissionOut, tags=["board"], operation_id="record_caio_decision", summary="The ministry's decision after the advice (CAIO)")
+def record_decision(submission_id: UUID, body: DecisionIn, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+    app = risk_app(request)
+    actor = designated_caio(principal, app.submission(submission_id).ministry, app)
+    responses = [response.model_dump() for response in body.condition_responses]
+    return submission_out(run(lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, EventMeta.of(actor, body.reasons))))
+
+
+@router.get("/board/queue", response_model=list[SubmissionOut], tags=["board"], operation_id="get_board_queue", summary="Submissions awaiting advice, oldest first")
+def board_queue(request: Request, principal: CurrentPrincipal) -> list[SubmissionOut]:
+    principal.act_as("board_member", "secretariat", "auditor")
+    return [submission_out(submission) for submission in risk_app(request).board_queue()]
+
+
+# -- incidents ----------------------------------------------------------------------------------------------------
+
+
+@router.post("/projects/{project_id}/incidents", status_code=status.HTTP_201_CREATED, response_model=IncidentOut, tags=["incidents"], operation_id="record_incident", summary="Record an incident (planner or CAIO)")
+def record_incident(project_id: UUID, body: IncidentIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+    app = risk_app(request)
+    actor = principal.act_as("planner", "caio", ministry=app.project_risk(project_id).ministry)
+    return incident_out(run(lambda: app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened))))
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentOut, tags=["incidents"], operation_id="get_incident", summary="One incident")
+def get_incident(incident_id: UUID, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+    return incident_out(risk_app(request).incident(incident_id))
+
+
+@router.post("/incidents/{incident_id}/report", response_model=IncidentOut, tags=["incidents"], operation_id="report_incident", summary="Record the report to the Digital Agency (CAIO)")
+def report_incident(incident_id: UUID, body: IncidentReportIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+    app = risk_app(request)
+    actor = designated_caio(principal, app.incident(incident_id).ministry, app)
+    return incident_out(run(lambda: app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason))))
+
+
+@router.post("/incidents/{incident_id}/close", response_model=IncidentOut, tags=["incidents"], operation_id="close_incident", summary="Close with the corrective measures (planner or CAIO)")
+def close_incident(incident_id: UUID, body: IncidentCloseIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+    app = risk_app(request)
+    actor = principal.act_as("planner", "caio", ministry=app.incident(incident_id).ministry)
+    return incident_out(run(lambda: app.close_incident(incident_id, body.corrective_measures, EventMeta.of(actor, body.corrective_measures))))
 
 
 def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
@@ -51,12 +289,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def build(app: FastAPI) -> FollowerThreads:
         app.state.risk = RiskApplication(settings.database_url)
+        app.state.risk.publish_shipped_rulesets()
         app.state.registry_follower = build_registry_follower(settings, app.state.risk)
         return FollowerThreads([app.state.registry_follower])
 
     app = create_service_app(
         title="aigov risk",
-        description="The guideline's risk evaluation, mitigation measures, Advisory Board submissions and decisions.",
+        description="The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the CAIO's decision.",
         settings=settings,
         build=build,
     )

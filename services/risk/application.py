@@ -1,26 +1,58 @@
-"""The risk application: its own hash-chained log, written in reaction to the registry's log."""
+"""The risk application: commands and queries of the guideline's risk process, on its own hash-chained log.
+
+Every command that changes a project's risk state saves the changed aggregates together (one transaction),
+with the risk service's query indexes.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import ProcessRecorder
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, ProcessRecorder
+from sqlalchemy import select, update
 
-from services.risk.domain import ProjectRisk
+from services.risk import evaluation, tables
+from services.risk.domain import (
+    Assessment,
+    BoardOpinion,
+    BoardSubmission,
+    Classification,
+    Decision,
+    Incident,
+    ProjectRisk,
+    RiskRuleViolated,
+    RulesetVersion,
+    add_months,
+)
 from shared.eventlog import AuditedApplication
-from shared.problems import NotFound
+from shared.meta import EventMeta
+from shared.problems import Conflict, NotFound, Unprocessable
 
 
 class RiskApplication(AuditedApplication):
-    """Risk evaluations and their outcome, per project."""
+    """Risk evaluations, Advisory Board submissions, decisions and incidents, per project."""
 
     name = "risk"
     snapshotting_intervals = {ProjectRisk: 100}
 
     def construct_recorder(self) -> ProcessRecorder:
-        """A process recorder: new events and the registry position they answer commit together."""
+        """A process recorder: events written in reaction to the registry commit with the position they answer."""
         return self.factory.process_recorder()
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, kind: type[Aggregate], label: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError as error:
+            raise NotFound(f"No {label} with id {aggregate_id}.") from error
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"No {label} with id {aggregate_id}.")
+        return aggregate
 
     def project_risk(self, project_id: UUID) -> ProjectRisk:
         try:
@@ -33,3 +65,211 @@ class RiskApplication(AuditedApplication):
             return self.repository.get(ProjectRisk.create_id(project_id))
         except AggregateNotFoundError:
             return None
+
+    def assessment(self, assessment_id: UUID) -> Assessment:
+        return self._get(assessment_id, Assessment, "assessment")
+
+    def submission(self, submission_id: UUID) -> BoardSubmission:
+        return self._get(submission_id, BoardSubmission, "Board submission")
+
+    def incident(self, incident_id: UUID) -> Incident:
+        return self._get(incident_id, Incident, "incident")
+
+    # -- rulesets ----------------------------------------------------------------------------------
+
+    def publish_ruleset(self, content: dict[str, Any], meta: EventMeta) -> RulesetVersion:
+        """Publish a validated ruleset version; republishing identical content is a no-op, different content a conflict."""
+        ruleset = evaluation.parse(content)
+        digest = evaluation.content_hash(ruleset)
+        existing = self.find_ruleset(ruleset.id, ruleset.version)
+        if existing is not None:
+            if existing.content_hash != digest:
+                raise Conflict(f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; publish a new version.")
+            return existing
+        published = RulesetVersion(ruleset_id=ruleset.id, version=ruleset.version, content_hash=digest, content=evaluation.dump(ruleset), meta=meta)
+        with self.transaction() as session:
+            self.save(published)
+            session.execute(tables.rulesets.insert().values(ruleset_id=ruleset.id, version=ruleset.version, content_hash=digest, title=ruleset.title, published_at=published.created_on))
+        return published
+
+    def publish_shipped_rulesets(self) -> None:
+        """Record the rulesets shipped with this release as events, once (replicas racing here all end equal)."""
+        for content in evaluation.shipped_contents():
+            try:
+                self.publish_ruleset(content, EventMeta.system("risk", "ruleset shipped with this release", None, None))
+            except (IntegrityError, Conflict):
+                pass
+
+    def find_ruleset(self, ruleset_id: str, version: int) -> RulesetVersion | None:
+        try:
+            return self.repository.get(RulesetVersion.create_id(ruleset_id, version))
+        except AggregateNotFoundError:
+            return None
+
+    def ruleset(self, ruleset_id: str, version: int) -> RulesetVersion:
+        found = self.find_ruleset(ruleset_id, version)
+        if found is None:
+            raise NotFound(f"No ruleset {ruleset_id} version {version}.")
+        return found
+
+    def list_rulesets(self) -> list[dict[str, Any]]:
+        table = tables.rulesets
+        with self.read_session() as session:
+            return [dict(row) for row in session.execute(select(table).order_by(table.c.ruleset_id, table.c.version)).mappings()]
+
+    def current_version(self, ruleset_id: str) -> int:
+        versions = [row["version"] for row in self.list_rulesets() if row["ruleset_id"] == ruleset_id]
+        if not versions:
+            raise Unprocessable(f"No ruleset {ruleset_id} is published.", errors=[{"field": "body.ruleset_id", "message": f"unknown ruleset {ruleset_id}", "type": "unknown_ruleset"}])
+        return max(versions)
+
+    def pinned_ruleset(self, assessment: Assessment) -> Any:
+        published = self.ruleset(assessment.ruleset_id, assessment.ruleset_version)
+        return evaluation.parse(published.content)
+
+    # -- assessments --------------------------------------------------------------------------------
+
+    def open_assessment(self, project_id: UUID, ruleset_id: str, meta: EventMeta) -> Assessment:
+        risk = self.project_risk(project_id)
+        version = self.current_version(ruleset_id)
+        published = self.ruleset(ruleset_id, version)
+        assessment = Assessment(project_id=project_id, ministry=risk.ministry, ruleset_id=ruleset_id, ruleset_version=version, ruleset_hash=published.content_hash, meta=meta)
+        risk.start_assessment(assessment.id, meta)
+        with self.transaction() as session:
+            self.save(assessment, risk)
+            session.execute(
+                tables.assessments.insert().values(
+                    assessment_id=assessment.id, project_id=project_id, ministry=risk.ministry, ruleset_id=ruleset_id, ruleset_version=version, state="draft", opened_at=assessment.created_on
+                )
+            )
+        return assessment
+
+    def record_answers(self, assessment_id: UUID, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta) -> Assessment:
+        assessment = self.assessment(assessment_id)
+        evaluation.check_answers(self.pinned_ruleset(assessment), answers, mitigations)
+        assessment.record_answers(answers, mitigations, meta)
+        self.save(assessment)
+        return assessment
+
+    def submit_assessment(self, assessment_id: UUID, meta: EventMeta) -> Assessment:
+        assessment = self.assessment(assessment_id)
+        ruleset = self.pinned_ruleset(assessment)
+        evaluation.require_complete(ruleset, assessment.answers)
+        assessment.submit(evaluation.screen(ruleset, assessment.answers, assessment.mitigations), meta)
+        self._save_assessment(assessment)
+        return assessment
+
+    def classify(self, assessment_id: UUID, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta) -> Assessment:
+        assessment = self.assessment(assessment_id)
+        risk = self.project_risk(assessment.project_id)
+        if risk.current_assessment_id != str(assessment.id):
+            raise RiskRuleViolated("Only the project's open assessment can be classified.")
+        assessment.classify(classification, reasons, override_justification, meta)
+        validity = self.pinned_ruleset(assessment).classification_validity_months
+        risk.record_classification(assessment.id, classification, add_months(datetime.now(UTC), validity), meta)
+        self._save_assessment(assessment, risk)
+        return assessment
+
+    def _save_assessment(self, assessment: Assessment, *others: Aggregate) -> None:
+        with self.transaction() as session:
+            self.save(assessment, *others)
+            session.execute(update(tables.assessments).where(tables.assessments.c.assessment_id == assessment.id).values(state=assessment.state))
+
+    def assessments_of(self, project_id: UUID) -> list[Assessment]:
+        return [self.assessment(UUID(aid)) for aid in self.project_risk(project_id).assessment_ids]
+
+    def rescore(self, ruleset_id: str, version: int) -> list[dict[str, Any]]:
+        """Dry run: every current assessment whose screening or level would change under that ruleset version."""
+        candidate = evaluation.parse(self.ruleset(ruleset_id, version).content)
+        table = tables.assessments
+        with self.read_session() as session:
+            ids = session.execute(select(table.c.assessment_id).where(table.c.ruleset_id == ruleset_id, table.c.state != "draft").order_by(table.c.opened_at)).scalars().all()
+        changes = []
+        for assessment_id in ids:
+            assessment = self.assessment(assessment_id)
+            risk = self.project_risk(assessment.project_id)
+            if str(assessment.id) not in (risk.classified_assessment_id, risk.current_assessment_id):
+                continue
+            change = evaluation.compare(assessment.screening or {}, candidate, assessment.answers, assessment.mitigations)
+            if change is not None:
+                changes.append({"assessment_id": str(assessment.id), "project_id": str(assessment.project_id), "ministry": assessment.ministry, "pinned_version": assessment.ruleset_version, **change})
+        return changes
+
+    # -- Advisory Board ------------------------------------------------------------------------------
+
+    def draft_submission(self, project_id: UUID, content: dict[str, Any], meta: EventMeta) -> BoardSubmission:
+        risk = self.project_risk(project_id)
+        assessment_id = content.get("assessment_id")
+        if assessment_id and str(assessment_id) not in risk.assessment_ids:
+            raise Unprocessable("The submission must rest on an assessment of this project.", errors=[{"field": "body.assessment_id", "message": "not an assessment of this project", "type": "unknown_assessment"}])
+        submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
+        with self.transaction() as session:
+            self.save(submission)
+            session.execute(tables.submissions.insert().values(submission_id=submission.id, project_id=project_id, ministry=risk.ministry, status=submission.status))
+        return submission
+
+    def submit_to_board(self, submission_id: UUID, meta: EventMeta) -> BoardSubmission:
+        submission = self.submission(submission_id)
+        risk = self.project_risk(submission.project_id)
+        submission.submit(meta)
+        risk.board_submitted(submission.id, meta)
+        self._save_submission(submission, risk, submitted_at=submission.modified_on)
+        return submission
+
+    def record_advice(self, submission_id: UUID, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> BoardSubmission:
+        submission = self.submission(submission_id)
+        risk = self.project_risk(submission.project_id)
+        submission.record_advice(opinion, text, conditions, meta)
+        risk.advice_received(submission_id=str(submission.id), opinion=opinion.value, meta=meta)
+        self._save_submission(submission, risk)
+        return submission
+
+    def record_decision(self, submission_id: UUID, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> BoardSubmission:
+        submission = self.submission(submission_id)
+        risk = self.project_risk(submission.project_id)
+        submission.record_decision(decision, reasons, condition_responses, meta)
+        risk.decision_recorded(submission_id=str(submission.id), decision=decision.value, meta=meta)
+        self._save_submission(submission, risk)
+        return submission
+
+    def _save_submission(self, submission: BoardSubmission, risk: ProjectRisk, submitted_at: datetime | None = None) -> None:
+        values: dict[str, Any] = {"status": submission.status}
+        if submitted_at is not None:
+            values["submitted_at"] = submitted_at
+        with self.transaction() as session:
+            self.save(submission, risk)
+            session.execute(update(tables.submissions).where(tables.submissions.c.submission_id == submission.id).values(**values))
+
+    def board_queue(self) -> list[BoardSubmission]:
+        table = tables.submissions
+        with self.read_session() as session:
+            ids = session.execute(select(table.c.submission_id).where(table.c.status == "awaiting_advice").order_by(table.c.submitted_at, table.c.submission_id)).scalars().all()
+        return [self.submission(submission_id) for submission_id in ids]
+
+    # -- incidents ------------------------------------------------------------------------------------
+
+    def record_incident(self, project_id: UUID, details: dict[str, Any], meta: EventMeta) -> Incident:
+        risk = self.project_risk(project_id)
+        incident = Incident(project_id=project_id, ministry=risk.ministry, details=details, meta=meta)
+        risk.incident_noted(incident_id=str(incident.id), severity=details["severity"], meta=meta)
+        self.save(incident, risk)
+        return incident
+
+    def report_incident(self, incident_id: UUID, reference: str, meta: EventMeta) -> Incident:
+        incident = self.incident(incident_id)
+        incident.report_onward(reference, meta)
+        self.save(incident)
+        return incident
+
+    def close_incident(self, incident_id: UUID, corrective_measures: str, meta: EventMeta) -> Incident:
+        incident = self.incident(incident_id)
+        incident.close(corrective_measures, meta)
+        self.save(incident)
+        return incident
+
+    # -- CAIO designations followed from the registry ---------------------------------------------------
+
+    def designated_caio(self, ministry: str) -> str | None:
+        table = tables.ministry_caios
+        with self.read_session() as session:
+            return session.execute(select(table.c.caio_officer_id).where(table.c.ministry == ministry)).scalar_one_or_none()

@@ -1,10 +1,13 @@
-"""The risk side of a project: whether its risk evaluation is due, in progress, decided or stale.
+"""The guideline's risk process as aggregates: per-project risk state, assessments, Board submissions, incidents.
 
-Plain Python on the ``eventsourcing`` aggregate base; the full judgment sheet arrives with the risk issue.
+Plain Python on the ``eventsourcing`` aggregate base: no HTTP, no SQL. ``ProjectRisk`` is the per-project
+state the gate before operation reads; the other aggregates keep their own lifecycle and are saved together
+with it, in one transaction, whenever they change it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -14,6 +17,20 @@ from eventsourcing.domain import Aggregate, event
 from shared.meta import EventMeta
 
 PROJECT_RISK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:project-risk")
+RULESET_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ruleset")
+DAYS_PER_MONTH = 30.4375
+
+
+class RiskRuleViolated(Exception):
+    """A rule of the risk process refused the command (mapped to 409 by the API)."""
+
+
+class Incomplete(Exception):
+    """Something required is missing (mapped to 422 listing every missing part)."""
+
+    def __init__(self, message: str, missing: list[str]):
+        super().__init__(message)
+        self.missing = missing
 
 
 class RiskStatus(StrEnum):
@@ -24,11 +41,66 @@ class RiskStatus(StrEnum):
     stale = "stale"
 
 
+class Classification(StrEnum):
+    high = "high"
+    not_high = "not_high"
+
+
+class BoardOpinion(StrEnum):
+    no_concerns = "no_concerns"
+    advice_with_conditions = "advice_with_conditions"
+    serious_concerns = "serious_concerns"
+
+
+class Decision(StrEnum):
+    proceed = "proceed"
+    proceed_with_conditions = "proceed_with_conditions"
+    revise_and_resubmit = "revise_and_resubmit"
+    discontinue = "discontinue"
+
+
+PROCEED_DECISIONS = frozenset({Decision.proceed, Decision.proceed_with_conditions})
+
+
+class Harm(StrEnum):
+    none = "none"
+    individuals = "individuals"
+    public = "public"
+    administrative_decisions = "administrative_decisions"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+SEVERE = frozenset({Severity.high, Severity.critical})
 CLASSIFIED = frozenset({RiskStatus.classified_high, RiskStatus.classified_not_high})
 
 
+def add_months(moment: datetime, months: int) -> datetime:
+    return moment + timedelta(days=round(months * DAYS_PER_MONTH))
+
+
+class RulesetVersion(Aggregate):
+    """One published version of a ruleset; its id is derived from (ruleset id, version), so a version is published once."""
+
+    @staticmethod
+    def create_id(ruleset_id: str, version: int) -> UUID:
+        return uuid5(RULESET_NAMESPACE, f"{ruleset_id}@{version}")
+
+    @event("RulesetPublished")
+    def __init__(self, ruleset_id: str, version: int, content_hash: str, content: dict[str, Any], meta: EventMeta):
+        self.ruleset_id = ruleset_id
+        self.version = version
+        self.content_hash = content_hash
+        self.content = content
+
+
 class ProjectRisk(Aggregate):
-    """One per registered project, created when the registry records the project."""
+    """The risk state of one registered project: what is decided, what is pending and on whom."""
 
     @staticmethod
     def create_id(project_id: UUID) -> UUID:
@@ -40,7 +112,18 @@ class ProjectRisk(Aggregate):
         self.ministry = ministry
         self.status = RiskStatus.due
         self.assessment_ids: list[str] = []
+        self.current_assessment_id: str | None = None
+        self.classification: Classification | None = None
+        self.classified_assessment_id: str | None = None
+        self.expires_at: datetime | None = None
         self.stale_causes: list[str] = []
+        self.submission_id: str | None = None
+        self.board_status: str = "not_required"
+        self.decision: Decision | None = None
+        self.incident_ids: list[str] = []
+        self.severe_incidents: list[str] = []
+
+    # -- evaluation ------------------------------------------------------------------------------
 
     def material_change(self, cause: str, meta: EventMeta) -> bool:
         """A material change makes a decided classification stale; returns whether anything was recorded."""
@@ -54,8 +137,253 @@ class ProjectRisk(Aggregate):
         self.status = RiskStatus.stale
         self.stale_causes.append(cause)
 
-    def pending(self) -> list[dict[str, Any]]:
+    def start_assessment(self, assessment_id: UUID, meta: EventMeta) -> None:
+        if self.current_assessment_id is not None:
+            raise RiskRuleViolated(f"Assessment {self.current_assessment_id} is still open for this project; finish it first.")
+        self._assessment_started(assessment_id=str(assessment_id), meta=meta)
+
+    @event("AssessmentStarted")
+    def _assessment_started(self, assessment_id: str, meta: EventMeta) -> None:
+        self.assessment_ids.append(assessment_id)
+        self.current_assessment_id = assessment_id
+        if self.status is RiskStatus.due:
+            self.status = RiskStatus.in_progress
+
+    def record_classification(self, assessment_id: UUID, classification: Classification, expires_at: datetime, meta: EventMeta) -> None:
+        self._classified(assessment_id=str(assessment_id), classification=classification.value, expires_at=expires_at.isoformat(), meta=meta)
+
+    @event("ProjectClassified")
+    def _classified(self, assessment_id: str, classification: str, expires_at: str, meta: EventMeta) -> None:
+        self.classification = Classification(classification)
+        self.classified_assessment_id = assessment_id
+        self.current_assessment_id = None
+        self.expires_at = datetime.fromisoformat(expires_at)
+        self.status = RiskStatus.classified_high if self.classification is Classification.high else RiskStatus.classified_not_high
+        self.submission_id = None
+        self.decision = None
+        self.board_status = "submission_required" if self.classification is Classification.high else "not_required"
+
+    # -- Advisory Board ----------------------------------------------------------------------------
+
+    def board_submitted(self, submission_id: UUID, meta: EventMeta) -> None:
+        if self.status is not RiskStatus.classified_high:
+            raise RiskRuleViolated("Only a project whose current classification is high is submitted to the Advisory Board.")
+        if self.board_status in ("awaiting_advice", "awaiting_decision"):
+            raise RiskRuleViolated(f"Submission {self.submission_id} is already with the Board for this project.")
+        self._submitted_to_board(submission_id=str(submission_id), meta=meta)
+
+    @event("SubmittedToAdvisoryBoard")
+    def _submitted_to_board(self, submission_id: str, meta: EventMeta) -> None:
+        self.submission_id = submission_id
+        self.board_status = "awaiting_advice"
+        self.decision = None
+
+    @event("AdvisoryBoardAdviceReceived")
+    def advice_received(self, submission_id: str, opinion: str, meta: EventMeta) -> None:
+        self.board_status = "awaiting_decision"
+
+    @event("MinistryDecisionRecorded")
+    def decision_recorded(self, submission_id: str, decision: str, meta: EventMeta) -> None:
+        self.decision = Decision(decision)
+        self.board_status = "resubmission_required" if self.decision is Decision.revise_and_resubmit else "decided"
+
+    # -- incidents -----------------------------------------------------------------------------------
+
+    @event("IncidentNoted")
+    def incident_noted(self, incident_id: str, severity: str, meta: EventMeta) -> None:
+        self.incident_ids.append(incident_id)
+        if Severity(severity) in SEVERE:
+            self.severe_incidents.append(incident_id)
+            if self.status in CLASSIFIED:
+                self.status = RiskStatus.stale
+                self.stale_causes.append(f"severe incident {incident_id}")
+
+    # -- queries ---------------------------------------------------------------------------------------
+
+    def reevaluation_due_at(self) -> datetime | None:
+        return self.expires_at if self.status in CLASSIFIED else None
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.status in CLASSIFIED and now >= self.expires_at
+
+    def pending(self, now: datetime) -> list[dict[str, Any]]:
         """What is waiting, and on whom (role and ministry)."""
-        if self.status in (RiskStatus.due, RiskStatus.stale):
-            return [{"what": "risk evaluation" if self.status is RiskStatus.due else "re-evaluation", "role": "planner", "ministry": self.ministry}]
-        return []
+        waiting: list[dict[str, Any]] = []
+        if self.current_assessment_id is not None:
+            waiting.append({"what": f"answers and submission of assessment {self.current_assessment_id} (or its classification)", "role": "planner", "ministry": self.ministry})
+        elif self.status is RiskStatus.due:
+            waiting.append({"what": "risk evaluation", "role": "planner", "ministry": self.ministry})
+        elif self.status is RiskStatus.stale or self.is_expired(now):
+            waiting.append({"what": "re-evaluation", "role": "planner", "ministry": self.ministry})
+        if self.status is RiskStatus.classified_high:
+            if self.board_status in ("submission_required", "resubmission_required"):
+                waiting.append({"what": "Advisory Board submission", "role": "caio", "ministry": self.ministry})
+            elif self.board_status == "awaiting_advice":
+                waiting.append({"what": "Advisory Board advice", "role": "board_member", "ministry": None})
+            elif self.board_status == "awaiting_decision":
+                waiting.append({"what": "ministry decision after the Board's advice", "role": "caio", "ministry": self.ministry})
+        return waiting
+
+
+class Assessment(Aggregate):
+    """One risk evaluation of a project, pinned to the ruleset version it was made under."""
+
+    @event("AssessmentOpened")
+    def __init__(self, project_id: UUID, ministry: str, ruleset_id: str, ruleset_version: int, ruleset_hash: str, meta: EventMeta):
+        self.project_id = project_id
+        self.ministry = ministry
+        self.ruleset_id = ruleset_id
+        self.ruleset_version = ruleset_version
+        self.ruleset_hash = ruleset_hash
+        self.answers: dict[str, dict[str, str]] = {}
+        self.mitigations: dict[str, dict[str, str]] = {}
+        self.screening: dict[str, Any] | None = None
+        self.classification: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> str:
+        if self.classification is not None:
+            return "classified"
+        return "submitted" if self.screening is not None else "draft"
+
+    def record_answers(self, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta) -> None:
+        if self.screening is not None:
+            raise RiskRuleViolated("The assessment has been submitted; its answers can no longer change. Open a new assessment.")
+        self._answers_recorded(answers=answers, mitigations=mitigations, meta=meta)
+
+    @event("AssessmentAnswersRecorded")
+    def _answers_recorded(self, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta) -> None:
+        self.answers.update(answers)
+        self.mitigations.update(mitigations)
+
+    def submit(self, screening: dict[str, Any], meta: EventMeta) -> None:
+        if self.screening is not None:
+            raise RiskRuleViolated("The assessment has already been submitted.")
+        self._screened(screening=screening, meta=meta)
+
+    @event("AssessmentScreened")
+    def _screened(self, screening: dict[str, Any], meta: EventMeta) -> None:
+        self.screening = screening
+
+    def classify(self, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta) -> None:
+        """The CAIO's decision; going against a likely-high-risk screening needs a recorded justification."""
+        if self.screening is None:
+            raise RiskRuleViolated("Submit the assessment (and its screening) before classifying it.")
+        if self.classification is not None:
+            raise RiskRuleViolated("The assessment is already classified.")
+        override = classification is Classification.not_high and bool(self.screening.get("likely_high_risk"))
+        if override and not (override_justification or "").strip():
+            raise Incomplete("Classifying not_high against a likely-high-risk screening needs an override justification.", ["override_justification"])
+        self._classified(classification=classification.value, reasons=reasons, override=override, override_justification=override_justification if override else None, meta=meta)
+
+    @event("AssessmentClassified")
+    def _classified(self, classification: str, reasons: str, override: bool, override_justification: str | None, meta: EventMeta) -> None:
+        self.classification = {"classification": classification, "reasons": reasons, "override": override, "override_justification": override_justification, "by": meta.actor_id}
+
+
+SUBMISSION_PARTS = ("objectives", "expected_results", "assessment_id", "mitigation_measures", "quality_assurance", "supporting_information")
+QUALITY_ASSURANCE_PARTS = ("evaluation_method", "metrics", "monitoring", "human_review", "incident_response")
+
+
+def missing_submission_parts(content: dict[str, Any]) -> list[str]:
+    """Every part of a Board submission that is missing or empty, as field paths."""
+    missing = [part for part in SUBMISSION_PARTS if not content.get(part)]
+    quality = content.get("quality_assurance") or {}
+    if content.get("quality_assurance"):
+        missing += [f"quality_assurance.{part}" for part in QUALITY_ASSURANCE_PARTS if not quality.get(part)]
+        for index, metric in enumerate(quality.get("metrics") or []):
+            missing += [f"quality_assurance.metrics[{index}].{key}" for key in ("name", "threshold") if not metric.get(key)]
+    for index, measure in enumerate(content.get("mitigation_measures") or []):
+        missing += [f"mitigation_measures[{index}].{key}" for key in ("risk", "measure", "owner", "status") if not measure.get(key)]
+    return missing
+
+
+class BoardSubmission(Aggregate):
+    """A high-risk project's submission to the Advanced AI Utilization Advisory Board, its advice and the decision."""
+
+    @event("BoardSubmissionDrafted")
+    def __init__(self, project_id: UUID, ministry: str, content: dict[str, Any], meta: EventMeta):
+        self.project_id = project_id
+        self.ministry = ministry
+        self.content = content
+        self.status = "draft"
+        self.advice: dict[str, Any] | None = None
+        self.decision: dict[str, Any] | None = None
+        self.submitted_at: datetime | None = None
+
+    def submit(self, meta: EventMeta) -> None:
+        if self.status != "draft":
+            raise RiskRuleViolated(f"The submission is {self.status}; only a draft can be submitted.")
+        missing = missing_submission_parts(self.content)
+        if missing:
+            raise Incomplete("The submission is incomplete.", missing)
+        self._submitted(meta=meta)
+
+    @event("BoardSubmissionSubmitted")
+    def _submitted(self, meta: EventMeta) -> None:
+        self.status = "awaiting_advice"
+        self.submitted_at = self.modified_on
+
+    def record_advice(self, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> None:
+        if self.status != "awaiting_advice":
+            raise RiskRuleViolated(f"The Board gives advice only on a submitted item; this submission is {self.status}.")
+        if opinion is BoardOpinion.advice_with_conditions and not conditions:
+            raise Incomplete("Advice with conditions must list its conditions.", ["conditions"])
+        self._advised(opinion=opinion.value, text=text, conditions=list(conditions), meta=meta)
+
+    @event("BoardAdviceRecorded")
+    def _advised(self, opinion: str, text: str, conditions: list[str], meta: EventMeta) -> None:
+        self.advice = {"opinion": opinion, "text": text, "conditions": conditions, "by": meta.actor_id}
+        self.status = "awaiting_decision"
+
+    def record_decision(self, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> None:
+        """The CAIO's decision; each of the Board's conditions must be accepted or answered."""
+        if self.status != "awaiting_decision" or self.advice is None:
+            raise RiskRuleViolated(f"The decision follows the Board's advice; this submission is {self.status}.")
+        answered = {response["condition"] for response in condition_responses}
+        missing = [f"condition_responses[{condition!r}]" for condition in self.advice["conditions"] if condition not in answered]
+        unknown = sorted(answered - set(self.advice["conditions"]))
+        if missing:
+            raise Incomplete("Every condition of the Board's advice must be accepted or answered.", missing)
+        if unknown:
+            raise Incomplete("Responses name conditions the Board did not set.", [f"condition_responses[{name!r}]" for name in unknown])
+        self._decided(decision=decision.value, reasons=reasons, condition_responses=condition_responses, meta=meta)
+
+    @event("CaioDecisionRecorded")
+    def _decided(self, decision: str, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> None:
+        self.decision = {"decision": decision, "reasons": reasons, "condition_responses": condition_responses, "by": meta.actor_id}
+        self.status = "decided"
+
+
+class Incident(Aggregate):
+    """An incident during a project's operation, its onward report to the Digital Agency, and its closure."""
+
+    @event("IncidentRecorded")
+    def __init__(self, project_id: UUID, ministry: str, details: dict[str, Any], meta: EventMeta):
+        self.project_id = project_id
+        self.ministry = ministry
+        self.details = details
+        self.reported_onward: dict[str, Any] | None = None
+        self.closure: dict[str, Any] | None = None
+
+    @property
+    def severe(self) -> bool:
+        return Severity(self.details["severity"]) in SEVERE
+
+    def report_onward(self, reference: str, meta: EventMeta) -> None:
+        if self.reported_onward is not None:
+            raise RiskRuleViolated("The incident has already been reported to the Digital Agency.")
+        self._reported(reference=reference, meta=meta)
+
+    @event("IncidentReportedToDigitalAgency")
+    def _reported(self, reference: str, meta: EventMeta) -> None:
+        self.reported_onward = {"reference": reference, "by": meta.actor_id}
+
+    def close(self, corrective_measures: str, meta: EventMeta) -> None:
+        if self.closure is not None:
+            raise RiskRuleViolated("The incident is already closed.")
+        self._closed(corrective_measures=corrective_measures, meta=meta)
+
+    @event("IncidentClosed")
+    def _closed(self, corrective_measures: str, meta: EventMeta) -> None:
+        self.closure = {"corrective_measures": corrective_measures, "by": meta.actor_id}
