@@ -29,7 +29,9 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('board_advice_recorded', sa.Boolean(), nullable=False),
     sa.Column('decision', sa.String(length=32), nullable=True),
-    sa.Column('risk_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('classified_registry_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=True),
+    sa.Column('last_material_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=True),
+    sa.Column('risk_position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=True),
     sa.PrimaryKeyConstraint('project_id'),
     sa.UniqueConstraint('risk_id')
     )

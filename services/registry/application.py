@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
+from services.risk.domain import ProjectRisk
 from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
 from shared.eventlog import AuditedApplication, LogEntry
 from shared.meta import EventMeta
@@ -96,6 +97,11 @@ class RegistryApplication(AuditedApplication):
                     updated_at=project.modified_on,
                 )
             )
+            session.execute(
+                tables.risk_gate.insert().values(
+                    project_id=project.id, risk_id=ProjectRisk.create_id(project.id), classification=None, classification_current=False, board_advice_recorded=False, decision=None
+                )
+            )
         return project
 
     def require_ministry_exists(self, code: str) -> None:
@@ -156,9 +162,14 @@ class RegistryApplication(AuditedApplication):
         return self._save_project(project)
 
     def _save_project(self, project: Project) -> Project:
+        """Save with the index; a material amendment also marks, in the same transaction, the registry position
+        a classification must reflect from now on to count as current."""
         with self.transaction() as session:
-            self.save(project)
+            recordings = self.save(project)
             self._index_project(session, project)
+            material = [r.notification.id for r in recordings if isinstance(r.domain_event, Project.ProjectAmended) and r.domain_event.material]
+            if material:
+                session.execute(update(tables.risk_gate).where(tables.risk_gate.c.project_id == project.id).values(last_material_position=max(material)))
         return project
 
     @staticmethod

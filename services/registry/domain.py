@@ -53,7 +53,9 @@ def operation_blockers(gate: dict[str, Any] | None, now: datetime) -> list[str]:
     if gate is None or gate.get("classification") is None:
         return ["the CAIO's risk classification (the risk evaluation is not yet decided)"]
     missing: list[str] = []
-    if not gate["classification_current"]:
+    material = gate.get("last_material_position")
+    reflects_material_changes = material is None or (gate.get("classified_registry_position") or 0) >= material
+    if not gate["classification_current"] or not reflects_material_changes:
         missing.append("a re-evaluation: the risk classification is stale")
     elif gate.get("expires_at") is not None and now >= gate["expires_at"]:
         missing.append("a re-evaluation: the risk classification has expired")

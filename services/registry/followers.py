@@ -26,11 +26,6 @@ class RiskPolicy:
     def __call__(self, session: Session, entry: LogEntry) -> None:
         event = entry.event
         gate = tables.risk_gate
-        if isinstance(event, ProjectRisk.RiskEvaluationBecameDue):
-            session.execute(
-                gate.insert().values(project_id=event.project_id, risk_id=event.originator_id, classification=None, classification_current=False, board_advice_recorded=False, decision=None, risk_position=entry.position)
-            )
-            return
         values = self._gate_change(event)
         if values is not None:
             session.execute(update(gate).where(gate.c.risk_id == event.originator_id).values(risk_position=entry.position, **values))
@@ -40,7 +35,14 @@ class RiskPolicy:
     @staticmethod
     def _gate_change(event: Any) -> dict[str, Any] | None:
         if isinstance(event, ProjectRisk.ProjectClassified):
-            return {"classification": event.classification, "classification_current": True, "expires_at": datetime.fromisoformat(event.expires_at), "board_advice_recorded": False, "decision": None}
+            return {
+                "classification": event.classification,
+                "classification_current": True,
+                "classified_registry_position": event.registry_position,
+                "expires_at": datetime.fromisoformat(event.expires_at),
+                "board_advice_recorded": False,
+                "decision": None,
+            }
         if isinstance(event, ProjectRisk.ClassificationBecameStale):
             return {"classification_current": False}
         if isinstance(event, ProjectRisk.IncidentNoted) and event.severity in ("high", "critical"):

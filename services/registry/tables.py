@@ -43,5 +43,7 @@ risk_gate = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("board_advice_recorded", Boolean(), nullable=False),
     Column("decision", String(32), nullable=True),
-    position_column("risk_position"),
+    position_column("classified_registry_position", nullable=True),
+    position_column("last_material_position", nullable=True),
+    position_column("risk_position", nullable=True),
 )

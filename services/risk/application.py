@@ -166,7 +166,8 @@ class RiskApplication(AuditedApplication):
             raise RiskRuleViolated("Only the project's open assessment can be classified.")
         assessment.classify(classification, reasons, override_justification, meta)
         validity = self.pinned_ruleset(assessment).classification_validity_months
-        risk.record_classification(assessment.id, classification, add_months(datetime.now(UTC), validity), meta)
+        registry_position = self.recorder.max_tracking_id("registry") or 0  # type: ignore[attr-defined]
+        risk.record_classification(assessment.id, classification, add_months(datetime.now(UTC), validity), registry_position, meta)
         self._save_assessment(assessment, risk)
         return assessment
 

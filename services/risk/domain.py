@@ -149,11 +149,13 @@ class ProjectRisk(Aggregate):
         if self.status is RiskStatus.due:
             self.status = RiskStatus.in_progress
 
-    def record_classification(self, assessment_id: UUID, classification: Classification, expires_at: datetime, meta: EventMeta) -> None:
-        self._classified(assessment_id=str(assessment_id), classification=classification.value, expires_at=expires_at.isoformat(), meta=meta)
+    def record_classification(self, assessment_id: UUID, classification: Classification, expires_at: datetime, registry_position: int, meta: EventMeta) -> None:
+        """``registry_position``: the registry events the classification was made in knowledge of; the registry
+        counts it current only if it is at or after the project's last material amendment."""
+        self._classified(assessment_id=str(assessment_id), classification=classification.value, expires_at=expires_at.isoformat(), registry_position=registry_position, meta=meta)
 
     @event("ProjectClassified")
-    def _classified(self, assessment_id: str, classification: str, expires_at: str, meta: EventMeta) -> None:
+    def _classified(self, assessment_id: str, classification: str, expires_at: str, registry_position: int, meta: EventMeta) -> None:
         self.classification = Classification(classification)
         self.classified_assessment_id = assessment_id
         self.current_assessment_id = None

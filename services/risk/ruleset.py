@@ -284,22 +284,26 @@ def content_hash(ruleset: Ruleset) -> str:
     return hashlib.sha256(canonical_json(ruleset).encode("utf-8")).hexdigest()
 
 
+def shipped_path(ruleset_id: str, version: int) -> Path:
+    """Where a shipped version lives: ``rulesets/<id>@<version>.yaml``, one file per version, never edited once shipped."""
+    return RULESETS_DIR / f"{ruleset_id}@{version}.yaml"
+
+
+def _read_shipped(path: Path) -> Ruleset:
+    """Parse one shipped file and check that its name matches the id and version it declares."""
+    ruleset = parse_ruleset_yaml(path.read_text(encoding="utf-8"))
+    expected = shipped_path(ruleset.id, ruleset.version).name
+    if path.name != expected:
+        message = f"{path.name} declares {ruleset.id} version {ruleset.version}, so it must be named {expected}"
+        raise RulesetInvalid(message, [{"field": "(file)", "message": message, "type": "file_name"}])
+    return ruleset
+
+
 @lru_cache(maxsize=1)
-def _shipped() -> tuple[Ruleset, ...]:
-    rulesets = [parse_ruleset_yaml(path.read_text(encoding="utf-8")) for path in sorted(RULESETS_DIR.glob("*.yaml"))]
-    _require_unique_versions(rulesets)
-    return tuple(sorted(rulesets, key=lambda ruleset: (ruleset.id, ruleset.version)))
-
-
-def _require_unique_versions(rulesets: list[Ruleset]) -> None:
-    repeated = _duplicates(f"{ruleset.id}@{ruleset.version}" for ruleset in rulesets)
-    if repeated:
-        raise RulesetInvalid(f"Shipped rulesets repeat a version: {', '.join(repeated)}", [{"field": "(files)", "message": f"repeated {name}", "type": "duplicate_version"} for name in repeated])
-
-
 def shipped_rulesets() -> tuple[Ruleset, ...]:
-    """Every ruleset shipped with this release under ``services/risk/rulesets/``, ordered by (id, version)."""
-    return _shipped()
+    """Every ruleset shipped with this release (``services/risk/rulesets/*@*.yaml``), ordered by (id, version)."""
+    rulesets = [_read_shipped(path) for path in RULESETS_DIR.glob("*@*.yaml")]
+    return tuple(sorted(rulesets, key=lambda ruleset: (ruleset.id, ruleset.version)))
 
 
 def load_shipped(ruleset_id: str, version: int) -> Ruleset:
