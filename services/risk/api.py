@@ -153,7 +153,7 @@ def publish_ruleset(request: Request, principal: CurrentPrincipal, content: dict
     try:
         published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
     except evaluation.RulesetInvalid as error:
-        raise Unprocessable("The ruleset is not valid.", errors=error.errors) from error
+        raise Unprocessable("The ruleset is not valid.", errors=[{**item, "field": f"body.{item['field']}"} for item in error.errors]) from error
     return RulesetOut(ruleset_id=published.ruleset_id, version=published.version, content_hash=published.content_hash, content=published.content)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from services.risk.domain import Incomplete
 
@@ -117,17 +117,36 @@ class Ruleset(Strict):
     levels: list[Level] = Field(min_length=1)
     screening: ScreeningRule
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Ruleset:
-        _require_unique([viewpoint.id for viewpoint in self.viewpoints], "viewpoint ids")
-        _require_unique([question.id for question in self.questions()] + [question.id for question in self.mitigation.questions], "question ids")
-        bounds = [level.up_to for level in self.levels]
+    @field_validator("viewpoints")
+    @classmethod
+    def _unique_viewpoints(cls, viewpoints: list[Viewpoint]) -> list[Viewpoint]:
+        _require_unique([viewpoint.id for viewpoint in viewpoints], "viewpoint ids")
+        _require_unique([question.id for viewpoint in viewpoints for question in viewpoint.questions], "question ids")
+        return viewpoints
+
+    @field_validator("mitigation")
+    @classmethod
+    def _unique_mitigation_questions(cls, mitigation: Mitigation, info: ValidationInfo) -> Mitigation:
+        questions = [question.id for viewpoint in info.data.get("viewpoints", []) for question in viewpoint.questions]
+        _require_unique(questions + [question.id for question in mitigation.questions], "question ids (viewpoints and mitigation)")
+        return mitigation
+
+    @field_validator("levels")
+    @classmethod
+    def _increasing_levels(cls, levels: list[Level]) -> list[Level]:
+        bounds = [level.up_to for level in levels]
         if bounds != sorted(bounds) or len(set(bounds)) != len(bounds) or bounds[-1] != 1:
             raise ValueError("levels must have strictly increasing up_to bounds ending at 1")
-        unknown = set(self.screening.high_levels) - {level.name for level in self.levels}
+        _require_unique([level.name for level in levels], "level names")
+        return levels
+
+    @field_validator("screening")
+    @classmethod
+    def _known_high_levels(cls, screening: ScreeningRule, info: ValidationInfo) -> ScreeningRule:
+        unknown = set(screening.high_levels) - {level.name for level in info.data.get("levels", [])}
         if unknown:
-            raise ValueError(f"screening.high_levels names unknown levels: {', '.join(sorted(unknown))}")
-        return self
+            raise ValueError(f"high_levels names unknown levels: {', '.join(sorted(unknown))}")
+        return screening
 
     def questions(self) -> list[Question]:
         return [question for viewpoint in self.viewpoints for question in viewpoint.questions]
@@ -149,7 +168,7 @@ def parse(content: dict[str, Any]) -> Ruleset:
     try:
         return Ruleset.model_validate(content)
     except ValidationError as error:
-        raise RulesetInvalid([{"field": ".".join(str(part) for part in item["loc"]) or "body", "message": item["msg"], "type": item["type"]} for item in error.errors()]) from error
+        raise RulesetInvalid([{"field": ".".join(str(part) for part in item["loc"]) or "(ruleset)", "message": item["msg"], "type": item["type"]} for item in error.errors()]) from error
 
 
 def dump(ruleset: Ruleset) -> dict[str, Any]:
