@@ -73,3 +73,37 @@ def test_an_amendment_is_material_exactly_when_a_material_field_really_changes(c
 def test_procurement_cannot_be_recorded_while_planning() -> None:
     with pytest.raises(StageRuleViolated):
         new_project().record_procurement({"vendor": "V"}, META)
+
+
+def test_the_gate_names_every_missing_step() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.registry.domain import operation_blockers
+
+    now = datetime.now(UTC)
+    decided = {"classification": "high", "classification_current": True, "expires_at": now + timedelta(days=1), "board_advice_recorded": True, "decision": "proceed", "classified_registry_position": 10, "last_material_position": 5}
+    assert operation_blockers(decided, now) == []
+    assert operation_blockers(None, now) == ["the CAIO's risk classification (the risk evaluation is not yet decided)"]
+    assert "stale" in operation_blockers({**decided, "last_material_position": 11}, now)[0]
+    assert "expired" in operation_blockers(decided, now + timedelta(days=2))[0]
+    assert operation_blockers({**decided, "board_advice_recorded": False, "decision": None}, now) == [
+        "the Advisory Board's advice on a submission",
+        "the CAIO's decision to proceed (proceed or proceed_with_conditions)",
+    ]
+    assert operation_blockers({**decided, "classification": "not_high", "board_advice_recorded": False, "decision": None}, now) == []
+
+
+def test_a_classification_expires_after_the_ruleset_period_and_then_shows_reevaluation_due() -> None:
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from services.risk.domain import Classification, ProjectRisk, add_months
+
+    risk = ProjectRisk(project_id=uuid.uuid4(), ministry="MIC", cause="registered", meta=META)
+    assessment_id = uuid.uuid4()
+    risk.start_assessment(assessment_id, META)
+    now = datetime.now(UTC)
+    risk.record_classification(assessment_id, Classification.not_high, add_months(now, 12), 1, META)
+    assert not risk.is_expired(now + timedelta(days=364)) and risk.pending(now) == []
+    assert risk.is_expired(now + timedelta(days=366))
+    assert risk.pending(now + timedelta(days=366)) == [{"what": "re-evaluation", "role": "planner", "ministry": "MIC"}]

@@ -248,3 +248,19 @@ def test_incidents_show_in_the_risk_state_and_a_severe_one_makes_reevaluation_du
     assert reported.status_code == 200 and reported.json()["reported_onward"]["reference"] == "DA-2026-0042"
     closed = ministry.planner.post(f"/v1/incidents/{severe.json()['id']}/close", json={"corrective_measures": "Retrieval index purged; filter added"})
     assert closed.json()["closure"]["corrective_measures"].startswith("Retrieval")
+
+
+def test_a_decision_to_discontinue_retires_the_project(stack: ServiceStack) -> None:
+    ministry = Ministry(stack)
+    project_id = ministry.register(users="public")
+    assessment = assess(ministry, project_id, HIGH_RISK)
+    ministry.caio.post(f"/v1/assessments/{assessment['id']}/classification", json={"classification": "high", "reasons": "public facing"})
+    submission_id = ministry.planner.post(f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
+    ministry.caio.post(f"/v1/projects/{project_id}/board-submissions/{submission_id}/submit")
+    ministry.board.post(f"/v1/board-submissions/{submission_id}/advice", json={"opinion": "serious_concerns", "text": "Outputs cannot be verified."})
+    decided = ministry.caio.post(f"/v1/board-submissions/{submission_id}/decision", json={"decision": "discontinue", "reasons": "risks outweigh benefits"})
+    assert decided.status_code == 200
+    project = wait_for(lambda: (p := ministry.planner_registry.get(f"/v1/projects/{project_id}").json())["stage"] == "retired" and p)
+    retired = ministry.planner_registry.get(f"/v1/projects/{project_id}/events").json()[-1]
+    assert retired["meta"]["actor_role"] == "system" and "discontinue" in retired["meta"]["reason"]
+    assert project["allowed_transitions"] == []
