@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
@@ -100,14 +101,15 @@ class Follower:
 class FollowerThreads:
     """Runs a service's followers in daemon threads for the lifetime of its web app."""
 
-    def __init__(self, followers: list[Follower]):
+    def __init__(self, followers: list[Any]):
         self.followers = followers
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for follower in self.followers:
-            thread = threading.Thread(target=follower.run, args=(self.stop_event,), name=f"follow-{follower.upstream_name}", daemon=True)
+            name = getattr(follower, "upstream_name", type(follower).__name__)
+            thread = threading.Thread(target=follower.run, args=(self.stop_event,), name=f"follow-{name}", daemon=True)
             thread.start()
             self.threads.append(thread)
 

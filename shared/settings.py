@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(
         default=None, description="HS256 key for development tokens; generated under var/ when unset."
     )
+    checkpoint_key_path: Path | None = Field(default=None, description="Ed25519 private key (PEM) that signs checkpoints; generated under var/ when unset.")
+    checkpoint_interval: float = Field(default=300.0, description="Seconds between periodic checkpoints taken by the reporting service (0: never).")
     follower_poll_interval: float = Field(
         default=0.05, description="Seconds a follower waits before polling its upstream log again."
     )

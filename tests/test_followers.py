@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.registry.application import RegistryApplication
-from services.reporting.api import build_followers
+from services.reporting.followers import ProjectionFollower
 from services.reporting.readmodel import ReportingStore
+from services.reporting.reports import inventory
 from services.risk.api import build_registry_follower
 from services.risk.application import RiskApplication
 from shared.follower import Follower
@@ -29,35 +30,34 @@ class Crash(Exception):
     pass
 
 
-def test_a_crash_mid_batch_commits_nothing_and_the_restart_resumes_without_gap_or_duplicate(database_url: str) -> None:
+def test_a_crash_mid_batch_commits_nothing_and_the_restart_resumes_without_gap_or_duplicate(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     registry = RegistryApplication(database_url)
     registry.establish_ministry("MIC", "Internal Affairs", ADMIN)
     register(registry, 10)
-    store = ReportingStore(database_url)
-    settings = Settings(database_url=database_url, follower_batch_size=4)
-    follower = build_followers(settings, store)[0]
+    settings = Settings(database_url=database_url, var_dir=tmp_path)
+    store = ReportingStore(settings)
+    follower = ProjectionFollower(store, batch_size=4)
 
     assert follower.process_available() == 4  # positions 1..4 committed
-    handled: list[int] = []
-    original = follower.handle
+    assert store.positions()["registry"] == 4
 
-    def crash_on_position_7(session, entry):  # type: ignore[no-untyped-def]
-        handled.append(entry.position)
-        original(session, entry)
-        if entry.position == 7:
-            raise Crash()
+    original = store.persist
 
-    follower.handle = crash_on_position_7
+    def crash_while_writing(session, state):  # type: ignore[no-untyped-def]
+        original(session, state)
+        raise Crash()  # the rows and the positions were written in the transaction, which now rolls back
+
+    store.persist = crash_while_writing  # type: ignore[method-assign]
     with pytest.raises(Crash):
         follower.process_available()
-    assert handled == [5, 6, 7]
-    assert follower.position() == 4
-    assert len(store.inventory()) == 3  # positions 2..4 are projects; 5 and 6 were rolled back
+    assert store.positions()["registry"] == 4
+    assert len(inventory(store.load())) == 3  # positions 2..4 are projects; 5..8 were rolled back
 
-    follower.handle = original
-    assert follower.catch_up() == 7
-    assert follower.position() == 11
-    assert sorted(item["title"] for item in store.inventory()) == sorted(f"P{n}" for n in range(10))
+    store.persist = original  # type: ignore[method-assign]
+    restarted = ProjectionFollower(ReportingStore(settings), batch_size=4)
+    assert restarted.catch_up() == 7
+    assert store.positions()["registry"] == 11
+    assert sorted(item["title"] for item in inventory(store.load())) == sorted(f"P{n}" for n in range(10))
 
 
 def test_a_second_follower_instance_resumes_from_the_tracked_position(database_url: str) -> None:

@@ -32,7 +32,7 @@ def test_an_empty_database_differs_from_the_code_schema(empty_database_url: str)
     """The comparison above is not vacuous: without migrations every table is reported missing."""
     differences = schema_differences(empty_database_url)
     added = {diff[1].name for diff in differences if diff[0] == "add_table"}
-    assert {"registry_events", "registry_event_hashes", "reporting_inventory", "risk_tracking"} <= added
+    assert {"registry_events", "registry_event_hashes", "reporting_projects", "risk_tracking"} <= added
 
 
 def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(empty_database_url: str) -> None:

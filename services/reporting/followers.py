@@ -1,83 +1,69 @@
-"""How reporting's read models follow the registry and risk logs (one handler per upstream log)."""
+"""The reporting follower: folds the registry and risk logs into the read models, exactly once.
+
+One follower reads both logs, so each batch's documents and BOTH tracking records commit in one
+transaction: a crash at any point leaves tables and positions that agree, and a restart resumes from them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import threading
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from services.reporting.projection import Projection
+from services.reporting.readmodel import UPSTREAMS, ReportingStore
 
-from services.registry.domain import Ministry, Project
-from services.reporting import tables
-from services.risk.domain import ProjectRisk, RiskStatus
-from shared.eventlog import LogEntry
+logger = logging.getLogger("aigov.reporting")
 
 
-def on_registry_event(session: Session, entry: LogEntry) -> None:
-    """Project registry facts into the inventory and the ministries' current CAIO."""
-    event = entry.event
-    if isinstance(event, Ministry.MinistryEstablished):
-        session.execute(tables.ministries.insert().values(ministry=event.code, ministry_id=event.originator_id, name=event.name))
-    elif isinstance(event, Ministry.ChiefAIOfficerDesignated):
-        _set_caio(session, event, event.officer_id, event.name)
-    elif isinstance(event, Ministry.ChiefAIOfficerRevoked):
-        _set_caio(session, event, None, None)
-    elif isinstance(event, Project.ProjectRegistered):
-        session.execute(
-            tables.inventory.insert().values(
-                project_id=event.originator_id,
-                ministry=event.ministry,
-                title=event.details["title"],
-                stage="planning",
-                registry_position=entry.position,
-                registered_at=event.timestamp,
-                updated_at=event.timestamp,
-            )
-        )
-    elif isinstance(event, (Project.ProjectAmended, Project.ProjectStageChanged, Project.ProcurementRecorded)):
-        values: dict[str, Any] = {"registry_position": entry.position, "updated_at": event.timestamp}
-        if isinstance(event, Project.ProjectAmended) and "title" in event.changes:
-            values["title"] = event.changes["title"]
-        if isinstance(event, Project.ProjectStageChanged):
-            values["stage"] = event.to_stage
-        session.execute(update(tables.inventory).where(tables.inventory.c.project_id == event.originator_id).values(**values))
+class ProjectionFollower:
+    """Follows both upstream logs into ``ReportingStore``'s tables."""
 
+    def __init__(self, store: ReportingStore, batch_size: int = 200, poll_interval: float = 0.05):
+        self.store = store
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.state: Projection | None = None
+        self.last_error: str | None = None
 
-def _set_caio(session: Session, event: Any, officer_id: str | None, name: str | None) -> None:
-    table = tables.ministries
-    session.execute(update(table).where(table.c.ministry_id == event.originator_id).values(caio_officer_id=officer_id, caio_name=name))
+    def process_available(self) -> int:
+        """Fold the next batch of each log and commit documents and positions together."""
+        if self.state is None:
+            self.state = self.store.load()
+        batches = {service: self.store.upstreams[service].read_log(after=self.state.positions[service], limit=self.batch_size) for service in UPSTREAMS}
+        handled = sum(len(batch) for batch in batches.values())
+        if not handled:
+            return 0
+        try:
+            for batch in batches.values():
+                for entry in batch:
+                    self.state.apply(entry.as_dict())
+            with self.store.tracking.transaction(commit=True) as session:
+                self.store.persist(session, self.state)
+        except BaseException:
+            self.state = None  # memory may be ahead of the database: reload from what was committed
+            raise
+        return handled
 
+    def catch_up(self) -> int:
+        total = 0
+        while handled := self.process_available():
+            total += handled
+        return total
 
-def risk_status_after(event: Any, current: str | None) -> str | None:
-    """The risk status a ProjectRisk event leaves a project in (None: unchanged), mirroring ``ProjectRisk``."""
-    if isinstance(event, ProjectRisk.RiskEvaluationBecameDue):
-        return RiskStatus.due.value
-    if isinstance(event, ProjectRisk.AssessmentStarted):
-        return RiskStatus.in_progress.value if current == RiskStatus.due.value else None
-    if isinstance(event, ProjectRisk.ProjectClassified):
-        return (RiskStatus.classified_high if event.classification == "high" else RiskStatus.classified_not_high).value
-    if isinstance(event, ProjectRisk.ClassificationBecameStale):
-        return RiskStatus.stale.value
-    if isinstance(event, ProjectRisk.IncidentNoted) and event.severity in ("high", "critical") and current in CLASSIFIED_VALUES:
-        return RiskStatus.stale.value
-    return None
+    def position(self) -> dict[str, int]:
+        return self.store.positions()
 
-
-CLASSIFIED_VALUES = frozenset({RiskStatus.classified_high.value, RiskStatus.classified_not_high.value})
-
-
-def on_risk_event(session: Session, entry: LogEntry) -> None:
-    """Project risk facts into each project's risk status."""
-    event = entry.event
-    table = tables.project_risk
-    if isinstance(event, ProjectRisk.RiskEvaluationBecameDue):
-        session.execute(table.insert().values(project_id=event.project_id, risk_id=event.originator_id, risk_status=RiskStatus.due.value, risk_position=entry.position, updated_at=event.timestamp))
-        return
-    if not isinstance(event, ProjectRisk.Event):
-        return
-    current = session.execute(select(table.c.risk_status).where(table.c.risk_id == event.originator_id)).scalar_one_or_none()
-    status = risk_status_after(event, current)
-    values: dict[str, Any] = {"risk_position": entry.position, "updated_at": event.timestamp}
-    if status is not None:
-        values["risk_status"] = status
-    session.execute(update(table).where(table.c.risk_id == event.originator_id).values(**values))
+    def run(self, stop: threading.Event) -> None:
+        backoff = self.poll_interval
+        while not stop.is_set():
+            try:
+                handled = self.process_available()
+                self.last_error, backoff = None, self.poll_interval
+            except Exception as error:  # noqa: BLE001 - keep following; never skip an event
+                self.last_error = f"{type(error).__name__}: {error}"
+                logger.exception("reporting projection failed; retrying in %.2fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not handled:
+                stop.wait(self.poll_interval)

@@ -1,62 +1,190 @@
-"""Reporting's store: the tracking records and read-model tables its followers write, and its queries."""
+"""Reporting's store: the projection's tables and tracking records, replays as of any moment, checkpoints.
+
+Live answers come from the tables (written by the projection follower); "as of" answers fold the upstream
+logs again, read through the library's recorders, up to the moment or positions asked for.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import takewhile
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
+from services.registry.application import RegistryApplication
 from services.reporting import tables
+from services.reporting.projection import Projection
+from services.risk.application import RiskApplication
+from shared import checkpoints as signing
 from shared.database import eventsourcing_env
+from shared.eventlog import AuditedApplication
+from shared.export import checkpoint_line, event_line
+from shared.hashchain import verify_chain
+from shared.settings import Settings
 from shared.timeutil import as_utc
 
-NOT_YET_EVALUATED = "not_known_to_risk"
+UPSTREAMS = ("registry", "risk")
+REPLAY_BATCH = 2000
 
 
 class ReportingStore:
-    """Reporting writes no events: only read models, each batch committed with its tracking record."""
+    """Reporting writes no events: only read models, each batch committed with its tracking records."""
 
     name = "reporting"
 
-    def __init__(self, database_url: str):
-        factory = InfrastructureFactory.construct(Environment(self.name, eventsourcing_env(database_url)))
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        factory = InfrastructureFactory.construct(Environment(self.name, eventsourcing_env(settings.database_url)))
         self.tracking: SQLAlchemyTrackingRecorder = factory.tracking_recorder()  # type: ignore[assignment]
+        self.upstreams: dict[str, AuditedApplication] = {
+            "registry": RegistryApplication(settings.upstream_url("registry")),
+            "risk": RiskApplication(settings.upstream_url("risk")),
+        }
+        self.key_path = settings.checkpoint_key_path or Path(settings.var_dir) / "checkpoint-ed25519.pem"
+
+    # -- live state ---------------------------------------------------------------------------------
 
     def positions(self) -> dict[str, int]:
         """The upstream log positions the read models reflect."""
-        return {upstream: self.tracking.max_tracking_id(upstream) or 0 for upstream in ("registry", "risk")}
+        return {upstream: self.tracking.max_tracking_id(upstream) or 0 for upstream in UPSTREAMS}
 
-    def inventory(self, ministry: str | None = None, stage: str | None = None, risk: str | None = None) -> list[dict[str, Any]]:
-        inventory, ministries, risk_table = tables.inventory, tables.ministries, tables.project_risk
-        query = (
-            select(
-                inventory.c.project_id, inventory.c.ministry, inventory.c.title, inventory.c.stage, inventory.c.registered_at,
-                inventory.c.updated_at, risk_table.c.risk_status, ministries.c.caio_officer_id, ministries.c.caio_name,
-            )
-            .select_from(inventory.outerjoin(risk_table, risk_table.c.project_id == inventory.c.project_id).outerjoin(ministries, ministries.c.ministry == inventory.c.ministry))
-            .order_by(inventory.c.registered_at, inventory.c.project_id)
-        )
-        if ministry:
-            query = query.where(inventory.c.ministry == ministry)
-        if stage:
-            query = query.where(inventory.c.stage == stage)
-        if risk:
-            query = query.where(risk_table.c.risk_status == risk) if risk != NOT_YET_EVALUATED else query.where(risk_table.c.risk_status.is_(None))
+    def load(self) -> Projection:
+        """The live projection, from the tables (and the positions committed with them)."""
+        state = Projection()
         with self.tracking.transaction(commit=False) as session:
-            rows = session.execute(query).mappings().all()
-        return [
-            {
-                "project_id": str(row["project_id"]),
-                "ministry": row["ministry"],
-                "title": row["title"],
-                "stage": row["stage"],
-                "risk_status": row["risk_status"] or NOT_YET_EVALUATED,
-                "caio": {"officer_id": row["caio_officer_id"], "name": row["caio_name"]} if row["caio_officer_id"] else None,
-                "registered_at": as_utc(row["registered_at"]).isoformat(),
-                "updated_at": as_utc(row["updated_at"]).isoformat(),
+            for row in session.execute(select(tables.projects.c.project_id, tables.projects.c.doc)):
+                state.projects[str(row.project_id)] = row.doc
+            for row in session.execute(select(tables.ministries.c.ministry, tables.ministries.c.ministry_id, tables.ministries.c.doc)):
+                state.ministries[row.ministry] = row.doc
+                state.ministry_codes[str(row.ministry_id)] = row.ministry
+            for row in session.execute(select(tables.aggregates)):
+                state.aggregates[str(row.aggregate_id)] = str(row.project_id)
+        state.positions = self.positions()
+        state.take_changes()
+        return state
+
+    def persist(self, session: Session, state: Projection) -> None:
+        """Write the rows the last batch touched, and the positions, in the caller's transaction."""
+        projects, ministries, aggregates, new_events = state.take_changes()
+        for project_id in projects:
+            doc = state.projects[project_id]
+            registry = doc["registry"] or {}
+            values = {"ministry": registry.get("ministry"), "stage": registry.get("stage"), "risk_status": doc["risk"]["status"], "doc": doc}
+            _upsert(session, tables.projects, {"project_id": UUID(project_id)}, values)
+        for code in ministries:
+            doc = state.ministries[code]
+            _upsert(session, tables.ministries, {"ministry": code}, {"ministry_id": UUID(doc["ministry_id"]), "doc": doc})
+        if aggregates:
+            session.execute(tables.aggregates.insert(), [{"aggregate_id": UUID(a), "project_id": UUID(state.aggregates[a])} for a in aggregates])
+        if new_events:
+            session.execute(tables.project_events.insert(), [{"project_id": UUID(p), "service": s, "position": n} for p, s, n in new_events])
+        committed = self.positions()
+        for upstream in UPSTREAMS:
+            if state.positions[upstream] > committed[upstream]:
+                self.tracking._insert_tracking(session, Tracking(upstream, state.positions[upstream]))
+
+    def clear(self) -> None:
+        """Empty every read model and forget the tracked positions (for a rebuild from position zero)."""
+        from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder as _Recorder
+
+        assert isinstance(self.tracking, _Recorder)
+        with self.tracking.transaction(commit=True) as session:
+            for table in (tables.projects, tables.ministries, tables.aggregates, tables.project_events):
+                session.execute(delete(table))
+            session.execute(delete(self.tracking.tracking_table))
+
+    def rows(self) -> dict[str, list[Any]]:
+        """Every read-model row, in a stable order: what a rebuild must reproduce exactly."""
+        with self.tracking.transaction(commit=False) as session:
+            return {
+                "projects": [tuple(row) for row in session.execute(select(tables.projects).order_by(tables.projects.c.project_id))],
+                "ministries": [tuple(row) for row in session.execute(select(tables.ministries).order_by(tables.ministries.c.ministry))],
+                "aggregates": [tuple(row) for row in session.execute(select(tables.aggregates).order_by(tables.aggregates.c.aggregate_id))],
+                "project_events": [tuple(row) for row in session.execute(select(tables.project_events).order_by(*tables.project_events.c))],
             }
-            for row in rows
-        ]
+
+    # -- replay ------------------------------------------------------------------------------------------
+
+    def entries(self, service: str, up_to: int | None = None) -> Iterator[dict[str, Any]]:
+        app, after = self.upstreams[service], 0
+        while True:
+            batch = app.read_log(after=after, limit=REPLAY_BATCH)
+            for entry in batch:
+                if up_to is not None and entry.position > up_to:
+                    return
+                yield entry.as_dict()
+            if len(batch) < REPLAY_BATCH:
+                return
+            after = batch[-1].position
+
+    def replay(self, as_of: datetime | None = None, registry_position: int | None = None, risk_position: int | None = None) -> Projection:
+        """The projection as it stood at ``as_of`` (events that had occurred by then) or at the given positions."""
+        state = Projection()
+        limits = {"registry": registry_position, "risk": risk_position}
+        for service in UPSTREAMS:
+            for entry in self.entries(service, limits[service]):
+                if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
+                    state.apply(entry)
+        return state
+
+    def timeline(self, project_id: UUID, as_of: datetime | None = None) -> list[dict[str, Any]]:
+        """Every event about the project from both logs, in causal order (time, each log's own order kept)."""
+        with self.tracking.transaction(commit=False) as session:
+            rows = session.execute(select(tables.project_events.c.service, tables.project_events.c.position).where(tables.project_events.c.project_id == project_id)).all()
+        events = [entry for service, position in rows for entry in (e.as_dict() for e in self.upstreams[service].read_log(after=position - 1, limit=1))]
+        events.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
+        return [entry for entry in events if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of]
+
+    # -- checkpoints and exports --------------------------------------------------------------------------------
+
+    def signing_key(self) -> Any:
+        return signing.load_or_create_private_key(Path(self.key_path))
+
+    def public_key_pem(self) -> tuple[str, str]:
+        public = self.signing_key().public_key()
+        return signing.public_pem(public), signing.key_id(public)
+
+    def take_checkpoint(self, service: str, up_to: int | None = None) -> signing.Checkpoint:
+        """Verify the log's chain (up to ``up_to``) and sign its head; the signature vouches only for a verified chain."""
+        app = self.upstreams[service]
+        records = app.iter_chained_records()
+        result = verify_chain(records if up_to is None else takewhile(lambda record: record.position <= up_to, records))
+        if not result.ok:
+            raise ValueError(f"{service} log is broken at position {result.first_bad_position}: {result.problem}")
+        checkpoint = signing.sign(self.signing_key(), service, result.head_position or 0, result.head_hash, datetime.now(UTC).isoformat())
+        with self.tracking.transaction(commit=True) as session:
+            session.execute(
+                tables.checkpoints.insert().values(
+                    service=service, head_position=checkpoint.head_position, head_hash=checkpoint.head_hash, taken_at=datetime.fromisoformat(checkpoint.taken_at), key_id=checkpoint.key_id, signature=checkpoint.signature
+                )
+            )
+        return checkpoint
+
+    def list_checkpoints(self) -> list[dict[str, Any]]:
+        with self.tracking.transaction(commit=False) as session:
+            rows = session.execute(select(tables.checkpoints).order_by(tables.checkpoints.c.id)).mappings().all()
+        return [{**{k: v for k, v in row.items() if k != "taken_at"}, "taken_at": as_utc(row["taken_at"]).isoformat()} for row in rows]
+
+    def export_lines(self) -> Iterator[str]:
+        """Every event of every log, then a checkpoint of exactly the exported head of each log."""
+        heads = {service: self.upstreams[service].head_position() for service in UPSTREAMS}
+        for service in UPSTREAMS:
+            for record in takewhile(lambda record: record.position <= heads[service], self.upstreams[service].iter_chained_records()):
+                yield event_line(service, record.position, record.originator_id, record.originator_version, record.topic, record.state, record.stored_hash)
+        for service in UPSTREAMS:
+            yield checkpoint_line(self.take_checkpoint(service, heads[service]))
+
+
+def _upsert(session: Session, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Update the row or insert it; safe because only the projection follower writes these tables."""
+    condition = [table.c[name] == value for name, value in key.items()]
+    if session.execute(update(table).where(*condition).values(**values)).rowcount == 0:
+        session.execute(table.insert().values(**key, **values))

@@ -1,6 +1,8 @@
-"""Reporting's response models: every report states the log positions it reflects."""
+"""Reporting's response models: every report states the log positions it reflects, and the moment asked for."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -16,12 +18,70 @@ class InventoryItem(BaseModel):
     title: str
     stage: str
     risk_status: str
+    classification: str | None
+    board_status: str
     caio: CaioRef | None
+    incidents: int
     registered_at: str
     updated_at: str
 
 
-class Inventory(BaseModel):
+class ReportMeta(BaseModel):
     positions: dict[str, int] = Field(description="The registry and risk log positions this report reflects.")
+    as_of: str | None = Field(default=None, description="The moment asked for, if any.")
+
+
+class Inventory(ReportMeta):
     count: int
     items: list[InventoryItem]
+
+
+class HighRiskItem(InventoryItem):
+    classified_at: str | None
+    submission: dict[str, Any] | None
+    advice: dict[str, Any] | None
+    decision: dict[str, Any] | None
+
+
+class HighRiskRegister(ReportMeta):
+    count: int
+    items: list[HighRiskItem]
+
+
+class PendingItem(BaseModel):
+    project_id: str
+    title: str
+    project_ministry: str
+    what: str
+    role: str
+    ministry: str | None
+
+
+class Pending(ReportMeta):
+    count: int
+    items: list[PendingItem]
+
+
+class Timeline(BaseModel):
+    project_id: str
+    as_of: str | None
+    events: list[dict[str, Any]]
+
+
+class ProjectState(ReportMeta):
+    project: dict[str, Any]
+
+
+class CheckpointOut(BaseModel):
+    service: str
+    head_position: int
+    head_hash: str
+    taken_at: str
+    key_id: str
+    signature: str
+
+
+class PublicKeyOut(BaseModel):
+    key_id: str
+    algorithm: str = "Ed25519"
+    public_key_pem: str

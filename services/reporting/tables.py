@@ -1,24 +1,21 @@
-"""Reporting's read models: rebuilt only from the registry and risk logs by the reporting followers.
+"""Reporting's read models: written only by the reporting projection follower, from the registry and risk logs.
 
-Each table is written by exactly one follower (registry or risk), so the two logs can be followed
-independently and in any relative order; queries join them.
+Documents are JSON (the projection's own shape); the columns beside them exist for filtering and joins.
 """
 
-from sqlalchemy import Column, DateTime, Index, String, Table, Uuid
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, Text, Uuid
 
 from shared.schema import metadata, position_column
 
-inventory = Table(
-    "reporting_inventory",
+projects = Table(
+    "reporting_projects",
     metadata,
     Column("project_id", Uuid(), primary_key=True),
-    Column("ministry", String(16), nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("stage", String(16), nullable=False),
-    position_column("registry_position"),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("reporting_inventory_ministry", "ministry"),
+    Column("ministry", String(16), nullable=True),
+    Column("stage", String(16), nullable=True),
+    Column("risk_status", String(32), nullable=False),
+    Column("doc", JSON(), nullable=False),
+    Index("reporting_projects_ministry", "ministry"),
 )
 
 ministries = Table(
@@ -26,17 +23,32 @@ ministries = Table(
     metadata,
     Column("ministry", String(16), primary_key=True),
     Column("ministry_id", Uuid(), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("caio_officer_id", String(128), nullable=True),
-    Column("caio_name", String(200), nullable=True),
+    Column("doc", JSON(), nullable=False),
 )
 
-project_risk = Table(
-    "reporting_project_risk",
+aggregates = Table(
+    "reporting_aggregates",
+    metadata,
+    Column("aggregate_id", Uuid(), primary_key=True),
+    Column("project_id", Uuid(), nullable=False),
+)
+
+project_events = Table(
+    "reporting_project_events",
     metadata,
     Column("project_id", Uuid(), primary_key=True),
-    Column("risk_id", Uuid(), nullable=False, unique=True),
-    Column("risk_status", String(32), nullable=False),
-    position_column("risk_position"),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("service", String(16), primary_key=True),
+    position_column("position", primary_key=True),
+)
+
+checkpoints = Table(
+    "reporting_checkpoints",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True),
+    Column("service", String(16), nullable=False),
+    position_column("head_position"),
+    Column("head_hash", String(64), nullable=False),
+    Column("taken_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("signature", Text(), nullable=False),
 )
