@@ -8,7 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Annotated
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +20,10 @@ from shared.settings import Settings
 app = typer.Typer(no_args_is_help=True, help="aigov: governance of generative AI in public administration.")
 log_app = typer.Typer(no_args_is_help=True, help="The services' event logs.")
 app.add_typer(log_app, name="log")
+audit_app = typer.Typer(no_args_is_help=True, help="Verify and replay an audit export offline (no services, no database).")
+app.add_typer(audit_app, name="audit")
+reporting_app = typer.Typer(no_args_is_help=True, help="The reporting service's read models.")
+app.add_typer(reporting_app, name="reporting")
 
 SERVICES = {
     "registry": "services.registry.api:create_app",
@@ -115,6 +122,98 @@ def log_verify(
         typer.echo(json.dumps({"service": name, **result.as_dict()}))
         failed = failed or not result.ok
     raise typer.Exit(1 if failed else 0)
+
+
+def _export_lines(path: Path, label: str) -> Iterator[str]:
+    """The export's lines, with a progress bar on long files."""
+    size = path.stat().st_size
+    with path.open(encoding="utf-8") as handle, typer.progressbar(length=size, label=label, file=sys.stderr) as progress:
+        for line in handle:
+            progress.update(len(line.encode("utf-8")))
+            yield line
+
+
+@audit_app.command("verify")
+def audit_verify(
+    export: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An NDJSON export from GET /v1/audit/export.")],
+    public_key: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="PEM from GET /v1/audit/public-key; without it signatures are not checked.")] = None,
+) -> None:
+    """Check every hash link, the order of every log, and every checkpoint; exit 1 naming the first break."""
+    from shared.checkpoints import load_public_key
+    from shared.export import verify_export
+
+    key = load_public_key(public_key.read_bytes()) if public_key else None
+    result = verify_export(_export_lines(export, "verifying"), key)
+    typer.echo(json.dumps({**result.as_dict(), "signatures_checked": key is not None}))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _replayed(export: Path, as_of: datetime | None) -> Any:
+    from services.reporting.projection import Projection
+    from shared.export import envelopes
+
+    state = Projection()
+    for entry in envelopes(_export_lines(export, "replaying")):
+        if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
+            state.apply(entry)
+    return state
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give a time zone, e.g. 2026-11-25T10:00:00+09:00")
+    return moment
+
+
+@audit_app.command("replay")
+def audit_replay(
+    export: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    project: Annotated[str, typer.Option(help="Project id.")],
+    as_of: Annotated[str | None, typer.Option(help="RFC 3339 time; default: the end of the export.")] = None,
+) -> None:
+    """Print the project's timeline and its state as of a moment, from the export alone."""
+    from services.reporting.reports import project_state
+    from shared.export import envelopes
+
+    moment = _moment(as_of)
+    state = _replayed(export, moment)
+    timeline = [entry for entry in envelopes(export.read_text(encoding="utf-8").splitlines()) if _about(state, entry, project) and (moment is None or datetime.fromisoformat(entry["occurred_at"]) <= moment)]
+    timeline.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
+    typer.echo(json.dumps({"project_id": project, "as_of": as_of, "timeline": timeline, "state": project_state(state, project)}, indent=2, ensure_ascii=False))
+
+
+def _about(state: Any, entry: dict[str, Any], project: str) -> bool:
+    return entry["aggregate_id"] == project or state.aggregates.get(entry["aggregate_id"]) == project
+
+
+@audit_app.command("report")
+def audit_report(
+    export: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    as_of: Annotated[str | None, typer.Option(help="RFC 3339 time; default: the end of the export.")] = None,
+    ministry: Annotated[str | None, typer.Option(help="Only this ministry.")] = None,
+) -> None:
+    """Reproduce the inventory (as GET /v1/inventory answers it) from the export alone."""
+    from services.reporting.reports import inventory
+
+    moment = _moment(as_of)
+    state = _replayed(export, moment)
+    items = inventory(state, ministry=ministry)
+    typer.echo(json.dumps({"positions": state.positions, "as_of": moment.isoformat() if moment else None, "count": len(items), "items": items}, indent=2, ensure_ascii=False))
+
+
+@reporting_app.command("rebuild")
+def reporting_rebuild() -> None:
+    """Empty reporting's read models and rebuild them from position zero of both logs."""
+    from services.reporting.followers import ProjectionFollower
+    from services.reporting.readmodel import ReportingStore
+
+    store = ReportingStore(Settings())
+    store.clear()
+    handled = ProjectionFollower(store, batch_size=1000).catch_up()
+    typer.echo(json.dumps({"rebuilt_from_events": handled, "positions": store.positions()}))
 
 
 def main() -> None:

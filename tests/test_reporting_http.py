@@ -1,0 +1,180 @@
+"""Reporting end to end: a scripted history over two ministries, replay as of five moments, exports that
+verify and replay offline, and every kind of tampering detected."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import PROJECT_ROOT, ServiceStack, project_body, wait_for
+from tests.test_risk_http import HIGH_RISK, LOW_RISK, Ministry, assess, complete_submission
+
+
+def auditor(stack: ServiceStack) -> Any:
+    return stack.client("reporting", stack.token("aud", ["auditor"]))
+
+
+def caught_up(stack: ServiceStack) -> dict[str, int]:
+    """Wait until reporting reflects the head of both logs; return those positions."""
+    reader = stack.client("registry", stack.token("aud", ["auditor"]))
+    heads = {"registry": reader.get("/v1/log", params={"limit": 1}).json()["head_position"], "risk": stack.client("risk", stack.token("aud", ["auditor"])).get("/v1/log", params={"limit": 1}).json()["head_position"]}
+    wait_for(lambda: auditor(stack).get("/v1/inventory").json()["positions"] == heads, timeout=15)
+    return heads
+
+
+def snapshot(stack: ServiceStack) -> dict[str, Any]:
+    """The live reports right now (caught up), and the moment they describe."""
+    caught_up(stack)
+    time.sleep(0.01)
+    moment = datetime.now(UTC)
+    client = auditor(stack)
+    live = {name: client.get(path).json() for name, path in (("inventory", "/v1/inventory"), ("register", "/v1/high-risk-register"), ("pending", "/v1/pending"))}
+    return {"at": moment, "live": live}
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "shared.cli", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def history(stack: ServiceStack) -> dict[str, Any]:
+    """Two ministries; a CAIO replaced mid-way; one high-risk project through the Board; one material amendment."""
+    moments = []
+    a, b = Ministry(stack), Ministry(stack)
+    high = a.register(users="public", title="Citizen enquiries chatbot")
+    moments.append(snapshot(stack))  # 1: registered, evaluation due
+
+    assessment = assess(a, high, HIGH_RISK)
+    assert a.caio.post(f"/v1/assessments/{assessment['id']}/classification", json={"classification": "high", "reasons": "public facing, no staff judgment"}).status_code == 200
+    low = b.register(title="Internal drafting aid")
+    low_assessment = assess(b, low, LOW_RISK)
+    assert b.caio.post(f"/v1/assessments/{low_assessment['id']}/classification", json={"classification": "not_high", "reasons": "staff review every draft"}).status_code == 200
+    moments.append(snapshot(stack))  # 2: both classified
+
+    submission = a.planner.post(f"/v1/projects/{high}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
+    assert a.caio.post(f"/v1/projects/{high}/board-submissions/{submission}/submit").status_code == 200
+    root = stack.client("registry", stack.token("root", ["admin"]))
+    new_caio = f"caio2-{a.code.lower()}"
+    assert root.put(f"/v1/ministries/{a.code}/caio", json={"officer_id": new_caio, "name": "Kenji Mori", "reason": "cabinet reshuffle"}).status_code == 200
+    moments.append(snapshot(stack))  # 3: with the Board, CAIO replaced
+
+    conditions = ["Publish accuracy quarterly"]
+    assert a.board.post(f"/v1/board-submissions/{submission}/advice", json={"opinion": "advice_with_conditions", "text": "Proceed with care", "conditions": conditions}).status_code == 200
+    a.caio = stack.client("risk", stack.token(new_caio, ["caio"], a.code))
+    wait_for(lambda: a.caio_known())
+    decided = a.caio.post(f"/v1/board-submissions/{submission}/decision", json={"decision": "proceed_with_conditions", "reasons": "accepted", "condition_responses": [{"condition": conditions[0], "response": "accepted"}]})
+    assert decided.status_code == 200, decided.text
+    moments.append(snapshot(stack))  # 4: decided
+
+    etag = b.planner_registry.get(f"/v1/projects/{low}").headers["ETag"]
+    assert b.planner_registry.patch(f"/v1/projects/{low}", json={"reason": "now also answers citizens", "users": "public"}, headers={"If-Match": etag}).status_code == 200
+    moments.append(snapshot(stack))  # 5: material amendment made the classification stale
+    return {"a": a, "b": b, "high": high, "low": low, "submission": submission, "new_caio": new_caio, "moments": moments}
+
+
+def test_the_reports_tell_the_scripted_history(stack: ServiceStack, history: dict[str, Any]) -> None:
+    a, b, high, low = history["a"], history["b"], history["high"], history["low"]
+    final = history["moments"][-1]["live"]
+    items = {item["project_id"]: item for item in final["inventory"]["items"] if item["ministry"] in (a.code, b.code)}
+    assert items[high]["risk_status"] == "classified_high" and items[high]["board_status"] == "decided"
+    assert items[high]["caio"] == {"officer_id": history["new_caio"], "name": "Kenji Mori"}
+    assert items[low]["risk_status"] == "stale" and items[low]["classification"] == "not_high"
+    register = {item["project_id"]: item for item in final["register"]["items"]}
+    assert register[high]["advice"]["opinion"] == "advice_with_conditions" and register[high]["decision"]["decision"] == "proceed_with_conditions"
+    assert register[high]["decision"]["by"] == history["new_caio"] and low not in register
+    pending = [item for item in final["pending"]["items"] if item["project_id"] in (high, low)]
+    assert pending == [{"project_id": low, "title": "Internal drafting aid", "project_ministry": b.code, "what": "re-evaluation due (classification stale)", "role": "planner", "ministry": b.code}]
+
+    first = history["moments"][0]["live"]
+    before = {item["project_id"]: item for item in first["inventory"]["items"]}
+    assert before[high]["caio"]["name"] == "Chie Sato" and before[high]["risk_status"] == "due"
+    only_planner = auditor(stack).get("/v1/pending", params={"ministry": a.code, "role": "caio"}).json()
+    assert only_planner["count"] == 0
+
+
+def test_as_of_each_moment_answers_what_the_live_reports_answered_then(stack: ServiceStack, history: dict[str, Any]) -> None:
+    client = auditor(stack)
+    for moment in history["moments"]:
+        at = moment["at"].isoformat()
+        for name, path in (("inventory", "/v1/inventory"), ("register", "/v1/high-risk-register"), ("pending", "/v1/pending")):
+            replayed = client.get(path, params={"as_of": at}).json()
+            assert replayed["as_of"] == at
+            assert {**replayed, "as_of": None} == moment["live"][name], (name, at)
+
+
+def test_project_state_and_timeline_as_of(stack: ServiceStack, history: dict[str, Any]) -> None:
+    client, high = auditor(stack), history["high"]
+    timeline = client.get(f"/v1/audit/projects/{high}/timeline").json()["events"]
+    types = [event["type"] for event in timeline]
+    assert types[0] == "ProjectRegistered" and types.index("RiskEvaluationBecameDue") < types.index("AssessmentOpened") < types.index("ProjectClassified") < types.index("CaioDecisionRecorded")
+    assert {event["service"] for event in timeline} == {"registry", "risk"}
+    assert all(event["hash"] and event["meta"]["actor_role"] and "position" in event for event in timeline)
+    second = history["moments"][1]["at"].isoformat()
+    state = client.get(f"/v1/audit/projects/{high}/state", params={"as_of": second}).json()["project"]
+    assert state["risk"]["classification"] == "high" and state["board"]["status"] == "submission_required"
+    assert state["caio"]["name"] == "Chie Sato"
+    assert client.get(f"/v1/audit/projects/{high}/state", params={"as_of": "2020-01-01T00:00:00+00:00"}).status_code == 404
+
+
+def test_export_verifies_and_replays_offline_to_identical_json(stack: ServiceStack, history: dict[str, Any], tmp_path: Path) -> None:
+    client = auditor(stack)
+    caught_up(stack)
+    export = tmp_path / "export.ndjson"
+    export.write_bytes(client.get("/v1/audit/export").content)
+    key = tmp_path / "public.pem"
+    key.write_text(client.get("/v1/audit/public-key").json()["public_key_pem"])
+    verified = cli("audit", "verify", str(export), "--public-key", str(key))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["ok"] is True
+
+    live = client.get("/v1/inventory").json()
+    offline = json.loads(cli("audit", "report", str(export)).stdout)
+    assert offline["items"] == live["items"] and offline["positions"] == live["positions"]
+    third = history["moments"][2]
+    at_third = json.loads(cli("audit", "report", str(export), "--as-of", third["at"].isoformat()).stdout)
+    assert at_third["items"] == third["live"]["inventory"]["items"]
+
+    replayed = json.loads(cli("audit", "replay", str(export), "--project", history["high"]).stdout)
+    online = client.get(f"/v1/audit/projects/{history['high']}/state").json()["project"]
+    assert replayed["state"] == online
+    assert [event["position"] for event in replayed["timeline"]] == [event["position"] for event in client.get(f"/v1/audit/projects/{history['high']}/timeline").json()["events"]]
+
+    lines = export.read_text().splitlines()
+    events = [index for index, line in enumerate(lines) if json.loads(line)["kind"] == "event"]
+
+    def verdict(changed: list[str]) -> dict[str, Any]:
+        tampered = tmp_path / "tampered.ndjson"
+        tampered.write_text("\n".join(changed) + "\n")
+        result = cli("audit", "verify", str(tampered), "--public-key", str(key))
+        assert result.returncode == 1, result.stdout
+        return json.loads(result.stdout)
+
+    truncated = verdict(lines[: events[-1]])
+    assert truncated["ok"] is False and "checkpoint" in truncated["problem"]
+
+    reordered = list(lines)
+    reordered[events[3]], reordered[events[4]] = reordered[events[4]], reordered[events[3]]
+    moved = verdict(reordered)
+    assert moved["ok"] is False and moved["position"] == json.loads(lines[events[4]])["position"]  # the first line out of place
+
+    edited = list(lines)
+    record = json.loads(edited[events[2]])
+    record["state"] = record["state"].replace("Citizen", "Resident") if "Citizen" in record["state"] else record["state"].replace('"', "'", 1)
+    edited[events[2]] = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    changed = verdict(edited)
+    assert changed["position"] == record["position"] and "do not match" in changed["problem"]
+
+    forged = list(lines)
+    checkpoint = json.loads(forged[-1])
+    checkpoint["head_position"] += 1
+    forged[-1] = json.dumps(checkpoint)
+    assert "signature" in verdict(forged)["problem"]
