@@ -178,3 +178,43 @@ def test_export_verifies_and_replays_offline_to_identical_json(stack: ServiceSta
     checkpoint["head_position"] += 1
     forged[-1] = json.dumps(checkpoint)
     assert "signature" in verdict(forged)["problem"]
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+
+
+def test_the_periodic_report_in_json_csv_and_a_printable_page_with_its_chart(stack: ServiceStack, history: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    from PIL import Image
+
+    client, code = auditor(stack), history["a"].code
+    period = f"{datetime.now(UTC).year}H{1 if datetime.now(UTC).month <= 6 else 2}"
+    report = client.get(f"/v1/ministries/{code}/periodic-report", params={"period": period}).json()
+    assert [system["project_id"] for system in report["systems"]] == [history["high"]]
+    assert report["by_stage_and_risk"]["planning"]["classified_high"] == 1 and report["caio"]["name"] == "Kenji Mori"
+    csv_text = client.get(f"/v1/ministries/{code}/periodic-report", params={"period": period}, headers={"Accept": "text/csv"}).text
+    assert csv_text.splitlines()[0].startswith("project_id,title,stage") and history["high"] in csv_text
+    assert client.get(f"/v1/ministries/{code}/periodic-report", params={"period": "2026Q3"}).status_code == 422
+
+    page = client.get(f"/v1/ministries/{code}/periodic-report", params={"period": period}, headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html") and "<svg" in page.text
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "headless Chromium is required (.ci/run installs Debian's chromium)"
+    html_file, shot = tmp_path / "report.html", tmp_path / "report.png"
+    html_file.write_text(page.text, encoding="utf-8")
+    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=900,1000", f"--screenshot={shot}", html_file.as_uri()], check=True, capture_output=True, timeout=120)
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (900, 1000)
+    counts = {colour: count for count, colour in image.getcolors(maxcolors=1 << 24) or []}
+    high_risk_red = counts.get((0xC0, 0x39, 0x2B), 0)
+    assert high_risk_red > 500, "the chart's high-risk bar is not on the page"
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    shutil.copy(shot, PROJECT_ROOT / "var" / f"periodic-report-{history['a'].code}.png")
+
+
+def test_the_public_record_has_both_tiers(stack: ServiceStack, history: dict[str, Any]) -> None:
+    record = auditor(stack).get(f"/v1/projects/{history['high']}/public-record").json()
+    assert record["tier_1"]["name"] == "Citizen enquiries chatbot" and "members of the public" in record["tier_1"]["summary"]
+    assert record["tier_2"]["risks"] == {"status": "classified_high", "classification": "high", "advisory_board": "decided", "board_advice": "advice_with_conditions", "decision": "proceed_with_conditions"}
+    assert record["tier_2"]["owner"]["chief_ai_officer"]["name"] == "Kenji Mori"
