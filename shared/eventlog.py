@@ -98,6 +98,7 @@ class AuditedApplication(Application[UUID]):
     """An ``eventsourcing`` application whose log is hash-chained and whose events carry ``EventMeta``."""
 
     def __init__(self, database_url: str, env: dict[str, str] | None = None):
+        self.database_url = database_url
         super().__init__(env={**eventsourcing_env(database_url), **(env or {})})
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -18,8 +18,14 @@ from eventsourcing.persistence import Tracking
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy.orm import Session
 
+from pathlib import Path
+
+from shared.database import is_sqlite
 from shared.eventlog import AuditedApplication, LogEntry
+from shared.leadership import Leadership
 from shared.meta import correlation_id_var
+from shared.settings import Settings
+from shared.wakeup import Wakeup
 
 logger = logging.getLogger("aigov.follower")
 
@@ -45,6 +51,7 @@ class Follower:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.last_error: str | None = None
+        self.upstream_url = upstream.database_url
 
     @property
     def upstream_name(self) -> str:
@@ -79,39 +86,77 @@ class Follower:
             total += handled
         return total
 
-    def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set; errors are logged and retried with backoff, never skipped."""
-        backoff = self.poll_interval
-        while not stop.is_set():
-            try:
-                handled = self.process_available()
-                self.last_error = None
-                backoff = self.poll_interval
-            except Exception as error:  # noqa: BLE001 - a follower must survive any failure and retry
-                self.last_error = f"{type(error).__name__}: {error}"
-                logger.exception("follower of %s failed; retrying in %.2fs", self.upstream_name, backoff)
-                handled = 0
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-                continue
-            if not handled:
-                stop.wait(self.poll_interval)
+    @property
+    def lock_name(self) -> str:
+        return f"follow-{self.upstream_name}-into-{self.tracking.tracking_table_name}"
+
+    @property
+    def channels(self) -> list[str]:
+        return [self.upstream.recorder.events_table_name]  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        """Nothing is cached between batches: the tracked position is read from the database each time."""
+
+
+LEADERSHIP_RETRY_SECONDS = 1.0
+IDLE_WAIT_SECONDS = 1.0
+
+
+def run_follower(worker: Any, stop: threading.Event, leadership: Leadership | None, wakeup: Wakeup | None, poll_interval: float) -> None:
+    """Run ``worker`` while this process holds its leadership; errors are logged and retried, never skipped."""
+    backoff, leading = poll_interval, False
+    while not stop.is_set():
+        if leadership is not None and not leadership.try_acquire():
+            leading = False
+            stop.wait(LEADERSHIP_RETRY_SECONDS)
+            continue
+        if not leading:
+            worker.reset()  # another replica may have moved on while we were standing by
+            leading = True
+        try:
+            handled = worker.process_available()
+            worker.last_error, backoff = None, poll_interval
+        except Exception as error:  # noqa: BLE001 - a follower must survive any failure and retry
+            worker.last_error = f"{type(error).__name__}: {error}"
+            logger.exception("follower %s failed; retrying in %.2fs", worker.lock_name, backoff)
+            worker.reset()
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            continue
+        if not handled:
+            if wakeup is not None and not is_sqlite(wakeup.database_url):
+                wakeup.wait(IDLE_WAIT_SECONDS, stop)
+            else:
+                stop.wait(poll_interval)
+    if leadership is not None:
+        leadership.release()
+    if wakeup is not None:
+        wakeup.close()
 
 
 class FollowerThreads:
-    """Runs a service's followers in daemon threads for the lifetime of its web app."""
+    """Runs a service's followers in daemon threads for the lifetime of its web app, one replica at a time."""
 
-    def __init__(self, followers: list[Any]):
+    def __init__(self, followers: list[Any], settings: Settings | None = None):
         self.followers = followers
+        self.settings = settings
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for follower in self.followers:
-            name = getattr(follower, "upstream_name", type(follower).__name__)
-            thread = threading.Thread(target=follower.run, args=(self.stop_event,), name=f"follow-{name}", daemon=True)
+            thread = threading.Thread(target=self._run, args=(follower,), name=follower.lock_name, daemon=True)
             thread.start()
             self.threads.append(thread)
+
+    def _run(self, follower: Any) -> None:
+        settings = self.settings
+        if settings is None or not hasattr(follower, "process_available"):
+            follower.run(self.stop_event)
+            return
+        leadership = Leadership(settings.database_url, follower.lock_name, Path(settings.var_dir) / "locks")
+        wakeup = Wakeup(follower.upstream_url, follower.channels) if getattr(follower, "upstream_url", None) else None
+        run_follower(follower, self.stop_event, leadership, wakeup, settings.follower_poll_interval)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()

@@ -235,7 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def build(app: FastAPI) -> FollowerThreads:
         app.state.registry = RegistryApplication(settings.database_url)
         app.state.risk_follower = build_risk_follower(settings, app.state.registry)
-        return FollowerThreads([app.state.risk_follower])
+        return FollowerThreads([app.state.risk_follower], settings)
 
     app = create_service_app(
         title="aigov registry",

@@ -142,7 +142,7 @@ class PeriodicCheckpoints:
 
     def __init__(self, reporting: ReportingStore, interval: float):
         self.reporting, self.interval = reporting, interval
-        self.upstream_name = "checkpoints"
+        self.lock_name = "checkpoints"
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(self.interval):
@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers: list[Any] = [app.state.projection]
         if settings.checkpoint_interval > 0:
             workers.append(PeriodicCheckpoints(app.state.store, settings.checkpoint_interval))
-        return FollowerThreads(workers)
+        return FollowerThreads(workers, settings)
 
     app = create_service_app(
         title="aigov reporting",

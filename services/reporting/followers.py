@@ -7,7 +7,6 @@ transaction: a crash at any point leaves tables and positions that agree, and a 
 from __future__ import annotations
 
 import logging
-import threading
 
 from services.reporting.projection import Projection
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
@@ -53,17 +52,17 @@ class ProjectionFollower:
     def position(self) -> dict[str, int]:
         return self.store.positions()
 
-    def run(self, stop: threading.Event) -> None:
-        backoff = self.poll_interval
-        while not stop.is_set():
-            try:
-                handled = self.process_available()
-                self.last_error, backoff = None, self.poll_interval
-            except Exception as error:  # noqa: BLE001 - keep following; never skip an event
-                self.last_error = f"{type(error).__name__}: {error}"
-                logger.exception("reporting projection failed; retrying in %.2fs", backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if not handled:
-                stop.wait(self.poll_interval)
+    lock_name = "reporting-projection"
+
+    @property
+    def channels(self) -> list[str]:
+        return [f"{service}_events" for service in UPSTREAMS]
+
+    @property
+    def upstream_url(self) -> str | None:
+        """LISTEN needs one connection: only when both logs live in the same database (else poll)."""
+        urls = {self.store.upstreams[service].database_url for service in UPSTREAMS}
+        return urls.pop() if len(urls) == 1 else None
+
+    def reset(self) -> None:
+        self.state = None

@@ -291,7 +291,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.risk = RiskApplication(settings.database_url)
         app.state.risk.publish_shipped_rulesets()
         app.state.registry_follower = build_registry_follower(settings, app.state.risk)
-        return FollowerThreads([app.state.registry_follower])
+        return FollowerThreads([app.state.registry_follower], settings)
 
     app = create_service_app(
         title="aigov risk",
