@@ -71,7 +71,9 @@ def serve(service: Annotated[str, typer.Argument(help="registry, risk or reporti
     if service not in SERVICES:
         raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}")
     settings = Settings()
-    uvicorn.run(SERVICES[service], factory=True, host=settings.host, port=port or _port(settings, service), log_level="info")
+    from shared.observability import json_log_config
+
+    uvicorn.run(SERVICES[service], factory=True, host=settings.host, port=port or _port(settings, service), log_config=json_log_config(settings.log_level))
 
 
 @app.command()

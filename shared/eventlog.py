@@ -101,6 +101,15 @@ class AuditedApplication(Application[UUID]):
         self.database_url = database_url
         super().__init__(env={**eventsourcing_env(database_url), **(env or {})})
 
+    #: Called with the type names of the events each save recorded (the metrics hook of the web layer).
+    on_recorded: Any = None
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        if self.on_recorded is not None:
+            self.on_recorded([type(recording.domain_event).__name__ for recording in recordings])
+        return recordings
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EventMetaAsDict())

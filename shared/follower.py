@@ -64,6 +64,10 @@ class Follower:
     def lag(self) -> int:
         return max(0, self.upstream.head_position() - self.position())
 
+    def lag_report(self) -> dict[str, tuple[int, int, float | None]]:
+        """Per upstream: position reached, upstream head, and when the oldest unprocessed event occurred."""
+        return {self.upstream_name: lag_of(self.upstream, self.position())}
+
     def process_available(self) -> int:
         """Handle the next batch, if any; returns how many events were handled."""
         entries = self.upstream.read_log(after=self.position(), limit=self.batch_size)
@@ -74,6 +78,7 @@ class Follower:
                 token = correlation_id_var.set(entry.meta.correlation_id if entry.meta else None)
                 try:
                     self.handle(session, entry)
+                    logger.info("followed %s event %s at position %d", self.upstream_name, entry.type, entry.position)
                 finally:
                     correlation_id_var.reset(token)
             self.tracking._insert_tracking(session, Tracking(self.upstream_name, entries[-1].position))
@@ -96,6 +101,14 @@ class Follower:
 
     def reset(self) -> None:
         """Nothing is cached between batches: the tracked position is read from the database each time."""
+
+
+def lag_of(upstream: AuditedApplication, position: int) -> tuple[int, int, float | None]:
+    head = upstream.head_position()
+    if head <= position:
+        return position, head, None
+    oldest = upstream.read_log(after=position, limit=1)
+    return position, head, oldest[0].occurred_at.timestamp() if oldest else None
 
 
 LEADERSHIP_RETRY_SECONDS = 1.0

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
         default=0.05, description="Seconds a follower waits before polling its upstream log again."
     )
     follower_batch_size: int = Field(default=200, description="Notifications a follower reads per batch.")
+    ready_max_lag: int = Field(default=10_000, description="/readyz reports not ready while a follower is more than this many events behind.")
+    log_level: str = Field(default="INFO", description="Level of the JSON logs.")
     run_followers: bool = Field(default=True, description="Whether this process runs its service's followers.")
     host: str = Field(default="127.0.0.1", description="Interface `aigov run` binds the services to.")
     registry_port: int = 8001

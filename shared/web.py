@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 
@@ -13,11 +15,13 @@ from shared.auth import CurrentPrincipal
 from shared.eventlog import AuditedApplication
 from shared.follower import FollowerThreads
 from shared.meta import correlation_id_var
+from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
 from shared.problems import Problem, install_problem_handlers
 from shared.schemas import LogPage, VerificationOut
 from shared.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
+request_log = logging.getLogger("aigov.requests")
 MAX_REQUEST_ID_LENGTH = 128
 
 
@@ -29,8 +33,10 @@ def install_correlation_ids(app: FastAPI) -> None:
         given = request.headers.get(REQUEST_ID_HEADER, "").strip()
         correlation_id = given[:MAX_REQUEST_ID_LENGTH] if given else str(uuid.uuid4())
         token = correlation_id_var.set(correlation_id)
+        started = time.perf_counter()
         try:
             response = await call_next(request)
+            request_log.info("%s %s -> %s in %.1f ms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
         finally:
             correlation_id_var.reset(token)
         response.headers[REQUEST_ID_HEADER] = correlation_id
@@ -66,16 +72,23 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
 
 def create_service_app(
     *,
+    service: str,
     title: str,
     description: str,
     settings: Settings,
     build: Callable[[FastAPI], FollowerThreads | None],
 ) -> FastAPI:
-    """A FastAPI app whose ``build`` hook constructs the service's applications and followers at startup."""
+    """A FastAPI app whose ``build`` hook constructs the service's applications and followers at startup.
+
+    ``build`` sets ``app.state.applications`` (whose engines readiness and metrics watch) and returns the
+    follower threads."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threads = build(app)
+        for application in app.state.applications:
+            if isinstance(application, AuditedApplication):
+                application.on_recorded = lambda types: [metrics.events.labels(service, name).inc() for name in types]
         if threads is not None and settings.run_followers:
             threads.start()
         app.state.followers = threads
@@ -87,14 +100,31 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.applications = []
     install_problem_handlers(app)
+    metrics = install_metrics(app, service)
     install_correlation_ids(app)
+
+    def engines() -> list[Any]:
+        return [engine for engine in (_engine_of(application) for application in app.state.applications) if engine is not None]
+
+    def followers() -> list[Any]:
+        threads = getattr(app.state, "followers", None)
+        return [follower for follower in (threads.followers if threads else []) if hasattr(follower, "lag_report")]
+
+    metrics.collectors += [follower_gauges(followers), pool_gauge(engines)]
+    install_readiness(app, engines, followers, settings.ready_max_lag)
 
     @app.get("/healthz", tags=["operations"], operation_id="healthz", summary="Process is alive")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _engine_of(application: Any) -> Any:
+    recorder = getattr(application, "recorder", None) or getattr(application, "tracking", None)
+    return getattr(getattr(recorder, "datastore", None), "engine", None)
 
 
 def parse_if_match(value: str | None, *, required: bool) -> int | None:

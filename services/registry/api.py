@@ -234,10 +234,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def build(app: FastAPI) -> FollowerThreads:
         app.state.registry = RegistryApplication(settings.database_url)
+        app.state.applications = [app.state.registry]
         app.state.risk_follower = build_risk_follower(settings, app.state.registry)
         return FollowerThreads([app.state.risk_follower], settings)
 
     app = create_service_app(
+        service="registry",
         title="aigov registry",
         description="Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records.",
         settings=settings,

@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def build(app: FastAPI) -> FollowerThreads:
         app.state.store = ReportingStore(settings)
+        app.state.applications = [app.state.store]
         app.state.projection = ProjectionFollower(app.state.store, settings.follower_batch_size, settings.follower_poll_interval)
         workers: list[Any] = [app.state.projection]
         if settings.checkpoint_interval > 0:
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FollowerThreads(workers, settings)
 
     app = create_service_app(
+        service="reporting",
         title="aigov reporting",
         description="Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, replay as of any moment, and verifiable exports.",
         settings=settings,

@@ -10,6 +10,8 @@ import logging
 
 from services.reporting.projection import Projection
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
+from shared.follower import lag_of
+from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
 
@@ -35,7 +37,12 @@ class ProjectionFollower:
         try:
             for batch in batches.values():
                 for entry in batch:
-                    self.state.apply(entry.as_dict())
+                    token = correlation_id_var.set(entry.meta.correlation_id if entry.meta else None)
+                    try:
+                        self.state.apply(entry.as_dict())
+                        logger.info("projected %s event %s at position %d", entry.service, entry.type, entry.position)
+                    finally:
+                        correlation_id_var.reset(token)
             with self.store.tracking.transaction(commit=True) as session:
                 self.store.persist(session, self.state)
         except BaseException:
@@ -51,6 +58,10 @@ class ProjectionFollower:
 
     def position(self) -> dict[str, int]:
         return self.store.positions()
+
+    def lag_report(self) -> dict[str, tuple[int, int, float | None]]:
+        positions = self.store.positions()
+        return {service: lag_of(self.store.upstreams[service], positions[service]) for service in UPSTREAMS}
 
     lock_name = "reporting-projection"
 

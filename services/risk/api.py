@@ -289,11 +289,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def build(app: FastAPI) -> FollowerThreads:
         app.state.risk = RiskApplication(settings.database_url)
+        app.state.applications = [app.state.risk]
         app.state.risk.publish_shipped_rulesets()
         app.state.registry_follower = build_registry_follower(settings, app.state.risk)
         return FollowerThreads([app.state.registry_follower], settings)
 
     app = create_service_app(
+        service="risk",
         title="aigov risk",
         description="The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the CAIO's decision.",
         settings=settings,
