@@ -92,9 +92,12 @@ class ServiceStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, service: str) -> None:
+        """Start ``service`` (or a replica named like ``risk#2``, which gets a port of its own)."""
+        if service not in self.ports:
+            self.ports[service] = free_port()
         log = open(self.var_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the process
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(self.ports[service])],
+            [sys.executable, "-m", "shared.cli", "serve", service.split("#")[0], "--port", str(self.ports[service])],
             env=self.env(), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         self.wait_healthy(service)
