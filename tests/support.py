@@ -42,7 +42,7 @@ class PostgresRun:
         self.database = f"aigov_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         base = sqlalchemy.engine.make_url(sqlalchemy_url(admin_url))
         self.url = base.set(database=self.database)
-        self.admin_engine = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
+        self.admin_engine = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)  # survives a server restart
 
     def create(self) -> None:
         with self.admin_engine.connect() as connection:
