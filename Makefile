@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-postgres test install migrate clean
+.PHONY: run run-postgres test bench install migrate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run-postgres: $(STAMP)
 ## The whole suite, on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmarks (never part of make test): results under bench/results/.
+bench: $(STAMP)
+	$(BIN)/python bench/propagation.py --backend postgres
+	$(BIN)/python bench/propagation.py --backend sqlite
 
 migrate: $(STAMP)
 	$(BIN)/aigov migrate
