@@ -53,6 +53,11 @@ class Follower:
         self.last_error: str | None = None
         self.upstream_url = upstream.database_url
 
+    @classmethod
+    def configured(cls, settings: Settings, upstream: AuditedApplication, tracking: Any, handle: Handler) -> Follower:
+        """A follower with the batch size and poll interval of ``settings``."""
+        return cls(upstream, tracking, handle, batch_size=settings.follower_batch_size, poll_interval=settings.follower_poll_interval)
+
     @property
     def upstream_name(self) -> str:
         return self.upstream.name

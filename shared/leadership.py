@@ -31,6 +31,15 @@ def libpq_url(url: str) -> str:
     return sqlalchemy.engine.make_url(sqlalchemy_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def close_quietly(connection: psycopg.Connection[Any] | None) -> None:
+    """Close a dedicated connection that may already be dead (the server restarted, the network dropped)."""
+    if connection is not None:
+        try:
+            connection.close()
+        except psycopg.Error:
+            pass
+
+
 class Leadership:
     """Try to become, and stay, the one process that runs the follower called ``name``."""
 
@@ -83,12 +92,8 @@ class Leadership:
             return False
 
     def release(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            except psycopg.Error:
-                pass
-            self._connection = None
+        close_quietly(self._connection)
+        self._connection = None
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from shared.database import is_sqlite
-from shared.leadership import libpq_url
+from shared.leadership import close_quietly, libpq_url
 
 logger = logging.getLogger("aigov.wakeup")
 
@@ -50,9 +50,5 @@ class Wakeup:
             stop.wait(timeout)
 
     def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            except psycopg.Error:
-                pass
-            self._connection = None
+        close_quietly(self._connection)
+        self._connection = None

@@ -225,7 +225,7 @@ def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -
 
     upstream = RiskApplication(settings.upstream_url("risk"))
     tracking = registry_app.factory.tracking_recorder()
-    return Follower(upstream, tracking, RiskPolicy(registry_app), batch_size=settings.follower_batch_size, poll_interval=settings.follower_poll_interval)  # type: ignore[arg-type]
+    return Follower.configured(settings, upstream, tracking, RiskPolicy(registry_app))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

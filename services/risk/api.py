@@ -280,7 +280,7 @@ def close_incident(incident_id: UUID, body: IncidentCloseIn, request: Request, p
 
 def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
     upstream = RegistryApplication(settings.upstream_url("registry"))
-    return Follower(upstream, risk.recorder, RegistryPolicy(risk), batch_size=settings.follower_batch_size, poll_interval=settings.follower_poll_interval)  # type: ignore[arg-type]
+    return Follower.configured(settings, upstream, risk.recorder, RegistryPolicy(risk))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
