@@ -206,6 +206,32 @@ def audit_report(
     typer.echo(json.dumps({"positions": state.positions, "as_of": moment.isoformat() if moment else None, "count": len(items), "items": items}, indent=2, ensure_ascii=False))
 
 
+openapi_app = typer.Typer(no_args_is_help=True, help="The services' OpenAPI documents.")
+app.add_typer(openapi_app, name="openapi")
+OPENAPI_DIRECTORY = Path(__file__).resolve().parent.parent / "docs" / "openapi"
+
+
+def openapi_documents() -> dict[str, str]:
+    """Each service's OpenAPI document as stable JSON text (built from the code, no service running)."""
+    from importlib import import_module
+
+    documents = {}
+    for service, target in SERVICES.items():
+        module, factory = target.split(":")
+        application = getattr(import_module(module), factory)(Settings())
+        documents[service] = json.dumps(application.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return documents
+
+
+@openapi_app.command("export")
+def openapi_export(directory: Annotated[Path, typer.Option(help="Where to write <service>.json.")] = OPENAPI_DIRECTORY) -> None:
+    """Write the three OpenAPI documents so integrators can generate clients without running the services."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for service, document in openapi_documents().items():
+        (directory / f"{service}.json").write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {directory / f'{service}.json'}")
+
+
 @reporting_app.command("rebuild")
 def reporting_rebuild() -> None:
     """Empty reporting's read models and rebuild them from position zero of both logs."""

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     )
     follower_batch_size: int = Field(default=200, description="Notifications a follower reads per batch.")
     ready_max_lag: int = Field(default=10_000, description="/readyz reports not ready while a follower is more than this many events behind.")
+    max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted (413 beyond).")
     log_level: str = Field(default="INFO", description="Level of the JSON logs.")
     run_followers: bool = Field(default=True, description="Whether this process runs its service's followers.")
     host: str = Field(default="127.0.0.1", description="Interface `aigov run` binds the services to.")

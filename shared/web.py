@@ -16,7 +16,7 @@ from shared.eventlog import AuditedApplication
 from shared.follower import FollowerThreads
 from shared.meta import correlation_id_var
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
-from shared.problems import Problem, install_problem_handlers
+from shared.problems import Problem, install_problem_handlers, problem_response
 from shared.schemas import LogPage, VerificationOut
 from shared.settings import Settings
 
@@ -41,6 +41,19 @@ def install_correlation_ids(app: FastAPI) -> None:
             correlation_id_var.reset(token)
         response.headers[REQUEST_ID_HEADER] = correlation_id
         return response
+
+
+def install_body_limit(app: FastAPI, max_bytes: int) -> None:
+    """Refuse bodies larger than ``max_bytes`` with 413 before reading them (declared length) or while reading."""
+
+    @app.middleware("http")
+    async def _limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            problem = Problem(f"The request body is larger than {max_bytes} bytes.")
+            problem.status, problem.slug, problem.title = 413, "payload-too-large", "Request body too large"
+            return problem_response(problem, request)
+        return await call_next(request)
 
 
 def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
@@ -103,6 +116,7 @@ def create_service_app(
     app.state.applications = []
     install_problem_handlers(app)
     metrics = install_metrics(app, service)
+    install_body_limit(app, settings.max_body_bytes)
     install_correlation_ids(app)
 
     def engines() -> list[Any]:
