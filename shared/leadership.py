@@ -61,7 +61,9 @@ class Leadership:
 
     def _try_advisory(self) -> bool:
         connection = psycopg.connect(libpq_url(self.database_url), autocommit=True, connect_timeout=5)
-        if connection.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(self.name),)).fetchone()[0]:  # type: ignore[index]
+        # Advisory locks are per database: the schema in the key keeps deployments that share one apart.
+        schema = connection.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+        if connection.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(f"{schema}:{self.name}"),)).fetchone()[0]:  # type: ignore[index]
             self._connection = connection
             return True
         connection.close()
