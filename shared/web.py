@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from shared.auth import CurrentPrincipal
 from shared.eventlog import AuditedApplication
 from shared.follower import FollowerThreads
 from shared.meta import correlation_id_var
+from shared.policy import enforce_policy, require_complete_policy
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
 from shared.problems import Problem, install_problem_handlers, problem_response
 from shared.schemas import LogPage, VerificationOut
@@ -98,6 +99,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        require_complete_policy(app)
         threads = build(app)
         for application in app.state.applications:
             if isinstance(application, AuditedApplication):
@@ -111,7 +113,7 @@ def create_service_app(
             if threads is not None:
                 threads.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, dependencies=[Depends(enforce_policy)])
     app.state.settings = settings
     app.state.applications = []
     install_problem_handlers(app)

@@ -32,6 +32,7 @@ from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
 from shared.problems import Conflict, Unprocessable
 from shared.schemas import LogEntryOut, Reason
+from shared.policy import authorize
 from shared.settings import Settings
 from shared.web import create_service_app, etag, log_router, parse_if_match
 
@@ -83,7 +84,7 @@ def project_out(project: Project, response: Response | None = None) -> ProjectOu
 
 @router.post("/ministries", status_code=status.HTTP_201_CREATED, response_model=MinistryOut, tags=["ministries"], operation_id="create_ministry", summary="Register a ministry or agency (admin)")
 def create_ministry(body: MinistryCreate, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
-    actor = principal.act_as("admin")
+    actor = authorize(request, principal)
     ministry = registry(request).establish_ministry(body.code, body.name, EventMeta.of(actor))
     response.headers["Location"] = f"/v1/ministries/{ministry.code}"
     return ministry_out(ministry)
@@ -101,7 +102,7 @@ def get_ministry(code: str, request: Request, principal: CurrentPrincipal) -> Mi
 
 @router.put("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="designate_caio", summary="Designate the ministry's Chief AI Officer (admin)")
 def designate_caio(code: str, body: CaioDesignation, request: Request, principal: CurrentPrincipal) -> MinistryOut:
-    actor = principal.act_as("admin")
+    actor = authorize(request, principal)
     ministry = registry(request).designate_caio(code, body.officer_id, body.name, EventMeta.of(actor, body.reason))
     return ministry_out(ministry)
 
@@ -113,7 +114,7 @@ def revoke_caio(
     principal: CurrentPrincipal,
     reason: Annotated[Reason, Query(description="Why the designation ends; recorded in the event.")],
 ) -> MinistryOut:
-    actor = principal.act_as("admin")
+    actor = authorize(request, principal)
     try:
         ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason))
     except DomainError as error:
@@ -136,7 +137,7 @@ def get_caio_history(code: str, request: Request, principal: CurrentPrincipal) -
 
 @router.post("/projects", status_code=status.HTTP_201_CREATED, response_model=ProjectOut, tags=["projects"], operation_id="register_project", summary="Register a generative-AI project")
 def register_project(body: ProjectRegistration, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectOut:
-    actor = principal.act_as("planner", "caio", ministry=body.ministry)
+    actor = authorize(request, principal, ministry=body.ministry)
     details = body.model_dump(mode="json", exclude={"ministry"})
     project = registry(request).register_project(body.ministry, details, EventMeta.of(actor))
     response.headers["Location"] = f"/v1/projects/{project.id}"
@@ -183,7 +184,7 @@ def get_project(project_id: UUID, request: Request, response: Response, principa
 def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
     app = registry(request)
     expected = parse_if_match(if_match, required=True)
-    actor = principal.act_as("planner", "caio", ministry=app.get_project(project_id).ministry)
+    actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     try:
         project = app.amend_project(project_id, expected, body.changes(), EventMeta.of(actor, body.reason))
     except DomainError as error:
@@ -194,7 +195,7 @@ def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, re
 @router.post("/projects/{project_id}/transitions", response_model=ProjectOut, tags=["projects"], operation_id="transition_project", summary="Move a project along its lifecycle")
 def transition_project(project_id: UUID, body: TransitionRequest, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
     app = registry(request)
-    actor = principal.act_as("planner", "caio", ministry=app.get_project(project_id).ministry)
+    actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     try:
         project = app.transition_project(project_id, parse_if_match(if_match, required=False), body.to, EventMeta.of(actor, body.reason))
     except DomainError as error:
@@ -205,7 +206,7 @@ def transition_project(project_id: UUID, body: TransitionRequest, request: Reque
 @router.put("/projects/{project_id}/procurement", response_model=ProjectOut, tags=["projects"], operation_id="record_procurement", summary="Record vendor, contract and check-sheet answers")
 def record_procurement(project_id: UUID, body: ProcurementRecord, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
     app = registry(request)
-    actor = principal.act_as("planner", "caio", ministry=app.get_project(project_id).ministry)
+    actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     record = body.model_dump(mode="json", exclude={"reason"})
     try:
         project = app.record_procurement(project_id, parse_if_match(if_match, required=False), record, EventMeta.of(actor, body.reason))

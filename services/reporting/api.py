@@ -20,6 +20,7 @@ from services.reporting.schemas import CheckpointOut, HighRiskRegister, Inventor
 from shared.auth import CurrentPrincipal
 from shared.follower import FollowerThreads
 from shared.problems import NotFound, Unprocessable
+from shared.policy import authorize
 from shared.settings import Settings
 from shared.web import create_service_app
 
@@ -115,7 +116,7 @@ def get_project_state(project_id: UUID, request: Request, principal: CurrentPrin
 
 @router.get("/audit/export", tags=["audit"], operation_id="export_audit_log", summary="NDJSON of every log, then a signed checkpoint per log", responses={200: {"content": {"application/x-ndjson": {}}}})
 def export(request: Request, principal: CurrentPrincipal) -> StreamingResponse:
-    principal.act_as("auditor", "admin", "secretariat")
+    authorize(request, principal)
     lines = (line + "\n" for line in store(request).export_lines())
     return StreamingResponse(lines, media_type="application/x-ndjson", headers={"Content-Disposition": 'attachment; filename="aigov-audit-export.ndjson"'})
 
@@ -127,7 +128,7 @@ def list_checkpoints(request: Request, principal: CurrentPrincipal) -> list[Chec
 
 @router.post("/audit/checkpoints", response_model=list[CheckpointOut], status_code=201, tags=["audit"], operation_id="take_checkpoints", summary="Take a signed checkpoint of each log now (admin)")
 def take_checkpoints(request: Request, principal: CurrentPrincipal) -> list[CheckpointOut]:
-    principal.act_as("admin")
+    authorize(request, principal)
     return [CheckpointOut.model_validate(store(request).take_checkpoint(service).as_dict()) for service in UPSTREAMS]
 
 

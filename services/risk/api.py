@@ -37,6 +37,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.follower import Follower, FollowerThreads
 from shared.meta import Actor, EventMeta
 from shared.problems import Conflict, Forbidden, Unprocessable
+from shared.policy import authorize, operation_of, rule_for
 from shared.settings import Settings
 from shared.timeutil import as_utc
 from shared.web import create_service_app, log_router
@@ -62,11 +63,12 @@ def risk_rules() -> Iterator[None]:
         raise Unprocessable(str(error), errors=[{"field": error.field, "message": str(error), "type": "invalid_answer"}]) from error
 
 
-def designated_caio(principal: Principal, ministry: str, app: RiskApplication) -> Actor:
+def designated_caio(request: Request, principal: Principal, ministry: str, app: RiskApplication) -> Actor:
     """A CAIO acts only for their own ministry, and only while the registry records them as its designated CAIO."""
-    actor = principal.act_as("caio", ministry=ministry)
-    designated = app.designated_caio(ministry)
-    if designated != principal.sub:
+    actor = authorize(request, principal, ministry=ministry)
+    if not rule_for(operation_of(request)).designation:
+        raise LookupError("designated_caio() serves only actions whose policy line asks for the designation")
+    if app.designated_caio(ministry) != principal.sub:
         raise Forbidden(f"{principal.sub} is not the designated Chief AI Officer of {ministry} in the registry.")
     return actor
 
@@ -149,7 +151,7 @@ def get_ruleset(ruleset_id: str, version: int, request: Request, principal: Curr
 
 @router.post("/rulesets", status_code=status.HTTP_201_CREATED, response_model=RulesetOut, tags=["rulesets"], operation_id="publish_ruleset", summary="Publish a new ruleset version (admin)")
 def publish_ruleset(request: Request, principal: CurrentPrincipal, content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/).")) -> RulesetOut:
-    actor = principal.act_as("admin")
+    actor = authorize(request, principal)
     try:
         published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
     except evaluation.RulesetInvalid as error:
@@ -159,7 +161,7 @@ def publish_ruleset(request: Request, principal: CurrentPrincipal, content: dict
 
 @router.post("/rulesets/{ruleset_id}/versions/{version}/rescore", response_model=RescoreOut, tags=["rulesets"], operation_id="rescore_ruleset", summary="Dry run: which current assessments would change under this version")
 def rescore(ruleset_id: str, version: int, request: Request, principal: CurrentPrincipal) -> RescoreOut:
-    principal.act_as("admin", "auditor", "secretariat")
+    authorize(request, principal)
     return RescoreOut.model_validate({"ruleset_id": ruleset_id, "version": version, "changes": risk_app(request).rescore(ruleset_id, version)})
 
 
@@ -169,7 +171,7 @@ def rescore(ruleset_id: str, version: int, request: Request, principal: CurrentP
 @router.post("/projects/{project_id}/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut, tags=["assessments"], operation_id="open_assessment", summary="Open a draft risk evaluation (planner)")
 def open_assessment(project_id: UUID, request: Request, principal: CurrentPrincipal, body: AssessmentOpen | None = None) -> AssessmentOut:
     app = risk_app(request)
-    actor = principal.act_as("planner", ministry=app.project_risk(project_id).ministry)
+    actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     ruleset_id = (body or AssessmentOpen()).ruleset_id
     return assessment_out(run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))))
 
@@ -182,7 +184,7 @@ def get_assessment(assessment_id: UUID, request: Request, principal: CurrentPrin
 @router.put("/assessments/{assessment_id}/answers", response_model=AssessmentOut, tags=["assessments"], operation_id="record_answers", summary="Record answers, each with a justification (planner)")
 def record_answers(assessment_id: UUID, body: AnswersIn, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
     app = risk_app(request)
-    actor = principal.act_as("planner", ministry=app.assessment(assessment_id).ministry)
+    actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
     answers = {key: value.model_dump() for key, value in body.answers.items()}
     mitigations = {key: value.model_dump() for key, value in body.mitigations.items()}
     return assessment_out(run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor))))
@@ -191,14 +193,14 @@ def record_answers(assessment_id: UUID, body: AnswersIn, request: Request, princ
 @router.post("/assessments/{assessment_id}/submit", response_model=AssessmentOut, tags=["assessments"], operation_id="submit_assessment", summary="Compute and record the screening (planner)")
 def submit_assessment(assessment_id: UUID, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
     app = risk_app(request)
-    actor = principal.act_as("planner", ministry=app.assessment(assessment_id).ministry)
+    actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
     return assessment_out(run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor))))
 
 
 @router.post("/assessments/{assessment_id}/classification", response_model=AssessmentOut, tags=["assessments"], operation_id="classify_assessment", summary="The CAIO's classification: high or not_high")
 def classify(assessment_id: UUID, body: ClassificationIn, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
     app = risk_app(request)
-    actor = designated_caio(principal, app.assessment(assessment_id).ministry, app)
+    actor = designated_caio(request, principal, app.assessment(assessment_id).ministry, app)
     meta = EventMeta.of(actor, body.reasons)
     return assessment_out(run(lambda: app.classify(assessment_id, body.classification, body.reasons, body.override_justification, meta)))
 
@@ -209,7 +211,7 @@ def classify(assessment_id: UUID, body: ClassificationIn, request: Request, prin
 @router.post("/projects/{project_id}/board-submissions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut, tags=["board"], operation_id="draft_board_submission", summary="Draft an Advisory Board submission (planner)")
 def draft_submission(project_id: UUID, body: SubmissionDraft, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
     app = risk_app(request)
-    actor = principal.act_as("planner", ministry=app.project_risk(project_id).ministry)
+    actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     return submission_out(run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))))
 
 
@@ -224,28 +226,28 @@ def submit_submission(project_id: UUID, submission_id: UUID, request: Request, p
     submission = app.submission(submission_id)
     if submission.project_id != project_id:
         raise Forbidden("The submission belongs to another project.")
-    actor = designated_caio(principal, submission.ministry, app)
+    actor = designated_caio(request, principal, submission.ministry, app)
     return submission_out(run(lambda: app.submit_to_board(submission_id, EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board"))))
 
 
 @router.post("/board-submissions/{submission_id}/advice", response_model=SubmissionOut, tags=["board"], operation_id="record_board_advice", summary="The Board's advice (board member or secretariat)")
 def record_advice(submission_id: UUID, body: AdviceIn, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
     app = risk_app(request)
-    actor = principal.act_as("board_member", "secretariat")
+    actor = authorize(request, principal)
     return submission_out(run(lambda: app.record_advice(submission_id, body.opinion, body.text, body.conditions, EventMeta.of(actor, body.text))))
 
 
 @router.post("/board-submissions/{submission_id}/decision", response_model=SubmissionOut, tags=["board"], operation_id="record_caio_decision", summary="The ministry's decision after the advice (CAIO)")
 def record_decision(submission_id: UUID, body: DecisionIn, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
     app = risk_app(request)
-    actor = designated_caio(principal, app.submission(submission_id).ministry, app)
+    actor = designated_caio(request, principal, app.submission(submission_id).ministry, app)
     responses = [response.model_dump() for response in body.condition_responses]
     return submission_out(run(lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, EventMeta.of(actor, body.reasons))))
 
 
 @router.get("/board/queue", response_model=list[SubmissionOut], tags=["board"], operation_id="get_board_queue", summary="Submissions awaiting advice, oldest first")
 def board_queue(request: Request, principal: CurrentPrincipal) -> list[SubmissionOut]:
-    principal.act_as("board_member", "secretariat", "auditor")
+    authorize(request, principal)
     return [submission_out(submission) for submission in risk_app(request).board_queue()]
 
 
@@ -255,7 +257,7 @@ def board_queue(request: Request, principal: CurrentPrincipal) -> list[Submissio
 @router.post("/projects/{project_id}/incidents", status_code=status.HTTP_201_CREATED, response_model=IncidentOut, tags=["incidents"], operation_id="record_incident", summary="Record an incident (planner or CAIO)")
 def record_incident(project_id: UUID, body: IncidentIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
     app = risk_app(request)
-    actor = principal.act_as("planner", "caio", ministry=app.project_risk(project_id).ministry)
+    actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     return incident_out(run(lambda: app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened))))
 
 
@@ -267,14 +269,14 @@ def get_incident(incident_id: UUID, request: Request, principal: CurrentPrincipa
 @router.post("/incidents/{incident_id}/report", response_model=IncidentOut, tags=["incidents"], operation_id="report_incident", summary="Record the report to the Digital Agency (CAIO)")
 def report_incident(incident_id: UUID, body: IncidentReportIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
     app = risk_app(request)
-    actor = designated_caio(principal, app.incident(incident_id).ministry, app)
+    actor = designated_caio(request, principal, app.incident(incident_id).ministry, app)
     return incident_out(run(lambda: app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason))))
 
 
 @router.post("/incidents/{incident_id}/close", response_model=IncidentOut, tags=["incidents"], operation_id="close_incident", summary="Close with the corrective measures (planner or CAIO)")
 def close_incident(incident_id: UUID, body: IncidentCloseIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
     app = risk_app(request)
-    actor = principal.act_as("planner", "caio", ministry=app.incident(incident_id).ministry)
+    actor = authorize(request, principal, ministry=app.incident(incident_id).ministry)
     return incident_out(run(lambda: app.close_incident(incident_id, body.corrective_measures, EventMeta.of(actor, body.corrective_measures))))
 
 
