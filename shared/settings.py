@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+"""What ``AIGOV_JWT_ALGORITHMS`` may name: the identity provider signs with a private key we never hold."""
 
 
 class Settings(BaseSettings):
@@ -25,7 +30,23 @@ class Settings(BaseSettings):
         default=None, description="Database of the risk log, when followers read it elsewhere."
     )
     var_dir: Path = Field(default=Path("var"), description="Directory for generated keys and the embedded database.")
-    env: str = Field(default="development", description="`production` refuses development tokens.")
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses HS256 development tokens and needs AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY, AIGOV_JWT_ISSUER and AIGOV_JWT_AUDIENCE.",
+    )
+    jwks_url: str | None = Field(default=None, description="JWKS document (http/https) of the identity provider whose RS256/ES256 tokens are accepted.")
+    jwt_public_key: str | None = Field(
+        default=None, description="PEM public key that verifies identity-provider tokens, instead of (or besides) a JWKS URL; `\\n` escapes allowed."
+    )
+    jwt_algorithms: str = Field(default="RS256,ES256", description="Comma-separated asymmetric algorithms accepted from the identity provider.")
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` of identity-provider tokens (mandatory in production).")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` of identity-provider tokens (mandatory in production).")
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0, description="Clock skew tolerated when checking `exp`, `nbf` and `iat`.")
+    jwks_cache_seconds: float = Field(default=300.0, gt=0, description="How long a fetched JWKS is trusted before it is fetched again.")
+    jwks_refresh_cooldown_seconds: float = Field(
+        default=10.0, ge=0, description="Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider)."
+    )
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="Timeout of one JWKS fetch.")
     jwt_secret: str | None = Field(
         default=None, description="HS256 key for development tokens; generated under var/ when unset."
     )
@@ -43,6 +64,37 @@ class Settings(BaseSettings):
     registry_port: int = 8001
     risk_port: int = 8002
     reporting_port: int = 8003
+
+    @property
+    def jwt_algorithm_list(self) -> list[str]:
+        return [name.strip() for name in self.jwt_algorithms.split(",") if name.strip()]
+
+    @property
+    def jwt_public_key_pem(self) -> str | None:
+        return self.jwt_public_key.replace("\\n", "\n").strip() if self.jwt_public_key else None
+
+    @model_validator(mode="after")
+    def _identity_is_configured(self) -> Settings:
+        """Fail at start, naming the setting, rather than refuse every request later."""
+        algorithms = self.jwt_algorithm_list
+        refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
+        if refused or not algorithms:
+            raise ValueError(f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: {', '.join(refused) or 'empty list'}")
+        if self.jwks_url and urlparse(self.jwks_url).scheme not in ("http", "https"):
+            raise ValueError(f"AIGOV_JWKS_URL must be an http(s) URL, not {self.jwks_url!r}")
+        if self.jwt_public_key_pem:
+            from shared.auth import public_key_algorithms
+
+            if not public_key_algorithms(self.jwt_public_key_pem, algorithms):
+                raise ValueError(f"AIGOV_JWT_PUBLIC_KEY does not verify any of AIGOV_JWT_ALGORITHMS ({', '.join(algorithms)})")
+        if self.env == "production":
+            missing = []
+            if not (self.jwks_url or self.jwt_public_key):
+                missing.append("AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY")
+            missing += [name for name, value in (("AIGOV_JWT_ISSUER", self.jwt_issuer), ("AIGOV_JWT_AUDIENCE", self.jwt_audience)) if not value]
+            if missing:
+                raise ValueError(f"AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set {', '.join(missing)}")
+        return self
 
     def upstream_url(self, service: str) -> str:
         """The database holding ``service``'s log: its own setting, or the shared database."""

@@ -54,7 +54,7 @@ CLUSTER_SCOPED_KINDS = {"Namespace"}
 KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "resources", "namespace", "images", "patches"}
 #: Settings the image and its health check read besides the Settings class.
 IMAGE_ONLY_VARIABLES = {"AIGOV_SERVICE", "AIGOV_HEALTHCHECK_TIMEOUT"}
-SECRET_SETTINGS = {"AIGOV_DATABASE_URL", "AIGOV_JWT_SECRET", "AIGOV_REGISTRY_DATABASE_URL", "AIGOV_RISK_DATABASE_URL"}
+SECRET_SETTINGS = {"AIGOV_DATABASE_URL", "AIGOV_REGISTRY_DATABASE_URL", "AIGOV_RISK_DATABASE_URL"}
 
 
 # -- reading the files ---------------------------------------------------------------------------------------
@@ -479,7 +479,16 @@ def test_secrets_come_from_secret_key_refs_that_the_example_secrets_provide() ->
                 assert (volume["secret"]["secretName"], Path(mounted_file).name) in provided
     for deployment in deployments().values():
         (container,) = containers(deployment)
-        assert "AIGOV_JWT_SECRET" in env_of(container), "every service verifies tokens with the same key"
+        assert "AIGOV_JWT_SECRET" not in env_of(container), "production refuses development tokens: no key for them"
+
+
+def test_production_config_names_an_identity_provider_the_settings_accept() -> None:
+    """AIGOV_ENV=production refuses to start without a JWKS (or public key), issuer and audience."""
+    (config,) = [document for document in documents(BASE / "configmap.yaml") if document["kind"] == "ConfigMap"]
+    data = config["data"]
+    assert data["AIGOV_ENV"] == "production"
+    settings = Settings(**{name.removeprefix("AIGOV_").lower(): value for name, value in data.items() if name.removeprefix("AIGOV_").lower() in Settings.model_fields})
+    assert settings.env == "production" and settings.jwks_url and settings.jwt_issuer and settings.jwt_audience
 
 
 def test_reporting_replicas_share_one_checkpoint_signing_key_from_a_secret() -> None:
