@@ -38,9 +38,13 @@ def configure_engine(engine: Engine) -> None:
     ``BEGIN IMMEDIATE`` takes the write lock when a transaction starts, so a transaction that reads and then
     writes waits for other writers (within the busy timeout) instead of failing with "database is locked".
     """
-    if engine.dialect.name != "sqlite" or getattr(engine, "_aigov_configured", False):
+    if getattr(engine, "_aigov_configured", False):
         return
     engine._aigov_configured = True  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        configure_postgresql_engine(engine)
+    if engine.dialect.name != "sqlite":
+        return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -54,6 +58,21 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def configure_postgresql_engine(engine: Engine) -> None:
+    """Drop pooled sessions that found the database read-only (SQLSTATE 25006).
+
+    A session takes ``default_transaction_read_only`` when it connects: after a fail-over to a standby, or
+    while an operator holds the database read-only, every pooled session stays read-only even once the
+    database accepts writes again. Treating the error as a disconnect makes the pool open fresh sessions, so
+    writes resume without restarting the service.
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if getattr(context.original_exception, "sqlstate", None) == "25006":
+            context.is_disconnect = True
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:

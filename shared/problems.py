@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, OperationalError
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import DatabaseError, IntegrityError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -72,6 +75,47 @@ class ServiceUnavailable(Problem):
     status, slug, title = 503, "storage-unavailable", "Storage temporarily unavailable"
 
 
+#: Why the database refused, as the ``reason`` member of a storage-unavailable problem: (detail, Retry-After seconds).
+STORAGE_REASONS: dict[str, tuple[str, str]] = {
+    "unreachable": ("The event store cannot be reached; retry shortly.", "2"),
+    "busy": ("The event store is busy with other writers beyond the wait limit; nothing was recorded; retry shortly.", "2"),
+    "read-only": ("The event store is read-only (e.g. a standby or a read-only file system) and refuses writes; nothing was recorded. Reads still work; retry later.", "10"),
+    "full": ("The event store is out of disk space and refuses writes; nothing was recorded. Reads still work; retry once space is freed.", "10"),
+    "io-error": ("The event store reported an I/O error; nothing was recorded; retry later.", "10"),
+}
+_SQLITE_REASONS = {sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_READONLY: "read-only", sqlite3.SQLITE_BUSY: "busy", sqlite3.SQLITE_LOCKED: "busy", sqlite3.SQLITE_IOERR: "io-error", sqlite3.SQLITE_CANTOPEN: "unreachable"}
+
+
+def storage_reason(exc: BaseException) -> str | None:
+    """The key of ``STORAGE_REASONS`` when ``exc`` (or its cause) is the database refusing or failing to store,
+    a condition of the storage (503) rather than a bug (500); ``None`` otherwise."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sqlite3.Error):
+            code = getattr(error, "sqlite_errorcode", None)
+            reason = _SQLITE_REASONS.get(code & 0xFF) if code is not None else None
+            return reason or ("unreachable" if isinstance(error, sqlite3.OperationalError) else None)
+        if isinstance(error, psycopg.Error):
+            state = error.sqlstate or ""
+            if state == "25006":  # read_only_sql_transaction: a standby, or default_transaction_read_only
+                return "read-only"
+            if state == "53100":  # disk_full
+                return "full"
+            if state.startswith(("08", "53", "57P")) or isinstance(error, psycopg.OperationalError):
+                return "unreachable"
+            return None
+        wrapped = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None  # eventsourcing's ``Error(e)``
+        error = getattr(error, "orig", None) or error.__cause__ or wrapped or error.__context__
+    return "unreachable" if isinstance(exc, (OperationalError, sqlalchemy.exc.OperationalError)) else None
+
+
+def storage_unavailable(reason: str) -> ServiceUnavailable:
+    detail, retry_after = STORAGE_REASONS[reason]
+    return ServiceUnavailable(detail, headers={"Retry-After": retry_after}, reason=reason)
+
+
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     instance = str(request.url.path) if request is not None else None
     return JSONResponse(problem.body(instance), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers)
@@ -120,10 +164,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         return problem_response(Conflict("A concurrent change was recorded first; reload the resource and retry."), request)
 
-    @app.exception_handler(OperationalError)
-    async def _storage(request: Request, exc: OperationalError) -> JSONResponse:
-        logger.warning("storage unavailable: %s", exc)
-        return problem_response(ServiceUnavailable("The event store cannot be reached; retry shortly.", headers={"Retry-After": "2"}), request)
+    @app.exception_handler(DatabaseError)
+    @app.exception_handler(sqlalchemy.exc.DBAPIError)
+    async def _storage(request: Request, exc: Exception) -> JSONResponse:
+        """Storage conditions (unreachable, locked, read-only, full) are 503 with Retry-After; other database
+        errors (e.g. a failed SQL statement) are bugs, 500. ``OperationalError`` is always a storage condition."""
+        reason = storage_reason(exc)
+        if reason is None:
+            return await _unexpected(request, exc)
+        logger.warning("storage unavailable (%s): %s", reason, exc)
+        return problem_response(storage_unavailable(reason), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
