@@ -1,0 +1,87 @@
+"""The problem responses of every operation, written into each service's OpenAPI document.
+
+Why: clients generated from the document must know every status an operation can answer and that errors
+come as ``application/problem+json`` (RFC 9457), not FastAPI's default ``application/json`` validation body.
+The statuses follow from what the shared machinery does for every route (authentication and the policy
+table, path lookups, validation, storage outages) and, for writes, from optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from shared.policy import PUBLIC, rule_for
+from shared.problems import PROBLEM_MEDIA_TYPE
+
+PROBLEM_SCHEMA_NAME = "Problem"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. `errors` names each field at fault in invalid input.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:aigov:problem:validation"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": ["string", "null"]},
+        "reason": {"type": "string", "description": "Why, where a problem type has several causes (e.g. storage-unavailable: read-only)."},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string", "examples": ["body.ministry"]}, "message": {"type": "string"}, "type": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+DESCRIPTIONS = {
+    400: "Malformed request (e.g. an unreadable cursor or If-Match).",
+    401: "No, or no valid, bearer token.",
+    403: "The identity may not perform this action here (role, ministry or designation).",
+    404: "No such resource.",
+    409: "Conflicts with the current state, or a concurrent change was recorded first.",
+    412: "If-Match names a version that is no longer current.",
+    413: "Request body too large.",
+    422: "Invalid input: `errors` names each field at fault.",
+    428: "This change needs If-Match.",
+    503: "Storage temporarily unavailable; retry after Retry-After seconds.",
+}
+READ_STATUSES = (400, 401, 403, 404, 422, 503)
+WRITE_STATUSES = READ_STATUSES + (409, 412, 413, 428)
+
+
+def statuses_of(method: str, operation_id: str) -> tuple[int, ...]:
+    if rule_for(operation_id) is PUBLIC:
+        return (503,) if operation_id == "readyz" else ()
+    return READ_STATUSES if method == "get" else WRITE_STATUSES
+
+
+def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
+    """Document the problem responses of every operation of ``document``, in place."""
+    document.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
+    reference = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}
+    for path_item in document.get("paths", {}).values():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            for status in statuses_of(method, operation["operationId"]):
+                responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference}}}
+    document["components"]["schemas"].pop("HTTPValidationError", None)
+    document["components"]["schemas"].pop("ValidationError", None)
+    return document
+
+
+def install_problem_documentation(app: FastAPI) -> None:
+    """Make ``app.openapi()`` return the document with every problem response documented."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_problem_responses(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
