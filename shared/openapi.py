@@ -51,6 +51,13 @@ DESCRIPTIONS = {
     428: "This change needs If-Match.",
     503: "Storage temporarily unavailable; retry after Retry-After seconds.",
 }
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: a retry with the same key and body returns the first response and records nothing more; the same key with another body is 422. Kept durably, per caller.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
+}
 READ_STATUSES = (400, 401, 403, 404, 422, 503)
 WRITE_STATUSES = READ_STATUSES + (409, 412, 413, 428)
 
@@ -67,6 +74,8 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     reference = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}
     for path_item in document.get("paths", {}).values():
         for method, operation in path_item.items():
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             responses = operation.setdefault("responses", {})
             for status in statuses_of(method, operation["operationId"]):
                 responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference}}}

@@ -3,6 +3,7 @@
 import services.registry.tables  # noqa: F401
 import services.reporting.tables  # noqa: F401
 import services.risk.tables  # noqa: F401
+import shared.idempotency  # noqa: F401
 from shared.schema import ALL_METADATA
 
 __all__ = ["ALL_METADATA"]

@@ -15,6 +15,7 @@ from shared.auth import CurrentPrincipal
 from shared.eventlog import AuditedApplication
 from shared.follower import FollowerThreads
 from shared.meta import correlation_id_var
+from shared.idempotency import install_idempotency
 from shared.openapi import install_problem_documentation
 from shared.policy import enforce_policy, require_complete_policy
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
@@ -120,6 +121,7 @@ def create_service_app(
     install_problem_handlers(app)
     install_problem_documentation(app)
     metrics = install_metrics(app, service)
+    install_idempotency(app, service)
     install_body_limit(app, settings.max_body_bytes)
     install_correlation_ids(app)
 
