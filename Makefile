@@ -26,10 +26,11 @@ run-postgres: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Benchmarks (never part of make test): results under bench/results/.
+## Benchmarks (never part of make test): JSON and chart under bench/results/, summary in docs/benchmarks.md.
+## BENCH_EVENTS=1000000 for the issue's full replay/verification log size (default 200000, ~15 min budget).
 bench: $(STAMP)
-	$(BIN)/python bench/propagation.py --backend postgres
-	$(BIN)/python bench/propagation.py --backend sqlite
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m bench.run_all
 
 migrate: $(STAMP)
 	$(BIN)/aigov migrate

@@ -1,0 +1,73 @@
+"""Run every benchmark on PostgreSQL and SQLite, then write the chart and docs/benchmarks.md.
+
+Each benchmark runs aigov and its baseline in the same run; a benchmark that fails is recorded as failed
+and the others still run, so one regression never hides the rest. ``make bench`` calls this.
+
+    .venv/bin/python -m bench.run_all [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from bench import history, memory, propagation, replay, verification, write_path
+from bench.common import BACKENDS, RESULTS, machine, write_result
+from bench.dataset import big_log
+from bench.report import write_chart, write_markdown
+
+
+def attempt(name: str, function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one benchmark; on failure keep the error (and the time it took) instead of stopping the run."""
+    started = time.perf_counter()
+    print(f"[bench] {name} ...", flush=True)
+    try:
+        result = function()
+    except Exception as error:  # noqa: BLE001 - report every benchmark, even when one breaks
+        traceback.print_exc()
+        result = {"error": f"{type(error).__name__}: {error}"}
+    result["wall_seconds"] = round(time.perf_counter() - started, 1)
+    print(f"[bench] {name} done in {result['wall_seconds']} s", flush=True)
+    return result
+
+
+def run_backend(backend: str, seconds: float, events: int | None) -> dict[str, Any]:
+    """Every benchmark on one backend; replay and verification share one big log."""
+    results = {
+        "write_path": attempt(f"write path {backend}", lambda: write_path.run(backend, seconds)),
+        "propagation": attempt(f"propagation {backend}", lambda: propagation.run(backend, seconds + 2)),
+        "memory": attempt(f"memory {backend}", lambda: memory.run(backend, seconds + 2)),
+        "history": attempt(f"history {backend}", lambda: history.run(backend)),
+    }
+    try:
+        with big_log(backend, events) as log:
+            results["replay"] = attempt(f"replay {backend}", lambda: replay.run(backend, log=log))
+            results["verification"] = attempt(f"verification {backend}", lambda: verification.run(backend, log=log))
+    except Exception as error:  # noqa: BLE001
+        traceback.print_exc()
+        results.setdefault("replay", {"error": f"making the log failed: {error}"})
+        results.setdefault("verification", {"error": f"making the log failed: {error}"})
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per write-path level")
+    parser.add_argument("--events", type=int, default=None, help="events in the replay/verification log (default BENCH_EVENTS or 200000)")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = {backend: run_backend(backend, args.seconds, args.events) for backend in args.backends}
+    summary = {"results": results, "wall_seconds": round(time.perf_counter() - started, 1), "machine": machine()}
+    write_result("summary", summary)
+    chart = write_chart(results, RESULTS / "benchmarks.png")
+    doc = write_markdown(summary, chart)
+    print(json.dumps({"wall_seconds": summary["wall_seconds"], "chart": str(chart), "doc": str(doc)}))
+
+
+if __name__ == "__main__":
+    main()
