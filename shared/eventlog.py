@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from shared.database import eventsourcing_env
 from shared.hashchain import ChainedRecord, VerificationResult, verify_chain
 from shared.meta import EventMeta, EventMetaAsDict
-from shared.schema import EVENT_HASH_TABLES
+from shared.schema import EVENT_HASH_TABLES, library_metadata
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "meta"}
 
@@ -146,17 +146,29 @@ class AuditedApplication(Application[UUID]):
             rows = session.execute(select(table.c.position, table.c.hash).where(table.c.position.between(first, last)))
             return {position: value for position, value in rows}
 
-    def iter_chained_records(self, batch_size: int = 2000) -> Iterator[ChainedRecord]:
-        """Every stored event with its stored link, straight from the tables (nothing decoded)."""
+    def iter_chained_records(self, batch_size: int = 10_000) -> Iterator[ChainedRecord]:
+        """Every stored event with its stored link, straight from the tables (nothing decoded).
+
+        One keyset-paged ``SELECT … LEFT JOIN`` of the events and their links in plain SQL: reading through
+        the library's notifications and a second query for the links made verification ~7× slower than
+        hashing (docs/benchmarks.md)."""
+        events = library_metadata.tables[f"{self.name}_events"]
+        links = EVENT_HASH_TABLES[self.name]
+        query = (
+            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state, links.c.hash)
+            .outerjoin(links, links.c.position == events.c.id)
+            .order_by(events.c.id)
+            .limit(batch_size)
+        )
         after = 0
         while True:
-            notifications = self.recorder.select_notifications(start=after + 1, limit=batch_size)
-            if not notifications:
+            with self.read_session() as session:
+                rows = session.execute(query.where(events.c.id > after)).all()
+            if not rows:
                 return
-            hashes = self._hashes(notifications[0].id, notifications[-1].id)
-            for n in notifications:
-                yield ChainedRecord(n.id, n.originator_id, n.originator_version, n.topic, n.state, hashes.get(n.id))
-            after = notifications[-1].id
+            for row in rows:
+                yield ChainedRecord._make(row)
+            after = rows[-1][0]
 
     def verify_log(self) -> VerificationResult:
         """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 GENESIS_HASH = "0" * 64
@@ -16,7 +17,8 @@ GENESIS_HASH = "0" * 64
 
 def canonical_bytes(position: int, originator_id: UUID | str, originator_version: int, topic: str, state: bytes) -> bytes:
     """The exact bytes that are hashed for one stored event (header lines, then the stored state)."""
-    header = f"{position}\n{UUID(str(originator_id))}\n{originator_version}\n{topic}\n".encode()
+    identity = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+    header = f"{position}\n{identity}\n{originator_version}\n{topic}\n".encode()
     return header + state
 
 
@@ -25,9 +27,10 @@ def link(previous_hash: str, event_bytes: bytes) -> str:
     return hashlib.sha256(previous_hash.encode("ascii") + event_bytes).hexdigest()
 
 
-@dataclass(frozen=True)
-class ChainedRecord:
-    """What a verifier needs of one event: its canonical fields and the link stored beside it."""
+class ChainedRecord(NamedTuple):
+    """What a verifier needs of one event: its canonical fields and the link stored beside it.
+
+    A named tuple, not a dataclass: verifiers build one per event, hundreds of thousands per second."""
 
     position: int
     originator_id: UUID | str
