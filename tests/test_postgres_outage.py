@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 import subprocess
 from pathlib import Path
 
@@ -44,5 +46,67 @@ def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_
         reader = stack.client("reporting", stack.token("aud", ["auditor"]))
         wait_for(lambda: any(i["project_id"] == created.json()["id"] for i in reader.get("/v1/inventory").json()["items"]), timeout=30)
         assert all(p.poll() is None for p in stack.processes.values())  # nobody was restarted
+    finally:
+        stack.stop_all()
+
+
+def registered_project_ids(stack: ServiceStack) -> list[str]:
+    """Every ProjectRegistered in the registry log, read page by page through GET /v1/log."""
+    auditor = stack.client("registry", stack.token("aud", ["auditor"]))
+    ids, after = [], 0
+    while True:
+        page = auditor.get("/v1/log", params={"after": after, "limit": 1000}).json()
+        ids += [item["aggregate_id"] for item in page["items"] if item["type"] == "ProjectRegistered"]
+        if page["next_after"] is None:
+            return ids
+        after = page["next_after"]
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknowledged_write(postgres_run: PostgresRun, tmp_path: Path) -> None:
+    url = migrated(postgres_run.fresh_schema_url())
+    stack = ServiceStack(url, tmp_path)
+    try:
+        stack.start_all()
+        code = new_ministry_code()
+        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+        token = stack.token("alice", ["planner"], code)
+        statuses: list[int] = []
+        acknowledged: list[str] = []
+        stop = threading.Event()
+
+        def write(number: int) -> None:
+            client = stack.client("registry", token)
+            while not stop.is_set():
+                response = client.post("/v1/projects", json=project_body(code, title=f"Under load {number}"))
+                statuses.append(response.status_code)
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["id"])
+                elif response.status_code == 503:
+                    assert response.headers["Retry-After"] and response.json()["type"] == "urn:aigov:problem:storage-unavailable"
+                    time.sleep(0.05)
+
+        writers = [threading.Thread(target=write, args=(number,)) for number in range(4)]
+        for writer in writers:
+            writer.start()
+        try:
+            wait_for(lambda: len(acknowledged) >= 20, timeout=30)
+            pg_ctl("restart")
+            restarted_at = len(statuses)
+            wait_for(lambda: statuses[restarted_at:].count(201) >= 20, timeout=60, interval=0.1)
+        finally:
+            stop.set()
+            for writer in writers:
+                writer.join(timeout=30)
+        assert set(statuses) <= {201, 503}, sorted(set(statuses))
+        logged = registered_project_ids(stack)
+        assert len(logged) == len(set(logged)), "a project was recorded twice"
+        assert set(acknowledged) <= set(logged), "an acknowledged write is missing from the log"
+        auditor = stack.client("registry", stack.token("aud", ["auditor"]))
+        assert auditor.get("/v1/log/verify").json()["ok"] is True
+        reader = stack.client("reporting", stack.token("aud", ["auditor"]))
+        wait_for(lambda: set(logged) <= {item["project_id"] for item in reader.get("/v1/inventory").json()["items"]}, timeout=30, interval=0.5)
+        assert all(process.poll() is None for process in stack.processes.values())  # nobody was restarted
     finally:
         stack.stop_all()
