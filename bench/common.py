@@ -6,6 +6,7 @@ other's data and a baseline table never sits beside another benchmark's log.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -13,7 +14,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -153,3 +154,13 @@ def profile_top(function: Any, top: int = 10) -> list[str]:
 def bench_events(default: int) -> int:
     """Log size for the replay and verification benchmarks (BENCH_EVENTS overrides, e.g. 1000000)."""
     return int(os.environ.get("BENCH_EVENTS", default))
+
+
+def command_line(run: Callable[..., dict[str, Any]], description: str | None, **options: Any) -> None:
+    """The shared ``main`` of every benchmark module: ``--backend`` plus its own ``--<option>`` defaults."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    for name, default in options.items():
+        parser.add_argument(f"--{name}", type=int if isinstance(default, int) or default is None else float, default=default)
+    args = parser.parse_args()
+    print(json.dumps(run(args.backend, *(getattr(args, name) for name in options)), indent=2))

@@ -11,8 +11,6 @@ Target: < 20 ms.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import statistics
 import time
@@ -20,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from bench.common import establish_ministry, fresh_database, latency_summary, profile_top, service_settings, write_result
+from bench.common import command_line, establish_ministry, fresh_database, latency_summary, profile_top, service_settings, write_result
 from bench.dataset import long_history
 from services.registry.application import RegistryApplication
 from services.reporting import periodic
@@ -81,11 +79,7 @@ def run(backend: str, events: int = DEFAULT_EVENTS) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS)
-    args = parser.parse_args()
-    print(json.dumps(run(args.backend, args.events), indent=2))
+    command_line(run, __doc__, events=DEFAULT_EVENTS)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ reporting work on every registration, so all three processes are exercised.
 
 from __future__ import annotations
 
-import argparse
-import json
 import threading
 import time
 from typing import Any
 
 import httpx
 
-from bench.common import establish_ministry, fresh_database, running_services, write_result
+from bench.common import command_line, establish_ministry, fresh_database, running_services, write_result
 from tests.support import SERVICES, ServiceStack, project_body
 
 SETTLE_SECONDS = 2.0
@@ -80,11 +78,7 @@ def run(backend: str, seconds: float = 5.0) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--seconds", type=float, default=5.0)
-    args = parser.parse_args()
-    print(json.dumps(run(args.backend, args.seconds), indent=2))
+    command_line(run, __doc__, seconds=5.0)
 
 
 if __name__ == "__main__":

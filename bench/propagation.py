@@ -14,8 +14,6 @@ Target: p99 < 200 ms under load 1. Writes JSON to bench/results/.
 
 from __future__ import annotations
 
-import argparse
-import json
 import threading
 import time
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 import httpx
 import sqlalchemy
 
-from bench.common import establish_ministry, fresh_database, latency_summary, running_services, write_result
+from bench.common import command_line, establish_ministry, fresh_database, latency_summary, running_services, write_result
 from shared.database import sqlalchemy_url
 from tests.support import ServiceStack, project_body
 
@@ -126,13 +124,7 @@ def run(backend: str, seconds: float = 5.0, idle_samples: int = 20, pause: float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--samples", type=int, default=20, help="idle samples")
-    parser.add_argument("--pause", type=float, default=0.2)
-    args = parser.parse_args()
-    print(json.dumps(run(args.backend, args.seconds, args.samples, args.pause), indent=2))
+    command_line(run, __doc__, seconds=5.0, samples=20, pause=0.2)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ Target: ≥ 0.5× the scan rate.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from typing import Any
 
 import sqlalchemy
 
-from bench.common import profile_top, service_settings, write_result
+from bench.common import command_line, profile_top, service_settings, write_result
 from bench.dataset import BigLog, big_log
 from services.reporting.followers import ProjectionFollower
 from services.reporting.readmodel import ReportingStore
@@ -80,11 +78,7 @@ def run(backend: str, events: int | None = None, log: BigLog | None = None) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--events", type=int, default=None)
-    args = parser.parse_args()
-    print(json.dumps(run(args.backend, args.events), indent=2))
+    command_line(run, __doc__, events=None)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,11 @@ Target: ≥ 200,000 events/s for both.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from itertools import islice
 from typing import Any
 
-from bench.common import BenchDatabase, profile_top, service_settings, write_result
+from bench.common import BenchDatabase, command_line, profile_top, service_settings, write_result
 from bench.dataset import BigLog, big_log
 from services.registry.application import RegistryApplication
 from services.reporting.readmodel import ReportingStore
@@ -83,11 +81,7 @@ def run(backend: str, events: int | None = None, log: BigLog | None = None) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--events", type=int, default=None)
-    args = parser.parse_args()
-    print(json.dumps(run(args.backend, args.events), indent=2))
+    command_line(run, __doc__, events=None)
 
 
 if __name__ == "__main__":

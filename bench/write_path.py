@@ -8,8 +8,6 @@ this process. Target: aigov ≥ 0.6× the baseline's throughput, and p99 < 25 ms
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import BenchDatabase, establish_ministry, fresh_database, running_services, write_result
+from bench.common import BenchDatabase, command_line, establish_ministry, fresh_database, running_services, write_result
 from bench.load import run_load
 from tests.support import PROJECT_ROOT, ServiceStack, free_port, new_ministry_code, project_body
 
@@ -92,11 +90,7 @@ def run(backend: str, seconds: float = 3.0) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--seconds", type=float, default=3.0)
-    args = parser.parse_args()
-    print(json.dumps(run(args.backend, args.seconds), indent=2))
+    command_line(run, __doc__, seconds=3.0)
 
 
 if __name__ == "__main__":
