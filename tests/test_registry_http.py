@@ -116,6 +116,10 @@ def registered_project(stack: ServiceStack) -> tuple[str, str, httpx.Client]:
         (lambda body: body.update(unexpected="field"), "body.unexpected"),
         (lambda body: body["data"].pop("personal_data"), "body.data.personal_data"),
         (lambda body: body.update(title="x" * 201), "body.title"),
+        (lambda body: body.update(expected_users=False), "body.expected_users"),
+        (lambda body: body.update(expected_users="300"), "body.expected_users"),
+        (lambda body: body["data"].update(personal_data="no"), "body.data.personal_data"),
+        (lambda body: body["data"].update(personal_data=0), "body.data.personal_data"),
     ],
 )
 def test_invalid_registrations_name_the_field_and_leave_no_event(stack: ServiceStack, mutate: Any, field: str) -> None:

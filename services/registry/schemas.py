@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from services.registry.domain import Stage
 from shared.schemas import LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel
@@ -55,7 +55,7 @@ class ModelUsed(StrictModel):
 
 class DataHandled(StrictModel):
     confidentiality: Confidentiality
-    personal_data: bool
+    personal_data: StrictBool  # JSON true/false only: "no" or 0 must not pass for false
 
 
 class ProjectFields(StrictModel):
@@ -68,7 +68,7 @@ class ProjectFields(StrictModel):
     users: Users
     models: list[ModelUsed] = Field(min_length=1, max_length=20)
     data: DataHandled
-    expected_users: int = Field(ge=0, le=100_000_000)
+    expected_users: StrictInt = Field(ge=0, le=100_000_000)
     owner: ShortText
     nature_of_work: NatureOfWork | None = Field(default=None, description="Internal support, information to the public, or administrative decisions.")
     human_review: HumanReview | None = Field(default=None, description="Whether staff judge outputs before they are used.")
@@ -89,7 +89,7 @@ class ProjectAmendment(StrictModel):
     users: Users | None = None
     models: list[ModelUsed] | None = Field(default=None, min_length=1, max_length=20)
     data: DataHandled | None = None
-    expected_users: int | None = Field(default=None, ge=0, le=100_000_000)
+    expected_users: StrictInt | None = Field(default=None, ge=0, le=100_000_000)
     owner: ShortText | None = None
     nature_of_work: NatureOfWork | None = None
     human_review: HumanReview | None = None
