@@ -28,8 +28,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from shared.auth import current_principal
-from shared.database import create_engine
-from shared.problems import Conflict, Problem, Unprocessable, problem_response
+from shared.problems import IdempotencyKeyInFlight, InvalidIdempotencyKey, Problem, Unprocessable, problem_response
 from shared.schema import metadata
 
 HEADER = "Idempotency-Key"
@@ -98,12 +97,6 @@ class IdempotencyStore:
         return (table.service == claim.service, table.principal == claim.principal, table.key == claim.key)
 
 
-def invalid_key() -> Problem:
-    problem = Problem(f"{HEADER} must be 1 to 255 visible ASCII characters.")
-    problem.status, problem.slug, problem.title = 400, "invalid-idempotency-key", "Invalid Idempotency-Key"
-    return problem
-
-
 def replay(row: dict[str, object], claim: Claim) -> Response | Problem:
     """The stored response of the first request, or the problem of a mismatch or of a pending claim."""
     if (row["method"], row["path"], row["request_sha256"]) != (claim.method, claim.path, claim.request_sha256):
@@ -112,19 +105,21 @@ def replay(row: dict[str, object], claim: Claim) -> Response | Problem:
             errors=[{"field": f"header.{HEADER}", "message": "reused for a different request", "type": "idempotency_key_reused"}],
         )
     if row["status"] is None:
-        conflict = Conflict(f"A request with {HEADER} {claim.key!r} is in flight, or stopped before its outcome was stored; check the resource before retrying with a new key.")
-        conflict.slug, conflict.headers = "idempotency-key-in-flight", {"Retry-After": "1"}
-        return conflict
+        return IdempotencyKeyInFlight(
+            f"A request with {HEADER} {claim.key!r} is in flight, or stopped before its outcome was stored; check the resource before retrying with a new key.",
+            headers={"Retry-After": "1"},
+        )
     headers = {**json.loads(str(row["response_headers"])), REPLAYED_HEADER: "true"}
     return Response(content=bytes(row["response_body"]), status_code=int(str(row["status"])), headers=headers)  # type: ignore[arg-type]
 
 
-def install_idempotency(app: FastAPI, service: str) -> None:
-    """Honour ``Idempotency-Key`` on every POST of ``app``."""
+def install_idempotency(app: FastAPI, service: str, engine: Callable[[], Engine]) -> None:
+    """Honour ``Idempotency-Key`` on every POST of ``app``, keeping keys through ``engine()``: the service's own
+    database engine, built at start-up (so its pool is the one readiness and metrics watch)."""
 
     def store() -> IdempotencyStore:
         if getattr(app.state, "idempotency", None) is None:
-            app.state.idempotency = IdempotencyStore(create_engine(app.state.settings.database_url, pool_pre_ping=True))
+            app.state.idempotency = IdempotencyStore(engine())
         return app.state.idempotency
 
     @app.middleware("http")
@@ -133,7 +128,7 @@ def install_idempotency(app: FastAPI, service: str) -> None:
         if request.method != "POST" or key is None:
             return await call_next(request)
         if not KEY_PATTERN.match(key):
-            return problem_response(invalid_key(), request)
+            return problem_response(InvalidIdempotencyKey(f"{HEADER} must be 1 to 255 visible ASCII characters."), request)
         try:
             principal = current_principal(request)
         except Problem:
@@ -156,3 +151,4 @@ def install_idempotency(app: FastAPI, service: str) -> None:
         kept = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
         await run_in_threadpool(store().complete, claim, response.status_code, kept, content)
         return Response(content=content, status_code=response.status_code, headers=dict(response.headers))
+

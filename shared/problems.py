@@ -59,6 +59,18 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflict with the current state"
 
 
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class InvalidIdempotencyKey(Problem):
+    status, slug, title = 400, "invalid-idempotency-key", "Invalid Idempotency-Key"
+
+
+class IdempotencyKeyInFlight(Conflict):
+    slug = "idempotency-key-in-flight"
+
+
 class PreconditionFailed(Problem):
     status, slug, title = 412, "precondition-failed", "The resource has changed (stale If-Match)"
 
@@ -133,7 +145,7 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"field": field_path(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")} for error in exc.errors()]
 
 
-_STATUS_PROBLEMS: dict[int, type[Problem]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 412: PreconditionFailed, 428: PreconditionRequired, 422: Unprocessable}
+_STATUS_PROBLEMS: dict[int, type[Problem]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 412: PreconditionFailed, 413: PayloadTooLarge, 428: PreconditionRequired, 422: Unprocessable}
 
 
 def install_problem_handlers(app: FastAPI) -> None:

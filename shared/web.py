@@ -19,7 +19,7 @@ from shared.idempotency import install_idempotency
 from shared.openapi import install_problem_documentation
 from shared.policy import enforce_policy, require_complete_policy
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
-from shared.problems import Problem, install_problem_handlers, problem_response
+from shared.problems import PayloadTooLarge, Problem, install_problem_handlers, problem_response
 from shared.schemas import LogPage, VerificationOut
 from shared.settings import Settings
 
@@ -53,9 +53,7 @@ def install_body_limit(app: FastAPI, max_bytes: int) -> None:
     async def _limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            problem = Problem(f"The request body is larger than {max_bytes} bytes.")
-            problem.status, problem.slug, problem.title = 413, "payload-too-large", "Request body too large"
-            return problem_response(problem, request)
+            return problem_response(PayloadTooLarge(f"The request body is larger than {max_bytes} bytes."), request)
         return await call_next(request)
 
 
@@ -121,7 +119,7 @@ def create_service_app(
     install_problem_handlers(app)
     install_problem_documentation(app)
     metrics = install_metrics(app, service)
-    install_idempotency(app, service)
+    install_idempotency(app, service, lambda: engines()[0])
     install_body_limit(app, settings.max_body_bytes)
     install_correlation_ids(app)
 
