@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,13 +29,14 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from shared.auth import current_principal
-from shared.problems import IdempotencyKeyInFlight, InvalidIdempotencyKey, Problem, Unprocessable, problem_response
+from shared.problems import IdempotencyKeyInFlight, InvalidIdempotencyKey, Problem, Unprocessable, problem_response, storage_reason, storage_unavailable
 from shared.schema import metadata
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 REPLAYED_HEADERS = ("content-type", "etag", "location")
+logger = logging.getLogger("aigov.idempotency")
 
 idempotency_keys = Table(
     "idempotency_keys",
@@ -135,20 +137,36 @@ def install_idempotency(app: FastAPI, service: str, engine: Callable[[], Engine]
             return await call_next(request)  # the route answers 401 itself; nothing to remember
         body = await request.body()
         claim = Claim(service, principal.sub, key, request.method, request.url.path + ("?" + request.url.query if request.url.query else ""), hashlib.sha256(body).hexdigest())
-        existing = await run_in_threadpool(store().claim, claim)
+        try:
+            existing = await run_in_threadpool(store().claim, claim)
+        except Exception as error:
+            reason = storage_reason(error)
+            if reason is None:
+                raise
+            return problem_response(storage_unavailable(reason), request)  # nothing claimed, nothing run
         if existing is not None:
             answer = replay(existing, claim)
             return problem_response(answer, request) if isinstance(answer, Problem) else answer
         try:
             response = await call_next(request)
         except BaseException:
-            await run_in_threadpool(store().release, claim)
+            await settle(store().release, claim)
             raise
         if response.status_code >= 500:
-            await run_in_threadpool(store().release, claim)
+            await settle(store().release, claim)
             return response
         content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
         kept = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
-        await run_in_threadpool(store().complete, claim, response.status_code, kept, content)
+        await settle(store().complete, claim, response.status_code, kept, content)
         return Response(content=content, status_code=response.status_code, headers=dict(response.headers))
 
+
+async def settle(operation: Callable[..., None], *arguments: object) -> None:
+    """Record the outcome of a claimed request; if storage fails now, the command's own answer still stands
+    (it was recorded, or not, on its own) and the key stays in flight, as after a crash."""
+    try:
+        await run_in_threadpool(operation, *arguments)
+    except Exception as error:
+        if storage_reason(error) is None:
+            raise
+        logger.warning("idempotency key %s left in flight: %s", arguments[0], error)

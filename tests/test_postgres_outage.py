@@ -38,6 +38,9 @@ def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_
             refused = planner.post("/v1/projects", json=project_body(code))
             assert refused.status_code == 503 and refused.headers["Retry-After"], refused.text
             assert refused.json()["type"] == "urn:aigov:problem:storage-unavailable"
+            retried = planner.post("/v1/projects", json=project_body(code), headers={"Idempotency-Key": "outage-1"})
+            assert retried.status_code == 503 and retried.headers["Retry-After"], retried.text  # keys live in the same database
+            assert retried.json()["type"] == "urn:aigov:problem:storage-unavailable"
         finally:
             pg_ctl("start")
         for service in SERVICES:
