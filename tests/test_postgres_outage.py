@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import SERVICES, PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, wait_for
+from tests.support import SERVICES, PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, running_stack, wait_for
+
+
+@pytest.fixture
+def stack_and_ministry(postgres_run: PostgresRun, tmp_path: Path) -> Iterator[tuple[ServiceStack, str]]:
+    """The three services on a fresh PostgreSQL schema, and a ministry to write projects for."""
+    with running_stack(migrated(postgres_run.fresh_schema_url()), tmp_path) as stack:
+        code = new_ministry_code()
+        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+        yield stack, code
 
 
 def pg_ctl(action: str) -> None:
@@ -19,38 +29,30 @@ def pg_ctl(action: str) -> None:
 
 
 @pytest.mark.slow
-def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_recovers(postgres_run: PostgresRun, tmp_path: Path) -> None:
-    url = migrated(postgres_run.fresh_schema_url())
-    stack = ServiceStack(url, tmp_path)
+def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_recovers(stack_and_ministry: tuple[ServiceStack, str]) -> None:
+    stack, code = stack_and_ministry
+    planner = stack.client("registry", stack.token("alice", ["planner"], code))
+    for service in SERVICES:
+        assert stack.client(service).get("/readyz").status_code == 200
+    pg_ctl("stop")
     try:
-        stack.start_all()
-        code = new_ministry_code()
-        root = stack.client("registry", stack.token("root", ["admin"]))
-        assert root.post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
-        planner = stack.client("registry", stack.token("alice", ["planner"], code))
         for service in SERVICES:
-            assert stack.client(service).get("/readyz").status_code == 200
-        pg_ctl("stop")
-        try:
-            for service in SERVICES:
-                down = wait_for(lambda s=service: (r := stack.client(s).get("/readyz")).status_code == 503 and r, timeout=15)
-                assert down.headers["content-type"].startswith("application/problem+json") and "database" in down.json()["detail"]
-            refused = planner.post("/v1/projects", json=project_body(code))
-            assert refused.status_code == 503 and refused.headers["Retry-After"], refused.text
-            assert refused.json()["type"] == "urn:aigov:problem:storage-unavailable"
-            retried = planner.post("/v1/projects", json=project_body(code), headers={"Idempotency-Key": "outage-1"})
-            assert retried.status_code == 503 and retried.headers["Retry-After"], retried.text  # keys live in the same database
-            assert retried.json()["type"] == "urn:aigov:problem:storage-unavailable"
-        finally:
-            pg_ctl("start")
-        for service in SERVICES:
-            wait_for(lambda s=service: stack.client(s).get("/readyz").status_code == 200, timeout=30, interval=0.5)
-        created = wait_for(lambda: (r := planner.post("/v1/projects", json=project_body(code))).status_code == 201 and r, timeout=15, interval=0.5)
-        reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-        wait_for(lambda: any(i["project_id"] == created.json()["id"] for i in reader.get("/v1/inventory").json()["items"]), timeout=30)
-        assert all(p.poll() is None for p in stack.processes.values())  # nobody was restarted
+            down = wait_for(lambda s=service: (r := stack.client(s).get("/readyz")).status_code == 503 and r, timeout=15)
+            assert down.headers["content-type"].startswith("application/problem+json") and "database" in down.json()["detail"]
+        refused = planner.post("/v1/projects", json=project_body(code))
+        assert refused.status_code == 503 and refused.headers["Retry-After"], refused.text
+        assert refused.json()["type"] == "urn:aigov:problem:storage-unavailable"
+        retried = planner.post("/v1/projects", json=project_body(code), headers={"Idempotency-Key": "outage-1"})
+        assert retried.status_code == 503 and retried.headers["Retry-After"], retried.text  # keys live in the same database
+        assert retried.json()["type"] == "urn:aigov:problem:storage-unavailable"
     finally:
-        stack.stop_all()
+        pg_ctl("start")
+    for service in SERVICES:
+        wait_for(lambda s=service: stack.client(s).get("/readyz").status_code == 200, timeout=30, interval=0.5)
+    created = wait_for(lambda: (r := planner.post("/v1/projects", json=project_body(code))).status_code == 201 and r, timeout=15, interval=0.5)
+    reader = stack.client("reporting", stack.token("aud", ["auditor"]))
+    wait_for(lambda: any(i["project_id"] == created.json()["id"] for i in reader.get("/v1/inventory").json()["items"]), timeout=30)
+    assert all(p.poll() is None for p in stack.processes.values())  # nobody was restarted
 
 
 def registered_project_ids(stack: ServiceStack) -> list[str]:
@@ -67,49 +69,42 @@ def registered_project_ids(stack: ServiceStack) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.faults
-def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknowledged_write(postgres_run: PostgresRun, tmp_path: Path) -> None:
-    url = migrated(postgres_run.fresh_schema_url())
-    stack = ServiceStack(url, tmp_path)
+def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknowledged_write(stack_and_ministry: tuple[ServiceStack, str]) -> None:
+    stack, code = stack_and_ministry
+    token = stack.token("alice", ["planner"], code)
+    statuses: list[int] = []
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def write(number: int) -> None:
+        client = stack.client("registry", token)
+        while not stop.is_set():
+            response = client.post("/v1/projects", json=project_body(code, title=f"Under load {number}"))
+            statuses.append(response.status_code)
+            if response.status_code == 201:
+                acknowledged.append(response.json()["id"])
+            elif response.status_code == 503:
+                assert response.headers["Retry-After"] and response.json()["type"] == "urn:aigov:problem:storage-unavailable"
+                time.sleep(0.05)
+
+    writers = [threading.Thread(target=write, args=(number,)) for number in range(4)]
+    for writer in writers:
+        writer.start()
     try:
-        stack.start_all()
-        code = new_ministry_code()
-        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
-        token = stack.token("alice", ["planner"], code)
-        statuses: list[int] = []
-        acknowledged: list[str] = []
-        stop = threading.Event()
-
-        def write(number: int) -> None:
-            client = stack.client("registry", token)
-            while not stop.is_set():
-                response = client.post("/v1/projects", json=project_body(code, title=f"Under load {number}"))
-                statuses.append(response.status_code)
-                if response.status_code == 201:
-                    acknowledged.append(response.json()["id"])
-                elif response.status_code == 503:
-                    assert response.headers["Retry-After"] and response.json()["type"] == "urn:aigov:problem:storage-unavailable"
-                    time.sleep(0.05)
-
-        writers = [threading.Thread(target=write, args=(number,)) for number in range(4)]
-        for writer in writers:
-            writer.start()
-        try:
-            wait_for(lambda: len(acknowledged) >= 20, timeout=30)
-            pg_ctl("restart")
-            restarted_at = len(statuses)
-            wait_for(lambda: statuses[restarted_at:].count(201) >= 20, timeout=60, interval=0.1)
-        finally:
-            stop.set()
-            for writer in writers:
-                writer.join(timeout=30)
-        assert set(statuses) <= {201, 503}, sorted(set(statuses))
-        logged = registered_project_ids(stack)
-        assert len(logged) == len(set(logged)), "a project was recorded twice"
-        assert set(acknowledged) <= set(logged), "an acknowledged write is missing from the log"
-        auditor = stack.client("registry", stack.token("aud", ["auditor"]))
-        assert auditor.get("/v1/log/verify").json()["ok"] is True
-        reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-        wait_for(lambda: set(logged) <= {item["project_id"] for item in reader.get("/v1/inventory").json()["items"]}, timeout=30, interval=0.5)
-        assert all(process.poll() is None for process in stack.processes.values())  # nobody was restarted
+        wait_for(lambda: len(acknowledged) >= 20, timeout=30)
+        pg_ctl("restart")
+        restarted_at = len(statuses)
+        wait_for(lambda: statuses[restarted_at:].count(201) >= 20, timeout=60, interval=0.1)
     finally:
-        stack.stop_all()
+        stop.set()
+        for writer in writers:
+            writer.join(timeout=30)
+    assert set(statuses) <= {201, 503}, sorted(set(statuses))
+    logged = registered_project_ids(stack)
+    assert len(logged) == len(set(logged)), "a project was recorded twice"
+    assert set(acknowledged) <= set(logged), "an acknowledged write is missing from the log"
+    auditor = stack.client("registry", stack.token("aud", ["auditor"]))
+    assert auditor.get("/v1/log/verify").json()["ok"] is True
+    reader = stack.client("reporting", stack.token("aud", ["auditor"]))
+    wait_for(lambda: set(logged) <= {item["project_id"] for item in reader.get("/v1/inventory").json()["items"]}, timeout=30, interval=0.5)
+    assert all(process.poll() is None for process in stack.processes.values())  # nobody was restarted
