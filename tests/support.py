@@ -155,6 +155,18 @@ def running_stack(database_url: str, var_dir: Path, **kwargs: Any) -> Iterator[S
         stack.stop_all()
 
 
+def read_whole_log(client: httpx.Client) -> list[dict[str, Any]]:
+    """Every entry of a service's log, page by page through ``GET /v1/log`` (``client`` holds a reader's token)."""
+    entries: list[dict[str, Any]] = []
+    after: int | None = 0
+    while after is not None:
+        page = client.get("/v1/log", params={"after": after, "limit": 1000})
+        assert page.status_code == 200, page.text
+        entries += page.json()["items"]
+        after = page.json()["next_after"]
+    return entries
+
+
 def new_ministry_code() -> str:
     return "M" + uuid.uuid4().hex[:8].upper()
 

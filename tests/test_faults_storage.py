@@ -26,7 +26,6 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy
 from eventsourcing.persistence import InternalError, ProgrammingError
@@ -34,7 +33,7 @@ from eventsourcing.persistence import InternalError, ProgrammingError
 from shared.database import create_engine
 from shared.problems import storage_reason
 from tests.conftest import fresh_url
-from tests.support import PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, wait_for
+from tests.support import PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, read_whole_log, wait_for
 
 pytestmark = pytest.mark.faults
 PROCESSES = 3
@@ -43,17 +42,6 @@ WRITES_PER_PROCESS = 30
 STORAGE_UNAVAILABLE = "urn:aigov:problem:storage-unavailable"
 #: The registry's event log, its chain links and its query index: what a half-written command would touch.
 REGISTRY_TABLES = ("registry_events", "registry_event_hashes", "registry_projects", "registry_risk_gate", "registry_ministries")
-
-
-def read_whole_log(client: httpx.Client) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    after: int | None = 0
-    while after is not None:
-        page = client.get("/v1/log", params={"after": after, "limit": 1000})
-        assert page.status_code == 200, page.text
-        entries += page.json()["items"]
-        after = page.json()["next_after"]
-    return entries
 
 
 def test_three_registry_processes_write_one_database_at_once_without_locked_errors_loss_or_duplicates(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:

@@ -16,12 +16,9 @@ import httpx
 import pytest
 
 from tests.support import ServiceStack, new_ministry_code, project_body, wait_for
+from tests.test_registry_http import head, new_ministry
 
 PROBLEM = "application/problem+json"
-
-
-def log_head(stack: ServiceStack, service: str) -> int:
-    return stack.client(service, stack.token("auditor", ["auditor"])).get("/v1/log", params={"limit": 1}).json()["head_position"]
 
 
 def checkpoint_count(stack: ServiceStack) -> int:
@@ -33,12 +30,6 @@ def restart(stack: ServiceStack, service: str) -> None:
     stack.start(service)
 
 
-def a_ministry(stack: ServiceStack) -> str:
-    code = new_ministry_code()
-    assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": f"Ministry {code}"}).status_code == 201
-    return code
-
-
 def a_project(stack: ServiceStack, ministry: str) -> str:
     project_id = stack.client("registry", stack.token("p", ["planner"], ministry)).post("/v1/projects", json=project_body(ministry)).json()["id"]
     wait_for(lambda: stack.client("risk", stack.token("a", ["auditor"])).get(f"/v1/projects/{project_id}/risk").status_code == 200)
@@ -47,14 +38,14 @@ def a_project(stack: ServiceStack, ministry: str) -> str:
 
 def posts(stack: ServiceStack) -> dict[str, tuple[str, httpx.Client, str, dict[str, Any] | None, Callable[[], int]]]:
     """One POST per service: (service, client, path, body, how many things it has recorded)."""
-    ministry = a_ministry(stack)
+    ministry = new_ministry(stack)
     project_id = a_project(stack, ministry)
     admin = stack.token("root", ["admin"])
     planner = stack.token("p", ["planner"], ministry)
     return {
-        "create_ministry": ("registry", stack.client("registry", admin), "/v1/ministries", {"code": new_ministry_code(), "name": "Retried"}, lambda: log_head(stack, "registry")),
-        "register_project": ("registry", stack.client("registry", planner), "/v1/projects", project_body(ministry), lambda: log_head(stack, "registry")),
-        "open_assessment": ("risk", stack.client("risk", planner), f"/v1/projects/{project_id}/assessments", None, lambda: log_head(stack, "risk")),
+        "create_ministry": ("registry", stack.client("registry", admin), "/v1/ministries", {"code": new_ministry_code(), "name": "Retried"}, lambda: head(stack, "registry")),
+        "register_project": ("registry", stack.client("registry", planner), "/v1/projects", project_body(ministry), lambda: head(stack, "registry")),
+        "open_assessment": ("risk", stack.client("risk", planner), f"/v1/projects/{project_id}/assessments", None, lambda: head(stack, "risk")),
         "take_checkpoints": ("reporting", stack.client("reporting", admin), "/v1/audit/checkpoints", None, lambda: checkpoint_count(stack)),
     }
 
@@ -78,19 +69,19 @@ def test_a_retry_after_a_restart_returns_the_first_response_and_records_nothing(
 
 
 def test_the_same_key_with_another_body_is_refused_and_records_nothing(stack: ServiceStack) -> None:
-    ministry = a_ministry(stack)
+    ministry = new_ministry(stack)
     client = stack.client("registry", stack.token("p", ["planner"], ministry))
     key = str(uuid.uuid4())
     assert client.post("/v1/projects", json=project_body(ministry), headers={"Idempotency-Key": key}).status_code == 201
-    before = log_head(stack, "registry")
+    before = head(stack, "registry")
     reused = client.post("/v1/projects", json=project_body(ministry, title="Another project"), headers={"Idempotency-Key": key})
     assert reused.status_code == 422 and reused.headers["content-type"].startswith(PROBLEM)
     assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"
-    assert log_head(stack, "registry") == before
+    assert head(stack, "registry") == before
 
 
 def test_keys_belong_to_their_caller(stack: ServiceStack) -> None:
-    ministry = a_ministry(stack)
+    ministry = new_ministry(stack)
     key = str(uuid.uuid4())
     alice = stack.client("registry", stack.token("alice", ["planner"], ministry)).post("/v1/projects", json=project_body(ministry), headers={"Idempotency-Key": key})
     bob = stack.client("registry", stack.token("bob", ["planner"], ministry)).post("/v1/projects", json=project_body(ministry), headers={"Idempotency-Key": key})
@@ -99,10 +90,10 @@ def test_keys_belong_to_their_caller(stack: ServiceStack) -> None:
 
 
 def test_concurrent_retries_of_one_key_record_one_project(stack: ServiceStack) -> None:
-    ministry = a_ministry(stack)
+    ministry = new_ministry(stack)
     token = stack.token("p", ["planner"], ministry)
     key = str(uuid.uuid4())
-    before = log_head(stack, "registry")
+    before = head(stack, "registry")
 
     def attempt(_: int) -> httpx.Response:
         return stack.client("registry", token).post("/v1/projects", json=project_body(ministry), headers={"Idempotency-Key": key})
@@ -113,13 +104,13 @@ def test_concurrent_retries_of_one_key_record_one_project(stack: ServiceStack) -
     assert len(created) == 1, [response.status_code for response in responses]
     assert all(response.status_code in (201, 409) for response in responses)
     assert all(response.json()["type"].endswith("idempotency-key-in-flight") for response in responses if response.status_code == 409)
-    assert log_head(stack, "registry") == before + 1
+    assert head(stack, "registry") == before + 1
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\tinside", "日本".encode()])
 def test_a_malformed_key_is_400(stack: ServiceStack, key: str | bytes) -> None:
-    ministry = a_ministry(stack)
-    before = log_head(stack, "registry")
+    ministry = new_ministry(stack)
+    before = head(stack, "registry")
     response = stack.client("registry", stack.token("p", ["planner"], ministry)).post("/v1/projects", json=project_body(ministry), headers={"Idempotency-Key": key})
     assert response.status_code == 400 and response.json()["type"].endswith("invalid-idempotency-key")
-    assert log_head(stack, "registry") == before
+    assert head(stack, "registry") == before

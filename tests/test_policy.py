@@ -16,14 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from services.registry.api import create_app as registry_app
 from services.reporting.api import create_app as reporting_app
 from services.risk.api import create_app as risk_app
 from shared import policy
 from shared.auth import ROLES
-from tests.support import ServiceStack, new_ministry_code, project_body, wait_for
+from tests.support import ServiceStack, project_body, wait_for
+from tests.test_registry_http import new_ministry
 
 APPS = {"registry": registry_app, "risk": risk_app, "reporting": reporting_app}
 PROBLEM = "application/problem+json"
@@ -82,10 +82,7 @@ def call(client: httpx.Client, method: str, path: str) -> httpx.Response:
 
 @pytest.fixture(scope="module")
 def foreign_ministry(stack: ServiceStack) -> str:
-    code = new_ministry_code()
-    admin = stack.client("registry", stack.token("root", ["admin"]))
-    assert admin.post("/v1/ministries", json={"code": code, "name": f"Ministry {code}"}).status_code == 201
-    return code
+    return new_ministry(stack)
 
 
 def test_each_role_is_refused_exactly_the_routes_its_policy_line_leaves_out(stack: ServiceStack, foreign_ministry: str) -> None:
@@ -109,9 +106,7 @@ def test_each_role_is_refused_exactly_the_routes_its_policy_line_leaves_out(stac
 
 
 def test_planners_and_caios_of_another_ministry_cannot_touch_a_project(stack: ServiceStack, foreign_ministry: str) -> None:
-    admin = stack.client("registry", stack.token("root", ["admin"]))
-    home = new_ministry_code()
-    assert admin.post("/v1/ministries", json={"code": home, "name": f"Ministry {home}"}).status_code == 201
+    home = new_ministry(stack)
     owner = stack.client("registry", stack.token("owner", ["planner"], home))
     project = owner.post("/v1/projects", json=project_body(home)).json()
     wait_for(lambda: stack.client("risk", stack.token("a", ["auditor"])).get(f"/v1/projects/{project['id']}/risk").status_code == 200)

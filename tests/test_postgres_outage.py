@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SERVICES, PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, running_stack, wait_for
+from tests.support import SERVICES, PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, read_whole_log, running_stack, wait_for
 
 
 @pytest.fixture
@@ -56,15 +56,9 @@ def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_
 
 
 def registered_project_ids(stack: ServiceStack) -> list[str]:
-    """Every ProjectRegistered in the registry log, read page by page through GET /v1/log."""
+    """Every ProjectRegistered in the registry log."""
     auditor = stack.client("registry", stack.token("aud", ["auditor"]))
-    ids, after = [], 0
-    while True:
-        page = auditor.get("/v1/log", params={"after": after, "limit": 1000}).json()
-        ids += [item["aggregate_id"] for item in page["items"] if item["type"] == "ProjectRegistered"]
-        if page["next_after"] is None:
-            return ids
-        after = page["next_after"]
+    return [entry["aggregate_id"] for entry in read_whole_log(auditor) if entry["type"] == "ProjectRegistered"]
 
 
 @pytest.mark.slow

@@ -22,7 +22,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from shared.auth import ROLES
-from tests.support import ServiceStack, new_ministry_code
+from tests.support import ServiceStack
+from tests.test_registry_http import new_ministry
 
 EXAMPLES = int(os.environ.get("AIGOV_FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -34,10 +35,7 @@ SERVICES = ("registry", "risk", "reporting")
 
 @pytest.fixture(scope="module")
 def fuzz_headers(stack: ServiceStack) -> dict[str, str]:
-    code = new_ministry_code()
-    admin = stack.client("registry", stack.token("root", ["admin"]))
-    assert admin.post("/v1/ministries", json={"code": code, "name": f"Ministry {code}"}).status_code == 201
-    return {"Authorization": f"Bearer {stack.token('fuzzer', list(ROLES), code, name='Fuzzer')}"}
+    return {"Authorization": f"Bearer {stack.token('fuzzer', list(ROLES), new_ministry(stack), name='Fuzzer')}"}
 
 
 def fuzz(operation: Any, headers: dict[str, str]) -> None:
