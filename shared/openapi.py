@@ -68,6 +68,13 @@ def statuses_of(method: str, operation_id: str) -> tuple[int, ...]:
     return READ_STATUSES if method == "get" else WRITE_STATUSES
 
 
+def require_if_match(operation: dict[str, Any]) -> None:
+    """Mark If-Match required: the route declares it optional only so that its absence is 428, not FastAPI's 422."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"] == "If-Match":
+            parameter["required"] = True
+
+
 def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     """Document the problem responses of every operation of ``document``, in place."""
     document.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
@@ -76,6 +83,7 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in path_item.items():
             if method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            require_if_match(operation)
             responses = operation.setdefault("responses", {})
             for status in statuses_of(method, operation["operationId"]):
                 responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference}}}

@@ -145,25 +145,4 @@ def _engine_of(application: Any) -> Any:
     return getattr(getattr(recorder, "datastore", None), "engine", None)
 
 
-def parse_if_match(value: str | None, *, required: bool) -> int | None:
-    """``If-Match: "3"`` → 3; 428 when required and missing, 412 when it cannot name a version."""
-    from shared.problems import PreconditionFailed, PreconditionRequired
-
-    if value is None or not value.strip():
-        if required:
-            raise PreconditionRequired('Send If-Match with the ETag of the version you are changing, e.g. If-Match: "3".')
-        return None
-    tag = value.strip()
-    if tag.startswith("W/"):
-        tag = tag[2:]
-    tag = tag.strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed(f"If-Match {value!r} names no version of this resource.")
-    return int(tag)
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-__all__ = ["Problem", "create_service_app", "etag", "log_router", "parse_if_match"]
+__all__ = ["Problem", "create_service_app", "log_router"]

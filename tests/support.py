@@ -167,6 +167,13 @@ def read_whole_log(client: httpx.Client) -> list[dict[str, Any]]:
     return entries
 
 
+def current(client: httpx.Client, resource: str) -> dict[str, str]:
+    """``If-Match`` for a change of ``resource``: its ETag as of now, read the way an integrating client would."""
+    response = client.get(resource)
+    assert response.status_code == 200, response.text
+    return {"If-Match": response.headers["ETag"]}
+
+
 def new_ministry_code() -> str:
     return "M" + uuid.uuid4().hex[:8].upper()
 

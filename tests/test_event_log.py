@@ -26,7 +26,7 @@ def seeded(url: str, projects: int = 3) -> RegistryApplication:
         details = project_body("MIC", title=f"Project {number}")
         details.pop("ministry")
         project = app.register_project("MIC", details, PLANNER)
-        app.transition_project(project.id, None, Stage.procurement, EventMeta("alice", "Alice", "planner", "MIC", "budget approved", "corr-3"))
+        app.transition_project(project.id, Stage.procurement, EventMeta("alice", "Alice", "planner", "MIC", "budget approved", "corr-3"))
     return app
 
 
@@ -80,7 +80,7 @@ def test_changing_one_byte_of_a_stored_event_is_detected_at_its_position(databas
 
 
 def test_deleting_an_event_is_detected_at_the_next_position(database_url: str) -> None:
-    app = seeded(database_url)
+    seeded(database_url)
     _tamper(database_url, "DELETE FROM registry_events WHERE id = 3")
     result = RegistryApplication(database_url).verify_log()
     assert not result.ok and result.first_bad_position == 4

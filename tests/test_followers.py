@@ -12,6 +12,7 @@ from services.risk.api import build_registry_follower
 from services.risk.application import RiskApplication
 from shared.follower import Follower
 from shared.meta import EventMeta
+from shared.preconditions import IfMatch
 from shared.settings import Settings
 from tests.support import project_body
 
@@ -83,7 +84,7 @@ def test_a_material_amendment_makes_a_classification_stale_only_once_classified(
     follower = build_registry_follower(Settings(database_url=database_url), risk)
     follower.catch_up()
     project_id = registry.read_log(after=1, limit=1)[0].aggregate_id
-    registry.amend_project(project_id, 1, {"users": "public"}, EventMeta("alice", "Alice", "planner", "MIC", "opened to citizens", "c"))
+    registry.amend_project(project_id, {"users": "public"}, EventMeta("alice", "Alice", "planner", "MIC", "opened to citizens", "c"), if_match=IfMatch(frozenset({1})))
     follower.catch_up()
     state = risk.project_risk(project_id)
     assert state.status == "due"  # nothing was decided yet, so nothing went stale

@@ -83,6 +83,11 @@ def until(attempt: Any, accept: Any, timeout: float = 15.0) -> Any:
         time.sleep(0.05)
 
 
+def seen(resource: Any) -> str:
+    """The If-Match for changing a resource the generated client last read or wrote: its version's ETag."""
+    return f'"{resource.version}"'
+
+
 def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, response.content[:500]
     return response.parsed
@@ -101,32 +106,32 @@ def test_the_high_risk_path_through_generated_clients_only(stack: ServiceStack, 
     board = as_("risk", "bob", ["board_member"])
     auditor_registry, auditor_risk, auditor_reporting = (as_(service, "audrey", ["auditor"]) for service in SERVICES)
 
-    ok(admin.call("ministries", "create_ministry", body={"code": code, "name": f"Ministry {code}"}, idempotency_key=str(uuid.uuid4())), 201)
-    ok(admin.call("ministries", "designate_caio", code=code, body={"officer_id": caio_id, "name": "Chie Sato", "reason": "appointed"}))
+    ministry = ok(admin.call("ministries", "create_ministry", body={"code": code, "name": f"Ministry {code}"}, idempotency_key=str(uuid.uuid4())), 201)
+    ok(admin.call("ministries", "designate_caio", code=code, if_match=seen(ministry), body={"officer_id": caio_id, "name": "Chie Sato", "reason": "appointed"}))
     project = ok(planner.call("projects", "register_project", body=project_body(code, users="public")), 201)
     project_id = uuid.UUID(str(project.id))
     for stage in ("procurement", "development"):
-        ok(planner.call("projects", "transition_project", project_id=project_id, body={"to": stage, "reason": f"move to {stage}"}))
+        project = ok(planner.call("projects", "transition_project", project_id=project_id, if_match=seen(project), body={"to": stage, "reason": f"move to {stage}"}))
 
     until(lambda: planner_risk.call("risk", "get_project_risk", project_id=project_id), lambda r: r.status_code == 200)
     assessment = ok(planner_risk.call("assessments", "open_assessment", project_id=project_id, body={"ruleset_id": RULESET}), 201)
     assessment_id = uuid.UUID(str(assessment.id))
-    ok(planner_risk.call("assessments", "record_answers", assessment_id=assessment_id, body=HIGH_RISK))
-    screened = ok(planner_risk.call("assessments", "submit_assessment", assessment_id=assessment_id))
+    answered = ok(planner_risk.call("assessments", "record_answers", assessment_id=assessment_id, if_match=seen(assessment), body=HIGH_RISK))
+    screened = ok(planner_risk.call("assessments", "submit_assessment", assessment_id=assessment_id, if_match=seen(answered)))
     assert screened.to_dict()["screening"]["likely_high_risk"] is True
     classify = {"classification": "high", "reasons": "public-facing answers"}
-    ok(until(lambda: caio_risk.call("assessments", "classify_assessment", assessment_id=assessment_id, body=classify), lambda r: r.status_code != 403))
+    ok(until(lambda: caio_risk.call("assessments", "classify_assessment", assessment_id=assessment_id, if_match=seen(screened), body=classify), lambda r: r.status_code != 403))
 
     submission = ok(planner_risk.call("board", "draft_board_submission", project_id=project_id, body=complete_submission(str(assessment_id))), 201)
     submission_id = uuid.UUID(str(submission.id))
-    ok(caio_risk.call("board", "submit_board_submission", project_id=project_id, submission_id=submission_id))
+    submission = ok(caio_risk.call("board", "submit_board_submission", project_id=project_id, submission_id=submission_id, if_match=seen(submission)))
     queue = ok(board.call("board", "get_board_queue"))
     assert str(submission_id) in {str(item.id) for item in queue}
-    ok(board.call("board", "record_board_advice", submission_id=submission_id, body={"opinion": "no_concerns", "text": "Mitigations are adequate."}))
-    ok(caio_risk.call("board", "record_caio_decision", submission_id=submission_id, body={"decision": "proceed", "reasons": "Advice received; mitigations in place."}))
+    advised = ok(board.call("board", "record_board_advice", submission_id=submission_id, if_match=seen(submission), body={"opinion": "no_concerns", "text": "Mitigations are adequate."}))
+    ok(caio_risk.call("board", "record_caio_decision", submission_id=submission_id, if_match=seen(advised), body={"decision": "proceed", "reasons": "Advice received; mitigations in place."}))
 
     operation = {"to": "operation", "reason": "the Board advised and the CAIO decided"}
-    operating = ok(until(lambda: caio.call("projects", "transition_project", project_id=project_id, body=operation), lambda r: r.status_code == 200))
+    operating = ok(until(lambda: caio.call("projects", "transition_project", project_id=project_id, if_match=seen(project), body=operation), lambda r: r.status_code == 200))
     assert operating.stage == "operation"
 
     def in_register() -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from services.reporting.readmodel import ReportingStore
 from shared.settings import Settings
-from tests.support import SERVICES, PostgresRun, ServiceStack, migrated, wait_for
+from tests.support import SERVICES, PostgresRun, ServiceStack, current, migrated, wait_for
 from tests.test_reporting_http import cli
 from tests.test_risk_http import HIGH_RISK, Ministry, assess, complete_submission
 
@@ -53,11 +53,11 @@ def test_two_replicas_of_each_service_run_the_high_risk_path_and_fail_over(postg
         for stage in ("procurement", "development"):
             assert ministry.transition(project_id, stage).status_code == 200
         assessment = assess(ministry, project_id, HIGH_RISK)
-        assert ministry.caio.post(f"/v1/assessments/{assessment['id']}/classification", json={"classification": "high", "reasons": "public"}).status_code == 200
+        assert ministry.caio.post(f"/v1/assessments/{assessment['id']}/classification", headers=current(ministry.caio, f"/v1/assessments/{assessment['id']}"), json={"classification": "high", "reasons": "public"}).status_code == 200
         submission = ministry.planner.post(f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
-        assert ministry.caio.post(f"/v1/projects/{project_id}/board-submissions/{submission}/submit").status_code == 200
-        assert ministry.board.post(f"/v1/board-submissions/{submission}/advice", json={"opinion": "no_concerns", "text": "fine"}).status_code == 200
-        assert ministry.caio.post(f"/v1/board-submissions/{submission}/decision", json={"decision": "proceed", "reasons": "advice received"}).status_code == 200
+        assert ministry.caio.post(f"/v1/projects/{project_id}/board-submissions/{submission}/submit", headers=current(ministry.caio, f"/v1/board-submissions/{submission}")).status_code == 200
+        assert ministry.board.post(f"/v1/board-submissions/{submission}/advice", headers=current(ministry.board, f"/v1/board-submissions/{submission}"), json={"opinion": "no_concerns", "text": "fine"}).status_code == 200
+        assert ministry.caio.post(f"/v1/board-submissions/{submission}/decision", headers=current(ministry.caio, f"/v1/board-submissions/{submission}"), json={"decision": "proceed", "reasons": "advice received"}).status_code == 200
         wait_for(lambda: ministry.transition(project_id, "operation").status_code == 200, timeout=10)
 
         reader = stack.client("reporting", stack.token("aud", ["auditor"]))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import PROJECT_ROOT, ServiceStack, project_body, wait_for
+from tests.support import PROJECT_ROOT, ServiceStack, current, wait_for
 from tests.test_risk_http import HIGH_RISK, LOW_RISK, Ministry, assess, complete_submission
 
 
@@ -54,24 +54,24 @@ def history(stack: ServiceStack) -> dict[str, Any]:
     moments.append(snapshot(stack))  # 1: registered, evaluation due
 
     assessment = assess(a, high, HIGH_RISK)
-    assert a.caio.post(f"/v1/assessments/{assessment['id']}/classification", json={"classification": "high", "reasons": "public facing, no staff judgment"}).status_code == 200
+    assert a.caio.post(f"/v1/assessments/{assessment['id']}/classification", headers=current(a.caio, f"/v1/assessments/{assessment['id']}"), json={"classification": "high", "reasons": "public facing, no staff judgment"}).status_code == 200
     low = b.register(title="Internal drafting aid")
     low_assessment = assess(b, low, LOW_RISK)
-    assert b.caio.post(f"/v1/assessments/{low_assessment['id']}/classification", json={"classification": "not_high", "reasons": "staff review every draft"}).status_code == 200
+    assert b.caio.post(f"/v1/assessments/{low_assessment['id']}/classification", headers=current(b.caio, f"/v1/assessments/{low_assessment['id']}"), json={"classification": "not_high", "reasons": "staff review every draft"}).status_code == 200
     moments.append(snapshot(stack))  # 2: both classified
 
     submission = a.planner.post(f"/v1/projects/{high}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
-    assert a.caio.post(f"/v1/projects/{high}/board-submissions/{submission}/submit").status_code == 200
+    assert a.caio.post(f"/v1/projects/{high}/board-submissions/{submission}/submit", headers=current(a.caio, f"/v1/board-submissions/{submission}")).status_code == 200
     root = stack.client("registry", stack.token("root", ["admin"]))
     new_caio = f"caio2-{a.code.lower()}"
-    assert root.put(f"/v1/ministries/{a.code}/caio", json={"officer_id": new_caio, "name": "Kenji Mori", "reason": "cabinet reshuffle"}).status_code == 200
+    assert root.put(f"/v1/ministries/{a.code}/caio", headers=current(root, f"/v1/ministries/{a.code}"), json={"officer_id": new_caio, "name": "Kenji Mori", "reason": "cabinet reshuffle"}).status_code == 200
     moments.append(snapshot(stack))  # 3: with the Board, CAIO replaced
 
     conditions = ["Publish accuracy quarterly"]
-    assert a.board.post(f"/v1/board-submissions/{submission}/advice", json={"opinion": "advice_with_conditions", "text": "Proceed with care", "conditions": conditions}).status_code == 200
+    assert a.board.post(f"/v1/board-submissions/{submission}/advice", headers=current(a.board, f"/v1/board-submissions/{submission}"), json={"opinion": "advice_with_conditions", "text": "Proceed with care", "conditions": conditions}).status_code == 200
     a.caio = stack.client("risk", stack.token(new_caio, ["caio"], a.code))
     wait_for(lambda: a.caio_known())
-    decided = a.caio.post(f"/v1/board-submissions/{submission}/decision", json={"decision": "proceed_with_conditions", "reasons": "accepted", "condition_responses": [{"condition": conditions[0], "response": "accepted"}]})
+    decided = a.caio.post(f"/v1/board-submissions/{submission}/decision", headers=current(a.caio, f"/v1/board-submissions/{submission}"), json={"decision": "proceed_with_conditions", "reasons": "accepted", "condition_responses": [{"condition": conditions[0], "response": "accepted"}]})
     assert decided.status_code == 200, decided.text
     moments.append(snapshot(stack))  # 4: decided
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
+from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import DomainError, Ministry, NoCurrentOfficer, NothingToChange, OperationBlocked, Project, Stage, StageRuleViolated, TransitionNotAllowed
@@ -34,10 +34,10 @@ from shared.problems import Conflict, Unprocessable
 from shared.schemas import LogEntryOut, Reason
 from shared.policy import authorize
 from shared.settings import Settings
-from shared.web import create_service_app, etag, log_router, parse_if_match
+from shared.preconditions import RequiredIfMatch, tag
+from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='ETag of the version being changed, e.g. "3".')]
 
 
 def registry(request: Request) -> RegistryApplication:
@@ -57,13 +57,17 @@ def domain_problem(error: DomainError) -> Exception:
     return Conflict(str(error))
 
 
-def ministry_out(ministry: Ministry) -> MinistryOut:
-    return MinistryOut.model_validate({"code": ministry.code, "name": ministry.name, "caio": ministry.caio, "version": ministry.version})
+def ministry_fields(ministry: Ministry) -> dict[str, Any]:
+    return {"code": ministry.code, "name": ministry.name, "caio": ministry.caio, "version": ministry.version}
 
 
-def project_out(project: Project, response: Response | None = None) -> ProjectOut:
-    if response is not None:
-        response.headers["ETag"] = etag(project.version)
+def ministry_out(ministry: Ministry, response: Response) -> MinistryOut:
+    tag(response, ministry.version)
+    return MinistryOut.model_validate(ministry_fields(ministry))
+
+
+def project_out(project: Project, response: Response) -> ProjectOut:
+    tag(response, project.version)
     return ProjectOut.model_validate(
         {
             "id": str(project.id),
@@ -87,44 +91,46 @@ def create_ministry(body: MinistryCreate, request: Request, response: Response, 
     actor = authorize(request, principal)
     ministry = registry(request).establish_ministry(body.code, body.name, EventMeta.of(actor))
     response.headers["Location"] = f"/v1/ministries/{ministry.code}"
-    return ministry_out(ministry)
+    return ministry_out(ministry, response)
 
 
 @router.get("/ministries", response_model=list[MinistryOut], tags=["ministries"], operation_id="list_ministries", summary="List ministries")
 def list_ministries(request: Request, principal: CurrentPrincipal) -> list[MinistryOut]:
-    return [ministry_out(ministry) for ministry in registry(request).list_ministries()]
+    return [MinistryOut.model_validate(ministry_fields(ministry)) for ministry in registry(request).list_ministries()]
 
 
 @router.get("/ministries/{code}", response_model=MinistryOut, tags=["ministries"], operation_id="get_ministry", summary="One ministry")
-def get_ministry(code: str, request: Request, principal: CurrentPrincipal) -> MinistryOut:
-    return ministry_out(registry(request).get_ministry(code))
+def get_ministry(code: str, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
+    return ministry_out(registry(request).get_ministry(code), response)
 
 
 @router.put("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="designate_caio", summary="Designate the ministry's Chief AI Officer (admin)")
-def designate_caio(code: str, body: CaioDesignation, request: Request, principal: CurrentPrincipal) -> MinistryOut:
+def designate_caio(code: str, body: CaioDesignation, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> MinistryOut:
     actor = authorize(request, principal)
-    ministry = registry(request).designate_caio(code, body.officer_id, body.name, EventMeta.of(actor, body.reason))
-    return ministry_out(ministry)
+    ministry = registry(request).designate_caio(code, body.officer_id, body.name, EventMeta.of(actor, body.reason), if_match=if_match)
+    return ministry_out(ministry, response)
 
 
 @router.delete("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="revoke_caio", summary="Revoke the current CAIO designation (admin)")
 def revoke_caio(
     code: str,
     request: Request,
+    response: Response,
     principal: CurrentPrincipal,
     reason: Annotated[Reason, Query(description="Why the designation ends; recorded in the event.")],
+    if_match: RequiredIfMatch,
 ) -> MinistryOut:
     actor = authorize(request, principal)
     try:
-        ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason))
+        ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason), if_match=if_match)
     except DomainError as error:
         raise domain_problem(error) from error
-    return ministry_out(ministry)
+    return ministry_out(ministry, response)
 
 
 @router.get("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="get_caio", summary="The ministry's current CAIO")
-def get_caio(code: str, request: Request, principal: CurrentPrincipal) -> MinistryOut:
-    return ministry_out(registry(request).get_ministry(code))
+def get_caio(code: str, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
+    return ministry_out(registry(request).get_ministry(code), response)
 
 
 @router.get("/ministries/{code}/caio/history", response_model=list[CaioHistoryEntry], tags=["ministries"], operation_id="get_caio_history", summary="Every CAIO designation of the ministry")
@@ -181,35 +187,34 @@ def get_project(project_id: UUID, request: Request, response: Response, principa
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut, tags=["projects"], operation_id="amend_project", summary="Amend a project (If-Match required)")
-def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
+def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> ProjectOut:
     app = registry(request)
-    expected = parse_if_match(if_match, required=True)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     try:
-        project = app.amend_project(project_id, expected, body.changes(), EventMeta.of(actor, body.reason))
+        project = app.amend_project(project_id, body.changes(), EventMeta.of(actor, body.reason), if_match=if_match)
     except DomainError as error:
         raise domain_problem(error) from error
     return project_out(project, response)
 
 
 @router.post("/projects/{project_id}/transitions", response_model=ProjectOut, tags=["projects"], operation_id="transition_project", summary="Move a project along its lifecycle")
-def transition_project(project_id: UUID, body: TransitionRequest, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
+def transition_project(project_id: UUID, body: TransitionRequest, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     try:
-        project = app.transition_project(project_id, parse_if_match(if_match, required=False), body.to, EventMeta.of(actor, body.reason))
+        project = app.transition_project(project_id, body.to, EventMeta.of(actor, body.reason), if_match=if_match)
     except DomainError as error:
         raise domain_problem(error) from error
     return project_out(project, response)
 
 
 @router.put("/projects/{project_id}/procurement", response_model=ProjectOut, tags=["projects"], operation_id="record_procurement", summary="Record vendor, contract and check-sheet answers")
-def record_procurement(project_id: UUID, body: ProcurementRecord, request: Request, response: Response, principal: CurrentPrincipal, if_match: IfMatch = None) -> ProjectOut:
+def record_procurement(project_id: UUID, body: ProcurementRecord, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     record = body.model_dump(mode="json", exclude={"reason"})
     try:
-        project = app.record_procurement(project_id, parse_if_match(if_match, required=False), record, EventMeta.of(actor, body.reason))
+        project = app.record_procurement(project_id, record, EventMeta.of(actor, body.reason), if_match=if_match)
     except DomainError as error:
         raise domain_problem(error) from error
     return project_out(project, response)

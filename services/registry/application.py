@@ -20,7 +20,8 @@ from services.risk.domain import ProjectRisk
 from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
 from shared.eventlog import AuditedApplication, LogEntry
 from shared.meta import EventMeta
-from shared.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
+from shared.preconditions import ANY_VERSION, IfMatch
+from shared.problems import Conflict, NotFound, Unprocessable
 from shared.timeutil import as_utc
 
 
@@ -53,14 +54,16 @@ class RegistryApplication(AuditedApplication):
             codes = session.execute(select(tables.ministries.c.code).order_by(tables.ministries.c.code)).scalars().all()
         return [self.get_ministry(code) for code in codes]
 
-    def designate_caio(self, code: str, officer_id: str, name: str, meta: EventMeta) -> Ministry:
+    def designate_caio(self, code: str, officer_id: str, name: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Ministry:
         ministry = self.get_ministry(code)
+        if_match.check(ministry.version, "ministry")
         ministry.designate_caio(officer_id, name, meta)
         self._save_ministry(ministry)
         return ministry
 
-    def revoke_caio(self, code: str, meta: EventMeta) -> Ministry:
+    def revoke_caio(self, code: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Ministry:
         ministry = self.get_ministry(code)
+        if_match.check(ministry.version, "ministry")
         ministry.revoke_caio(meta)
         self._save_ministry(ministry)
         return ministry
@@ -120,23 +123,19 @@ class RegistryApplication(AuditedApplication):
         except AggregateNotFoundError as error:
             raise NotFound(f"No project with id {project_id}.") from error
 
-    def project_for_change(self, project_id: UUID, expected_version: int | None) -> Project:
-        """The project to change, refusing with 412 if the client's ``If-Match`` version is stale."""
+    def project_for_change(self, project_id: UUID, if_match: IfMatch) -> Project:
+        """The project to change, refusing with 412 if the version the client saw is no longer current."""
         project = self.get_project(project_id)
-        if expected_version is not None and expected_version != project.version:
-            raise PreconditionFailed(
-                f"The project is at version {project.version}; the If-Match header names version {expected_version}.",
-                current_version=project.version,
-            )
+        if_match.check(project.version, "project")
         return project
 
-    def amend_project(self, project_id: UUID, expected_version: int | None, changes: dict[str, Any], meta: EventMeta) -> Project:
-        project = self.project_for_change(project_id, expected_version)
+    def amend_project(self, project_id: UUID, changes: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Project:
+        project = self.project_for_change(project_id, if_match)
         project.amend(changes, meta)
         return self._save_project(project)
 
-    def transition_project(self, project_id: UUID, expected_version: int | None, to: Stage, meta: EventMeta) -> Project:
-        project = self.project_for_change(project_id, expected_version)
+    def transition_project(self, project_id: UUID, to: Stage, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Project:
+        project = self.project_for_change(project_id, if_match)
         if to is Stage.operation and project.stage is Stage.development:
             self.check_operation_gate(project_id)
         project.transition(to, meta)
@@ -159,8 +158,8 @@ class RegistryApplication(AuditedApplication):
         if missing:
             raise OperationBlocked(missing)
 
-    def record_procurement(self, project_id: UUID, expected_version: int | None, record: dict[str, Any], meta: EventMeta) -> Project:
-        project = self.project_for_change(project_id, expected_version)
+    def record_procurement(self, project_id: UUID, record: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Project:
+        project = self.project_for_change(project_id, if_match)
         project.record_procurement(record, meta)
         return self._save_project(project)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, FastAPI, Request, status
+from fastapi import APIRouter, Body, FastAPI, Request, Response, status
 
 from services.registry.application import RegistryApplication
 from services.risk import evaluation
@@ -38,6 +38,7 @@ from shared.follower import Follower, FollowerThreads
 from shared.meta import Actor, EventMeta
 from shared.problems import Conflict, Forbidden, Unprocessable
 from shared.policy import authorize, operation_of, rule_for
+from shared.preconditions import RequiredIfMatch, tag
 from shared.settings import Settings
 from shared.timeutil import as_utc
 from shared.web import create_service_app, log_router
@@ -127,12 +128,19 @@ def run(command: Callable[[], T]) -> T:
         return command()
 
 
+def respond(response: Response, aggregate: Any, render: Callable[[Any], T]) -> T:
+    """The resource's representation, with the ETag a client sends back in If-Match to change it."""
+    tag(response, aggregate.version)
+    return render(aggregate)
+
+
 # -- project risk state -------------------------------------------------------------------------------
 
 
 @router.get("/projects/{project_id}/risk", response_model=ProjectRiskOut, tags=["risk"], operation_id="get_project_risk", summary="The project's risk state, and what is pending on whom")
-def get_project_risk(project_id: UUID, request: Request, principal: CurrentPrincipal) -> ProjectRiskOut:
-    return project_risk_out(risk_app(request).project_risk(project_id), request.app.state.registry_follower.position())
+def get_project_risk(project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectRiskOut:
+    position = request.app.state.registry_follower.position()
+    return respond(response, risk_app(request).project_risk(project_id), lambda risk: project_risk_out(risk, position))
 
 
 # -- rulesets ---------------------------------------------------------------------------------------------
@@ -169,80 +177,82 @@ def rescore(ruleset_id: str, version: int, request: Request, principal: CurrentP
 
 
 @router.post("/projects/{project_id}/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut, tags=["assessments"], operation_id="open_assessment", summary="Open a draft risk evaluation (planner)")
-def open_assessment(project_id: UUID, request: Request, principal: CurrentPrincipal, body: AssessmentOpen | None = None) -> AssessmentOut:
+def open_assessment(project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, body: AssessmentOpen | None = None) -> AssessmentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     ruleset_id = (body or AssessmentOpen()).ruleset_id
-    return assessment_out(run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))))
+    return respond(response, run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))), assessment_out)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, tags=["assessments"], operation_id="get_assessment", summary="One assessment")
-def get_assessment(assessment_id: UUID, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
-    return assessment_out(risk_app(request).assessment(assessment_id))
+def get_assessment(assessment_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> AssessmentOut:
+    return respond(response, risk_app(request).assessment(assessment_id), assessment_out)
 
 
 @router.put("/assessments/{assessment_id}/answers", response_model=AssessmentOut, tags=["assessments"], operation_id="record_answers", summary="Record answers, each with a justification (planner)")
-def record_answers(assessment_id: UUID, body: AnswersIn, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+def record_answers(assessment_id: UUID, body: AnswersIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> AssessmentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
     answers = {key: value.model_dump() for key, value in body.answers.items()}
     mitigations = {key: value.model_dump() for key, value in body.mitigations.items()}
-    return assessment_out(run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor))))
+    return respond(response, run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match)), assessment_out)
 
 
 @router.post("/assessments/{assessment_id}/submit", response_model=AssessmentOut, tags=["assessments"], operation_id="submit_assessment", summary="Compute and record the screening (planner)")
-def submit_assessment(assessment_id: UUID, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+def submit_assessment(assessment_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> AssessmentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
-    return assessment_out(run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor))))
+    return respond(response, run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match)), assessment_out)
 
 
 @router.post("/assessments/{assessment_id}/classification", response_model=AssessmentOut, tags=["assessments"], operation_id="classify_assessment", summary="The CAIO's classification: high or not_high")
-def classify(assessment_id: UUID, body: ClassificationIn, request: Request, principal: CurrentPrincipal) -> AssessmentOut:
+def classify(assessment_id: UUID, body: ClassificationIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> AssessmentOut:
     app = risk_app(request)
     actor = designated_caio(request, principal, app.assessment(assessment_id).ministry, app)
     meta = EventMeta.of(actor, body.reasons)
-    return assessment_out(run(lambda: app.classify(assessment_id, body.classification, body.reasons, body.override_justification, meta)))
+    return respond(response, run(lambda: app.classify(assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match)), assessment_out)
 
 
 # -- Advisory Board ---------------------------------------------------------------------------------------------
 
 
 @router.post("/projects/{project_id}/board-submissions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut, tags=["board"], operation_id="draft_board_submission", summary="Draft an Advisory Board submission (planner)")
-def draft_submission(project_id: UUID, body: SubmissionDraft, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+def draft_submission(project_id: UUID, body: SubmissionDraft, request: Request, response: Response, principal: CurrentPrincipal) -> SubmissionOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
-    return submission_out(run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))))
+    return respond(response, run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))), submission_out)
 
 
 @router.get("/board-submissions/{submission_id}", response_model=SubmissionOut, tags=["board"], operation_id="get_board_submission", summary="One submission")
-def get_submission(submission_id: UUID, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
-    return submission_out(risk_app(request).submission(submission_id))
+def get_submission(submission_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> SubmissionOut:
+    return respond(response, risk_app(request).submission(submission_id), submission_out)
 
 
 @router.post("/projects/{project_id}/board-submissions/{submission_id}/submit", response_model=SubmissionOut, tags=["board"], operation_id="submit_board_submission", summary="Check completeness and submit to the Board (CAIO)")
-def submit_submission(project_id: UUID, submission_id: UUID, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+def submit_submission(project_id: UUID, submission_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> SubmissionOut:
     app = risk_app(request)
     submission = app.submission(submission_id)
     if submission.project_id != project_id:
         raise Forbidden("The submission belongs to another project.")
     actor = designated_caio(request, principal, submission.ministry, app)
-    return submission_out(run(lambda: app.submit_to_board(submission_id, EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board"))))
+    meta = EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board")
+    return respond(response, run(lambda: app.submit_to_board(submission_id, meta, if_match=if_match)), submission_out)
 
 
 @router.post("/board-submissions/{submission_id}/advice", response_model=SubmissionOut, tags=["board"], operation_id="record_board_advice", summary="The Board's advice (board member or secretariat)")
-def record_advice(submission_id: UUID, body: AdviceIn, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+def record_advice(submission_id: UUID, body: AdviceIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> SubmissionOut:
     app = risk_app(request)
     actor = authorize(request, principal)
-    return submission_out(run(lambda: app.record_advice(submission_id, body.opinion, body.text, body.conditions, EventMeta.of(actor, body.text))))
+    return respond(response, run(lambda: app.record_advice(submission_id, body.opinion, body.text, body.conditions, EventMeta.of(actor, body.text), if_match=if_match)), submission_out)
 
 
 @router.post("/board-submissions/{submission_id}/decision", response_model=SubmissionOut, tags=["board"], operation_id="record_caio_decision", summary="The ministry's decision after the advice (CAIO)")
-def record_decision(submission_id: UUID, body: DecisionIn, request: Request, principal: CurrentPrincipal) -> SubmissionOut:
+def record_decision(submission_id: UUID, body: DecisionIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> SubmissionOut:
     app = risk_app(request)
     actor = designated_caio(request, principal, app.submission(submission_id).ministry, app)
     responses = [response.model_dump() for response in body.condition_responses]
-    return submission_out(run(lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, EventMeta.of(actor, body.reasons))))
+    meta = EventMeta.of(actor, body.reasons)
+    return respond(response, run(lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match)), submission_out)
 
 
 @router.get("/board/queue", response_model=list[SubmissionOut], tags=["board"], operation_id="get_board_queue", summary="Submissions awaiting advice, oldest first")
@@ -255,29 +265,30 @@ def board_queue(request: Request, principal: CurrentPrincipal) -> list[Submissio
 
 
 @router.post("/projects/{project_id}/incidents", status_code=status.HTTP_201_CREATED, response_model=IncidentOut, tags=["incidents"], operation_id="record_incident", summary="Record an incident (planner or CAIO)")
-def record_incident(project_id: UUID, body: IncidentIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+def record_incident(project_id: UUID, body: IncidentIn, request: Request, response: Response, principal: CurrentPrincipal) -> IncidentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
-    return incident_out(run(lambda: app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened))))
+    return respond(response, run(lambda: app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened))), incident_out)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut, tags=["incidents"], operation_id="get_incident", summary="One incident")
-def get_incident(incident_id: UUID, request: Request, principal: CurrentPrincipal) -> IncidentOut:
-    return incident_out(risk_app(request).incident(incident_id))
+def get_incident(incident_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> IncidentOut:
+    return respond(response, risk_app(request).incident(incident_id), incident_out)
 
 
 @router.post("/incidents/{incident_id}/report", response_model=IncidentOut, tags=["incidents"], operation_id="report_incident", summary="Record the report to the Digital Agency (CAIO)")
-def report_incident(incident_id: UUID, body: IncidentReportIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+def report_incident(incident_id: UUID, body: IncidentReportIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> IncidentOut:
     app = risk_app(request)
     actor = designated_caio(request, principal, app.incident(incident_id).ministry, app)
-    return incident_out(run(lambda: app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason))))
+    return respond(response, run(lambda: app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match)), incident_out)
 
 
 @router.post("/incidents/{incident_id}/close", response_model=IncidentOut, tags=["incidents"], operation_id="close_incident", summary="Close with the corrective measures (planner or CAIO)")
-def close_incident(incident_id: UUID, body: IncidentCloseIn, request: Request, principal: CurrentPrincipal) -> IncidentOut:
+def close_incident(incident_id: UUID, body: IncidentCloseIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> IncidentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.incident(incident_id).ministry)
-    return incident_out(run(lambda: app.close_incident(incident_id, body.corrective_measures, EventMeta.of(actor, body.corrective_measures))))
+    meta = EventMeta.of(actor, body.corrective_measures)
+    return respond(response, run(lambda: app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match)), incident_out)
 
 
 def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:

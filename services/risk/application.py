@@ -30,6 +30,7 @@ from services.risk.domain import (
 )
 from shared.eventlog import AuditedApplication
 from shared.meta import EventMeta
+from shared.preconditions import ANY_VERSION, IfMatch
 from shared.problems import Conflict, NotFound, Unprocessable
 
 
@@ -52,6 +53,12 @@ class RiskApplication(AuditedApplication):
             raise NotFound(f"No {label} with id {aggregate_id}.") from error
         if not isinstance(aggregate, kind):
             raise NotFound(f"No {label} with id {aggregate_id}.")
+        return aggregate
+
+    def _for_change(self, aggregate_id: UUID, kind: type[Aggregate], label: str, if_match: IfMatch) -> Any:
+        """The aggregate to change, refusing with 412 if the version the client saw is no longer current."""
+        aggregate = self._get(aggregate_id, kind, label)
+        if_match.check(aggregate.version, label)
         return aggregate
 
     def project_risk(self, project_id: UUID) -> ProjectRisk:
@@ -144,23 +151,23 @@ class RiskApplication(AuditedApplication):
             )
         return assessment
 
-    def record_answers(self, assessment_id: UUID, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta) -> Assessment:
-        assessment = self.assessment(assessment_id)
+    def record_answers(self, assessment_id: UUID, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Assessment:
+        assessment = self._for_change(assessment_id, Assessment, "assessment", if_match)
         evaluation.check_answers(self.pinned_ruleset(assessment), answers, mitigations)
         assessment.record_answers(answers, mitigations, meta)
         self.save(assessment)
         return assessment
 
-    def submit_assessment(self, assessment_id: UUID, meta: EventMeta) -> Assessment:
-        assessment = self.assessment(assessment_id)
+    def submit_assessment(self, assessment_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Assessment:
+        assessment = self._for_change(assessment_id, Assessment, "assessment", if_match)
         ruleset = self.pinned_ruleset(assessment)
         evaluation.require_complete(ruleset, assessment.answers)
         assessment.submit(evaluation.screen(ruleset, assessment.answers, assessment.mitigations), meta)
         self._save_assessment(assessment)
         return assessment
 
-    def classify(self, assessment_id: UUID, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta) -> Assessment:
-        assessment = self.assessment(assessment_id)
+    def classify(self, assessment_id: UUID, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Assessment:
+        assessment = self._for_change(assessment_id, Assessment, "assessment", if_match)
         risk = self.project_risk(assessment.project_id)
         if risk.current_assessment_id != str(assessment.id):
             raise RiskRuleViolated("Only the project's open assessment can be classified.")
@@ -209,24 +216,24 @@ class RiskApplication(AuditedApplication):
             session.execute(tables.submissions.insert().values(submission_id=submission.id, project_id=project_id, ministry=risk.ministry, status=submission.status))
         return submission
 
-    def submit_to_board(self, submission_id: UUID, meta: EventMeta) -> BoardSubmission:
-        submission = self.submission(submission_id)
+    def submit_to_board(self, submission_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> BoardSubmission:
+        submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.submit(meta)
         risk.board_submitted(submission.id, meta)
         self._save_submission(submission, risk, submitted_at=submission.modified_on)
         return submission
 
-    def record_advice(self, submission_id: UUID, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> BoardSubmission:
-        submission = self.submission(submission_id)
+    def record_advice(self, submission_id: UUID, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> BoardSubmission:
+        submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.record_advice(opinion, text, conditions, meta)
         risk.advice_received(submission_id=str(submission.id), opinion=opinion.value, meta=meta)
         self._save_submission(submission, risk)
         return submission
 
-    def record_decision(self, submission_id: UUID, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> BoardSubmission:
-        submission = self.submission(submission_id)
+    def record_decision(self, submission_id: UUID, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> BoardSubmission:
+        submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.record_decision(decision, reasons, condition_responses, meta)
         risk.decision_recorded(submission_id=str(submission.id), decision=decision.value, meta=meta)
@@ -256,14 +263,14 @@ class RiskApplication(AuditedApplication):
         self.save(incident, risk)
         return incident
 
-    def report_incident(self, incident_id: UUID, reference: str, meta: EventMeta) -> Incident:
-        incident = self.incident(incident_id)
+    def report_incident(self, incident_id: UUID, reference: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Incident:
+        incident = self._for_change(incident_id, Incident, "incident", if_match)
         incident.report_onward(reference, meta)
         self.save(incident)
         return incident
 
-    def close_incident(self, incident_id: UUID, corrective_measures: str, meta: EventMeta) -> Incident:
-        incident = self.incident(incident_id)
+    def close_incident(self, incident_id: UUID, corrective_measures: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Incident:
+        incident = self._for_change(incident_id, Incident, "incident", if_match)
         incident.close(corrective_measures, meta)
         self.save(incident)
         return incident
