@@ -12,8 +12,21 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from shared.openapi_examples import add_operation_examples
 from shared.policy import PUBLIC, rule_for
-from shared.problems import PROBLEM_MEDIA_TYPE
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    Forbidden,
+    InvalidIdempotencyKey,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    Unprocessable,
+    storage_unavailable,
+)
 
 PROBLEM_SCHEMA_NAME = "Problem"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -51,6 +64,30 @@ DESCRIPTIONS = {
     428: "This change needs If-Match.",
     503: "Storage temporarily unavailable; retry after Retry-After seconds.",
 }
+#: A typical body of each documented problem status, as shared.problems writes it (the document's examples).
+PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
+    problem.status: problem.body()
+    for problem in (
+        InvalidIdempotencyKey("Idempotency-Key must be 1 to 255 visible ASCII characters."),
+        Unauthorized("No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development.", reason="missing"),
+        Forbidden("A planner of MHLW cannot act for ministry MIC."),
+        NotFound("No project with id 3f6c2a9e-8d41-4b7a-9c5e-2b7d4e1f0a93."),
+        Conflict("A concurrent change was recorded first; reload the resource and retry."),
+        PreconditionFailed('The project is at version 5; If-Match names "4". Read it again and retry.', current_version=5),
+        PayloadTooLarge("The request body is larger than 1048576 bytes."),
+        Unprocessable("Invalid request: body.title", errors=[{"field": "body.title", "message": "Field required", "type": "missing"}]),
+        PreconditionRequired('Send If-Match with the ETag of the version you are changing, e.g. If-Match: "3".'),
+        storage_unavailable("unreachable"),
+    )
+}
+#: ``/readyz`` answers 503 with its checks as well as the problem members.
+NOT_READY_EXAMPLE: dict[str, Any] = {
+    "status": 503,
+    "checks": {"database": "unreachable: OperationalError"},
+    "type": "urn:aigov:problem:not-ready",
+    "title": "Not ready",
+    "detail": "database: unreachable: OperationalError",
+}
 IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -86,19 +123,22 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
             require_if_match(operation)
             responses = operation.setdefault("responses", {})
             for status in statuses_of(method, operation["operationId"]):
-                responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference}}}
+                example = NOT_READY_EXAMPLE if operation["operationId"] == "readyz" else PROBLEM_EXAMPLES[status]
+                responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference, "example": example}}}
     document["components"]["schemas"].pop("HTTPValidationError", None)
     document["components"]["schemas"].pop("ValidationError", None)
     return document
 
 
 def install_problem_documentation(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the document with every problem response documented."""
+    """Make ``app.openapi()`` return the document with every problem response documented, and the examples of
+    ``app.state.openapi_examples`` (operationId → ``OperationExamples``, set by the service's ``create_app``)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_problem_responses(generate())
+            examples = getattr(app.state, "openapi_examples", {})
+            app.openapi_schema = add_operation_examples(add_problem_responses(generate()), examples)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

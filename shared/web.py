@@ -18,6 +18,7 @@ from shared.meta import correlation_id_var
 from shared.idempotency import install_idempotency
 from shared.openapi import install_problem_documentation
 from shared.policy import enforce_policy, require_complete_policy
+from shared.pagination import PageRequest, decode_cursor, invalid_cursor
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
 from shared.problems import PayloadTooLarge, Problem, install_problem_handlers, problem_response
 from shared.schemas import LogPage, VerificationOut
@@ -65,16 +66,19 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
     def read_log(
         request: Request,
         principal: CurrentPrincipal,
-        after: Annotated[int, Query(ge=0, description="Return events after this position.")] = 0,
+        response: Response,
+        after: Annotated[int, Query(ge=0, description="Return events after this position (followers page by position).")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the previous page; overrides `after`.")] = None,
     ) -> LogPage:
         app = get_app(request)
-        entries = app.read_log(after=after, limit=limit)
-        head = app.head_position()
-        last = entries[-1].position if entries else after
-        return LogPage.model_validate(
-            {"service": app.name, "after": after, "head_position": head, "items": [entry.as_dict() for entry in entries], "next_after": last if last < head else None}
-        )
+        after = log_position(cursor) if cursor else after
+        paging = PageRequest(limit=limit, after=(after,), request=request, response=response)
+        page = paging.fetched(app.read_log(after=after, limit=limit + 1), lambda entry: (entry.position,))
+        shown = page["items"]
+        next_after = shown[-1].position if page["next_cursor"] else None
+        items = [entry.as_dict() for entry in shown]
+        return LogPage.model_validate({**page, "service": app.name, "after": after, "head_position": app.head_position(), "items": items, "next_after": next_after})
 
     @router.get("/verify", response_model=VerificationOut, operation_id="verify_log", summary="Verify this service's hash chain")
     def verify(request: Request, principal: CurrentPrincipal) -> VerificationOut:
@@ -82,6 +86,14 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
         return VerificationOut.model_validate({"service": app.name, **app.verify_log().as_dict()})
 
     return router
+
+
+def log_position(cursor: str) -> int:
+    """The position a log cursor names."""
+    key = decode_cursor(cursor)
+    if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
+        raise invalid_cursor()
+    return key[0]
 
 
 def create_service_app(

@@ -126,7 +126,7 @@ def test_the_high_risk_path_through_generated_clients_only(stack: ServiceStack, 
     submission_id = uuid.UUID(str(submission.id))
     submission = ok(caio_risk.call("board", "submit_board_submission", project_id=project_id, submission_id=submission_id, if_match=seen(submission)))
     queue = ok(board.call("board", "get_board_queue"))
-    assert str(submission_id) in {str(item.id) for item in queue}
+    assert str(submission_id) in {str(item.id) for item in queue.items}
     advised = ok(board.call("board", "record_board_advice", submission_id=submission_id, if_match=seen(submission), body={"opinion": "no_concerns", "text": "Mitigations are adequate."}))
     ok(caio_risk.call("board", "record_caio_decision", submission_id=submission_id, if_match=seen(advised), body={"decision": "proceed", "reasons": "Advice received; mitigations in place."}))
 

@@ -22,7 +22,7 @@ PROBLEM = "application/problem+json"
 
 
 def checkpoint_count(stack: ServiceStack) -> int:
-    return len(stack.client("reporting", stack.token("auditor", ["auditor"])).get("/v1/audit/checkpoints").json())
+    return len(stack.client("reporting", stack.token("auditor", ["auditor"])).get("/v1/audit/checkpoints", params={"limit": 500}).json()["items"])
 
 
 def restart(stack: ServiceStack, service: str) -> None:

@@ -125,7 +125,7 @@ def test_planners_and_caios_of_another_ministry_cannot_touch_a_project(stack: Se
                 continue  # the role may not use this action anywhere: the role matrix above proves the refusal
             assert response.status_code == 403, f"{role} {method} {path}: {response.status_code} {response.text}"
             assert response.headers["content-type"].startswith(PROBLEM) and foreign_ministry in response.json()["detail"]
-    events = stack.client("registry", stack.token("a", ["auditor"])).get(f"/v1/projects/{project['id']}/events").json()
+    events = stack.client("registry", stack.token("a", ["auditor"])).get(f"/v1/projects/{project['id']}/events").json()["items"]
     assert [event["type"] for event in events] == ["ProjectRegistered"]
 
 

@@ -73,7 +73,7 @@ def test_the_full_registry_path_reaches_reporting_with_every_step_accountable(st
     assert item["caio"] == {"officer_id": "caio-1", "name": "Chie Sato"}
     assert item["risk_status"] == "due"
 
-    events = alice.get(f"/v1/projects/{project_id}/events").json()
+    events = alice.get(f"/v1/projects/{project_id}/events").json()["items"]
     assert [event["type"] for event in events] == ["ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProjectStageChanged"]
     assert all(event["meta"]["actor_id"] == "alice" and event["meta"]["actor_role"] == "planner" for event in events)
     assert [event["meta"]["reason"] for event in events[1:]] == ["pilot extended to a second bureau", "budget approved", "contract signed"]
@@ -91,7 +91,7 @@ def test_caio_replacement_and_revocation_keep_the_history(stack: ServiceStack) -
     root.put(f"/v1/ministries/{code}/caio", headers=current(root, f"/v1/ministries/{code}"), json={"officer_id": "o-2", "name": "Second", "reason": "reshuffle"})
     assert root.get(f"/v1/ministries/{code}/caio").json()["caio"]["officer_id"] == "o-2"
     assert root.delete(f"/v1/ministries/{code}/caio", headers=current(root, f"/v1/ministries/{code}"), params={"reason": "post abolished"}).json()["caio"] is None
-    history = root.get(f"/v1/ministries/{code}/caio/history").json()
+    history = root.get(f"/v1/ministries/{code}/caio/history").json()["items"]
     assert [(entry["officer_id"], entry["ended_how"], entry["end_reason"]) for entry in history] == [("o-1", "replaced", "reshuffle"), ("o-2", "revoked", "post abolished")]
     assert_problem(root.delete(f"/v1/ministries/{code}/caio", headers=current(root, f"/v1/ministries/{code}"), params={"reason": "again"}), 409)
 
@@ -183,7 +183,7 @@ def test_material_amendments_are_flagged_in_the_event(stack: ServiceStack) -> No
     _, project_id, alice = registered_project(stack)
     response = alice.patch(f"/v1/projects/{project_id}", json={"reason": "opened to citizens", "users": "public", "owner": "New owner"}, headers={"If-Match": '"1"'})
     assert response.status_code == 200
-    amended = alice.get(f"/v1/projects/{project_id}/events").json()[-1]
+    amended = alice.get(f"/v1/projects/{project_id}/events").json()["items"][-1]
     assert amended["data"]["material"] is True and amended["data"]["material_fields"] == ["users"]
     assert amended["data"]["previous"] == {"users": "staff_only", "owner": "Digital Transformation Office"}
 

@@ -151,7 +151,7 @@ def test_the_full_high_risk_path_and_the_gate_before_operation(stack: ServiceSta
 
     submission_id = ministry.planner.post(f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
     assert ministry.caio.post(f"/v1/projects/{project_id}/board-submissions/{submission_id}/submit", headers=current(ministry.caio, f"/v1/board-submissions/{submission_id}")).status_code == 200
-    queue = [item["id"] for item in ministry.board.get("/v1/board/queue").json()]
+    queue = [item["id"] for item in ministry.board.get("/v1/board/queue").json()["items"]]
     assert submission_id in queue
 
     conditions = ["Publish the accuracy metrics quarterly", "Keep a human escalation path"]
@@ -261,6 +261,6 @@ def test_a_decision_to_discontinue_retires_the_project(stack: ServiceStack) -> N
     decided = ministry.caio.post(f"/v1/board-submissions/{submission_id}/decision", headers=current(ministry.caio, f"/v1/board-submissions/{submission_id}"), json={"decision": "discontinue", "reasons": "risks outweigh benefits"})
     assert decided.status_code == 200
     project = wait_for(lambda: (p := ministry.planner_registry.get(f"/v1/projects/{project_id}").json())["stage"] == "retired" and p)
-    retired = ministry.planner_registry.get(f"/v1/projects/{project_id}/events").json()[-1]
+    retired = ministry.planner_registry.get(f"/v1/projects/{project_id}/events").json()["items"][-1]
     assert retired["meta"]["actor_role"] == "system" and "discontinue" in retired["meta"]["reason"]
     assert project["allowed_transitions"] == []

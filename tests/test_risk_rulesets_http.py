@@ -33,7 +33,7 @@ def test_publishing_version_2_rescoring_and_replaying_version_1(stack: ServiceSt
     assert sampled["screening"]["likely_high_risk"] is False
 
     admin = stack.client("risk", stack.token("root", ["admin"]))
-    listed = {(item["ruleset_id"], item["version"]) for item in admin.get("/v1/rulesets").json()}
+    listed = {(item["ruleset_id"], item["version"]) for item in admin.get("/v1/rulesets").json()["items"]}
     assert {(RULESET, 1), ("ca-aia-example", 1)} <= listed
 
     v1 = ruleset_content(stack, 1)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,13 +10,16 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import DomainError, Ministry, NoCurrentOfficer, NothingToChange, OperationBlocked, Project, Stage, StageRuleViolated, TransitionNotAllowed
+from services.registry.examples import EXAMPLES
 from services.registry.schemas import (
     CaioDesignation,
-    CaioHistoryEntry,
+    CaioHistory,
     MinistryCreate,
+    MinistryList,
     MinistryOut,
     ProcurementRecord,
     ProjectAmendment,
+    ProjectEvents,
     ProjectList,
     ProjectOut,
     ProjectRegistration,
@@ -31,9 +31,10 @@ from services.registry.followers import RiskPolicy
 from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
 from shared.problems import Conflict, Unprocessable
-from shared.schemas import LogEntryOut, Reason
+from shared.schemas import Reason
 from shared.policy import authorize
 from shared.settings import Settings
+from shared.pagination import PageRequest, Paging, invalid_cursor
 from shared.preconditions import RequiredIfMatch, tag
 from shared.web import create_service_app, log_router
 
@@ -94,9 +95,10 @@ def create_ministry(body: MinistryCreate, request: Request, response: Response, 
     return ministry_out(ministry, response)
 
 
-@router.get("/ministries", response_model=list[MinistryOut], tags=["ministries"], operation_id="list_ministries", summary="List ministries")
-def list_ministries(request: Request, principal: CurrentPrincipal) -> list[MinistryOut]:
-    return [MinistryOut.model_validate(ministry_fields(ministry)) for ministry in registry(request).list_ministries()]
+@router.get("/ministries", response_model=MinistryList, tags=["ministries"], operation_id="list_ministries", summary="List ministries, by code")
+def list_ministries(request: Request, principal: CurrentPrincipal, paging: Paging) -> MinistryList:
+    ministries = [ministry_fields(ministry) for ministry in registry(request).list_ministries()]
+    return MinistryList.model_validate(paging.page(ministries, lambda ministry: (ministry["code"],)))
 
 
 @router.get("/ministries/{code}", response_model=MinistryOut, tags=["ministries"], operation_id="get_ministry", summary="One ministry")
@@ -133,9 +135,9 @@ def get_caio(code: str, request: Request, response: Response, principal: Current
     return ministry_out(registry(request).get_ministry(code), response)
 
 
-@router.get("/ministries/{code}/caio/history", response_model=list[CaioHistoryEntry], tags=["ministries"], operation_id="get_caio_history", summary="Every CAIO designation of the ministry")
-def get_caio_history(code: str, request: Request, principal: CurrentPrincipal) -> list[CaioHistoryEntry]:
-    return [CaioHistoryEntry.model_validate(entry) for entry in registry(request).caio_history(code)]
+@router.get("/ministries/{code}/caio/history", response_model=CaioHistory, tags=["ministries"], operation_id="get_caio_history", summary="Every CAIO designation of the ministry, oldest first")
+def get_caio_history(code: str, request: Request, principal: CurrentPrincipal, paging: Paging) -> CaioHistory:
+    return CaioHistory.model_validate(paging.page(registry(request).caio_history(code), lambda entry: (entry["designated_at"], entry["officer_id"])))
 
 
 # -- projects -----------------------------------------------------------------------------------------
@@ -150,35 +152,26 @@ def register_project(body: ProjectRegistration, request: Request, response: Resp
     return project_out(project, response)
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
+def project_cursor(paging: PageRequest) -> tuple[datetime, UUID] | None:
+    """The (registered_at, id) a projects cursor names; the index is read in that order."""
+    if paging.after is None:
         return None
     try:
-        at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), UUID(last_id)
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise Unprocessable("The cursor is not one this service issued.", errors=[{"field": "query.cursor", "message": "invalid cursor", "type": "invalid_cursor"}]) from error
-
-
-def _encode_cursor(row: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row["registered_at"].isoformat(), str(row["project_id"])]).encode()).decode()
+        at, last_id = paging.after
+        return datetime.fromisoformat(str(at)), UUID(str(last_id))
+    except ValueError as error:
+        raise invalid_cursor() from error
 
 
 @router.get("/projects", response_model=ProjectList, tags=["projects"], operation_id="list_projects", summary="List projects, filtered by ministry and stage")
-def list_projects(
-    request: Request,
-    principal: CurrentPrincipal,
-    ministry: str | None = None,
-    stage: Stage | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
-) -> ProjectList:
-    rows = registry(request).list_projects(ministry, stage.value if stage else None, limit, _decode_cursor(cursor))
-    items = [
-        ProjectSummary(id=str(row["project_id"]), ministry=row["ministry"], title=row["title"], stage=row["stage"], version=row["version"], updated_at=row["updated_at"].isoformat())
-        for row in rows
-    ]
-    return ProjectList(items=items, next_cursor=_encode_cursor(rows[-1]) if len(rows) == limit else None)
+def list_projects(request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None, stage: Stage | None = None) -> ProjectList:
+    rows = registry(request).list_projects(ministry, stage.value if stage else None, paging.limit + 1, project_cursor(paging))
+    page = paging.fetched(rows, lambda row: (row["registered_at"].isoformat(), str(row["project_id"])))
+    return ProjectList.model_validate({**page, "items": [project_summary(row) for row in page["items"]]})
+
+
+def project_summary(row: dict[str, Any]) -> ProjectSummary:
+    return ProjectSummary(id=str(row["project_id"]), ministry=row["ministry"], title=row["title"], stage=row["stage"], version=row["version"], updated_at=row["updated_at"].isoformat())
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"], operation_id="get_project", summary="One project (ETag carries its version)")
@@ -220,9 +213,10 @@ def record_procurement(project_id: UUID, body: ProcurementRecord, request: Reque
     return project_out(project, response)
 
 
-@router.get("/projects/{project_id}/events", response_model=list[LogEntryOut], tags=["projects"], operation_id="get_project_events", summary="The project's own history in the registry log")
-def get_project_events(project_id: UUID, request: Request, principal: CurrentPrincipal) -> list[LogEntryOut]:
-    return [LogEntryOut.model_validate(entry.as_dict()) for entry in registry(request).project_history(project_id)]
+@router.get("/projects/{project_id}/events", response_model=ProjectEvents, tags=["projects"], operation_id="get_project_events", summary="The project's own history in the registry log, by position")
+def get_project_events(project_id: UUID, request: Request, principal: CurrentPrincipal, paging: Paging) -> ProjectEvents:
+    entries = [entry.as_dict() for entry in registry(request).project_history(project_id)]
+    return ProjectEvents.model_validate(paging.page(entries, lambda entry: (entry["position"],)))
 
 
 def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
@@ -253,4 +247,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(log_router(registry))
+    app.state.openapi_examples = EXAMPLES
     return app

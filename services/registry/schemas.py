@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from services.registry.domain import Stage
-from shared.schemas import LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel
+from shared.pagination import Page
+from shared.schemas import LogEntryOut, LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel
 
 
 class Users(StrEnum):
@@ -188,6 +189,18 @@ class ProjectSummary(BaseModel):
     updated_at: str
 
 
-class ProjectList(BaseModel):
-    items: list[ProjectSummary]
-    next_cursor: str | None
+class ProjectList(Page[ProjectSummary]):
+    """Projects in registration order."""
+
+
+class MinistryList(Page[MinistryOut]):
+    """Ministries and agencies by code."""
+
+
+class CaioHistory(Page[CaioHistoryEntry]):
+    """A ministry's CAIO designations, oldest first."""
+
+
+class ProjectEvents(Page[LogEntryOut]):
+    """A project's events in log order."""
+

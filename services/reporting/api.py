@@ -13,13 +13,15 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 
 from services.registry.domain import Stage
 from services.reporting import periodic, reports
+from services.reporting.examples import EXAMPLES
 from services.reporting.followers import ProjectionFollower
 from services.reporting.projection import Projection
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
-from services.reporting.schemas import CheckpointOut, HighRiskRegister, Inventory, Pending, ProjectState, PublicKeyOut, Timeline
+from services.reporting.schemas import CheckpointList, CheckpointOut, HighRiskRegister, Inventory, Pending, ProjectState, PublicKeyOut, Timeline
 from shared.auth import CurrentPrincipal
 from shared.follower import FollowerThreads
 from shared.problems import NotFound, Unprocessable
+from shared.pagination import Paging
 from shared.policy import authorize
 from shared.settings import Settings
 from shared.web import create_service_app
@@ -48,32 +50,45 @@ def meta(state: Projection, as_of: datetime | None) -> dict[str, Any]:
     return {"positions": dict(state.positions), "as_of": as_of.isoformat() if as_of else None}
 
 
+def by_registration(item: dict[str, Any]) -> tuple[str, str]:
+    """Reports list projects in registration order, the id breaking ties."""
+    return (item["registered_at"], item["project_id"])
+
+
 def wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
 @router.get("/inventory", response_model=Inventory, tags=["reports"], operation_id="get_inventory", summary="Every generative-AI project: stage, risk, Board status, CAIO (JSON or CSV)", responses={200: {"content": {"text/csv": {}}}})
-def get_inventory(request: Request, principal: CurrentPrincipal, ministry: str | None = None, stage: Stage | None = None, risk: str | None = None, as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None) -> Any:
+def get_inventory(
+    request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None, stage: Stage | None = None, risk: str | None = None,
+    as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None,
+) -> Any:  # fmt: skip
     state = state_for(request, as_of, registry_position, risk_position)
     items = reports.inventory(state, ministry=ministry, stage=stage.value if stage else None, risk=risk)
+    page = paging.page(items, by_registration)
     if wants_csv(request):
-        rows = [{**item, "caio_officer_id": (item["caio"] or {}).get("officer_id"), "caio_name": (item["caio"] or {}).get("name")} for item in items]
-        return PlainTextResponse(periodic.as_csv(rows, INVENTORY_COLUMNS), media_type="text/csv", headers={"X-Log-Positions": f"registry={state.positions['registry']},risk={state.positions['risk']}"})
-    return Inventory.model_validate({**meta(state, as_of), "count": len(items), "items": items})
+        rows = [{**item, "caio_officer_id": (item["caio"] or {}).get("officer_id"), "caio_name": (item["caio"] or {}).get("name")} for item in page["items"]]
+        headers = {"X-Log-Positions": f"registry={state.positions['registry']},risk={state.positions['risk']}"}
+        if page["next"]:
+            headers["Link"] = f'<{page["next"]}>; rel="next"'  # a returned response does not carry the dependency's headers
+        return PlainTextResponse(periodic.as_csv(rows, INVENTORY_COLUMNS), media_type="text/csv", headers=headers)
+    return Inventory.model_validate({**meta(state, as_of), "count": len(items), **page})
 
 
 @router.get("/high-risk-register", response_model=HighRiskRegister, tags=["reports"], operation_id="get_high_risk_register", summary="Every project classified high, with submission, advice and decision")
-def get_high_risk_register(request: Request, principal: CurrentPrincipal, as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None) -> HighRiskRegister:
+def get_high_risk_register(request: Request, principal: CurrentPrincipal, paging: Paging, as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None) -> HighRiskRegister:
     state = state_for(request, as_of, registry_position, risk_position)
     items = reports.high_risk_register(state)
-    return HighRiskRegister.model_validate({**meta(state, as_of), "count": len(items), "items": items})
+    return HighRiskRegister.model_validate({**meta(state, as_of), "count": len(items), **paging.page(items, by_registration)})
 
 
 @router.get("/pending", response_model=Pending, tags=["reports"], operation_id="get_pending", summary="What is waiting on whom")
-def get_pending(request: Request, principal: CurrentPrincipal, ministry: str | None = None, role: str | None = None, as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None) -> Pending:
+def get_pending(request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None, role: str | None = None, as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None) -> Pending:
     state = state_for(request, as_of, registry_position, risk_position)
     items = reports.pending(state, ministry=ministry, role=role)
-    return Pending.model_validate({**meta(state, as_of), "count": len(items), "items": items})
+    page = paging.page(items, lambda item: (item["project_id"], item["what"], item["role"], item["ministry"] or ""))
+    return Pending.model_validate({**meta(state, as_of), "count": len(items), **page})
 
 
 @router.get("/ministries/{code}/periodic-report", tags=["reports"], operation_id="get_periodic_report", summary="The periodic report to the Digital Agency (JSON, CSV or printable HTML)", responses={200: {"content": {"text/csv": {}, "text/html": {}}}})
@@ -121,9 +136,9 @@ def export(request: Request, principal: CurrentPrincipal) -> StreamingResponse:
     return StreamingResponse(lines, media_type="application/x-ndjson", headers={"Content-Disposition": 'attachment; filename="aigov-audit-export.ndjson"'})
 
 
-@router.get("/audit/checkpoints", response_model=list[CheckpointOut], tags=["audit"], operation_id="list_checkpoints", summary="Signed checkpoints taken periodically and on demand")
-def list_checkpoints(request: Request, principal: CurrentPrincipal) -> list[CheckpointOut]:
-    return [CheckpointOut.model_validate(row) for row in store(request).list_checkpoints()]
+@router.get("/audit/checkpoints", response_model=CheckpointList, tags=["audit"], operation_id="list_checkpoints", summary="Signed checkpoints taken periodically and on demand, oldest first")
+def list_checkpoints(request: Request, principal: CurrentPrincipal, paging: Paging) -> CheckpointList:
+    return CheckpointList.model_validate(paging.page(store(request).list_checkpoints(), lambda row: (row["id"],)))
 
 
 @router.post("/audit/checkpoints", response_model=list[CheckpointOut], status_code=201, tags=["audit"], operation_id="take_checkpoints", summary="Take a signed checkpoint of each log now (admin)")
@@ -175,4 +190,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         build=build,
     )
     app.include_router(router)
+    app.state.openapi_examples = EXAMPLES
     return app

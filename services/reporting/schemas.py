@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.pagination import Page
+
 
 class CaioRef(BaseModel):
     officer_id: str
@@ -31,9 +33,8 @@ class ReportMeta(BaseModel):
     as_of: str | None = Field(default=None, description="The moment asked for, if any.")
 
 
-class Inventory(ReportMeta):
-    count: int
-    items: list[InventoryItem]
+class Inventory(ReportMeta, Page[InventoryItem]):
+    count: int = Field(description="How many projects match, across all pages.")
 
 
 class HighRiskItem(InventoryItem):
@@ -43,9 +44,8 @@ class HighRiskItem(InventoryItem):
     decision: dict[str, Any] | None
 
 
-class HighRiskRegister(ReportMeta):
-    count: int
-    items: list[HighRiskItem]
+class HighRiskRegister(ReportMeta, Page[HighRiskItem]):
+    count: int = Field(description="How many projects are classified high, across all pages.")
 
 
 class PendingItem(BaseModel):
@@ -57,9 +57,8 @@ class PendingItem(BaseModel):
     ministry: str | None
 
 
-class Pending(ReportMeta):
-    count: int
-    items: list[PendingItem]
+class Pending(ReportMeta, Page[PendingItem]):
+    count: int = Field(description="How many items are pending, across all pages.")
 
 
 class Timeline(BaseModel):
@@ -79,6 +78,10 @@ class CheckpointOut(BaseModel):
     taken_at: str
     key_id: str
     signature: str
+
+
+class CheckpointList(Page[CheckpointOut]):
+    """Signed checkpoints, oldest first."""
 
 
 class PublicKeyOut(BaseModel):

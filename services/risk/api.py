@@ -14,12 +14,14 @@ from services.registry.application import RegistryApplication
 from services.risk import evaluation
 from services.risk.application import RiskApplication
 from services.risk.domain import Assessment, BoardSubmission, Incident, Incomplete, ProjectRisk, RiskRuleViolated, RiskStatus
+from services.risk.examples import EXAMPLES
 from services.risk.followers import RegistryPolicy
 from services.risk.schemas import (
     AdviceIn,
     AnswersIn,
     AssessmentOpen,
     AssessmentOut,
+    BoardQueue,
     ClassificationIn,
     DecisionIn,
     IncidentCloseIn,
@@ -28,8 +30,8 @@ from services.risk.schemas import (
     IncidentReportIn,
     ProjectRiskOut,
     RescoreOut,
+    RulesetList,
     RulesetOut,
-    RulesetSummary,
     SubmissionDraft,
     SubmissionOut,
 )
@@ -37,6 +39,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.follower import Follower, FollowerThreads
 from shared.meta import Actor, EventMeta
 from shared.problems import Conflict, Forbidden, Unprocessable
+from shared.pagination import Paging
 from shared.policy import authorize, operation_of, rule_for
 from shared.preconditions import RequiredIfMatch, tag
 from shared.settings import Settings
@@ -146,9 +149,10 @@ def get_project_risk(project_id: UUID, request: Request, response: Response, pri
 # -- rulesets ---------------------------------------------------------------------------------------------
 
 
-@router.get("/rulesets", response_model=list[RulesetSummary], tags=["rulesets"], operation_id="list_rulesets", summary="Published ruleset versions")
-def list_rulesets(request: Request, principal: CurrentPrincipal) -> list[RulesetSummary]:
-    return [RulesetSummary(**{**row, "published_at": as_utc(row["published_at"]).isoformat()}) for row in risk_app(request).list_rulesets()]
+@router.get("/rulesets", response_model=RulesetList, tags=["rulesets"], operation_id="list_rulesets", summary="Published ruleset versions")
+def list_rulesets(request: Request, principal: CurrentPrincipal, paging: Paging) -> RulesetList:
+    rows = [{**row, "published_at": as_utc(row["published_at"]).isoformat()} for row in risk_app(request).list_rulesets()]
+    return RulesetList.model_validate(paging.page(rows, lambda row: (row["ruleset_id"], row["version"])))
 
 
 @router.get("/rulesets/{ruleset_id}/versions/{version}", response_model=RulesetOut, tags=["rulesets"], operation_id="get_ruleset", summary="One ruleset version, in full")
@@ -255,10 +259,12 @@ def record_decision(submission_id: UUID, body: DecisionIn, request: Request, res
     return respond(response, run(lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match)), submission_out)
 
 
-@router.get("/board/queue", response_model=list[SubmissionOut], tags=["board"], operation_id="get_board_queue", summary="Submissions awaiting advice, oldest first")
-def board_queue(request: Request, principal: CurrentPrincipal) -> list[SubmissionOut]:
+@router.get("/board/queue", response_model=BoardQueue, tags=["board"], operation_id="get_board_queue", summary="Submissions awaiting advice, oldest first")
+def board_queue(request: Request, principal: CurrentPrincipal, paging: Paging) -> BoardQueue:
     authorize(request, principal)
-    return [submission_out(submission) for submission in risk_app(request).board_queue()]
+    app = risk_app(request)
+    page = paging.page(app.board_queue(), lambda row: (row["submitted_at"], str(row["submission_id"])))
+    return BoardQueue.model_validate({**page, "items": [submission_out(app.submission(row["submission_id"])) for row in page["items"]]})
 
 
 # -- incidents ----------------------------------------------------------------------------------------------------
@@ -316,4 +322,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(log_router(risk_app))
+    app.state.openapi_examples = EXAMPLES
     return app

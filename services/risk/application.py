@@ -32,6 +32,7 @@ from shared.eventlog import AuditedApplication
 from shared.meta import EventMeta
 from shared.preconditions import ANY_VERSION, IfMatch
 from shared.problems import Conflict, NotFound, Unprocessable
+from shared.timeutil import as_utc
 
 
 class RiskApplication(AuditedApplication):
@@ -248,11 +249,12 @@ class RiskApplication(AuditedApplication):
             self.save(submission, risk)
             session.execute(update(tables.submissions).where(tables.submissions.c.submission_id == submission.id).values(**values))
 
-    def board_queue(self) -> list[BoardSubmission]:
+    def board_queue(self) -> list[dict[str, Any]]:
+        """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows."""
         table = tables.submissions
+        query = select(table.c.submission_id, table.c.submitted_at).where(table.c.status == "awaiting_advice").order_by(table.c.submitted_at, table.c.submission_id)
         with self.read_session() as session:
-            ids = session.execute(select(table.c.submission_id).where(table.c.status == "awaiting_advice").order_by(table.c.submitted_at, table.c.submission_id)).scalars().all()
-        return [self.submission(submission_id) for submission_id in ids]
+            return [{"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()} for row in session.execute(query)]
 
     # -- incidents ------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.risk.domain import BoardOpinion, Classification, Decision, Harm, RiskStatus, Severity
+from shared.pagination import Page
 from shared.schemas import LongText, Reason, ShortText, StrictModel
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -198,3 +199,11 @@ class IncidentOut(BaseModel):
     reported_onward: dict[str, Any] | None
     closure: dict[str, Any] | None
     version: int
+
+
+class RulesetList(Page[RulesetSummary]):
+    """Published ruleset versions by id and version."""
+
+
+class BoardQueue(Page[SubmissionOut]):
+    """Submissions awaiting the Board's advice, oldest first."""

@@ -1,0 +1,145 @@
+"""The registry's OpenAPI examples: the Ministry of Internal Affairs and Communications, its Chief AI Officer,
+and one generative-AI project moving from planning through procurement into development.
+
+The project, its people and its moments are constants the risk and reporting examples reuse, so the three
+documents tell one consistent story.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.registry.domain import Ministry, Stage, allowed_transitions
+from shared.openapi_examples import Actor, OperationExamples, health_examples, log_entry, log_examples, page
+from shared.pagination import encode_cursor
+
+MINISTRY = {"code": "MIC", "name": "Ministry of Internal Affairs and Communications"}
+MINISTRY_ID = str(Ministry.create_id("MIC"))
+CAIO = {"officer_id": "mic-caio-001", "name": "Sato Hanako"}
+PREVIOUS_CAIO = {"officer_id": "mic-caio-000", "name": "Tanaka Makoto"}
+ADMIN: Actor = ("da-admin-003", "Kobayashi Ryo", "admin", None)
+PLANNER: Actor = ("mic-planner-014", "Suzuki Ichiro", "planner", "MIC")
+CAIO_ACTOR: Actor = (CAIO["officer_id"], CAIO["name"], "caio", "MIC")
+
+ESTABLISHED_AT = "2025-06-02T00:02:11.204118+00:00"
+FIRST_DESIGNATED_AT = "2025-06-02T00:04:37.660512+00:00"
+DESIGNATED_AT = "2026-04-01T00:07:45.918337+00:00"
+REGISTERED_AT = "2026-04-15T01:12:09.551203+00:00"
+PROCUREMENT_AT = "2026-05-20T05:40:31.002417+00:00"
+PROCUREMENT_RECORDED_AT = "2026-06-03T02:18:44.730915+00:00"
+DEVELOPMENT_AT = "2026-06-10T00:55:03.118640+00:00"
+AMENDED_AT = "2026-06-17T07:31:26.442098+00:00"
+
+PROJECT_ID = "3f6c2a9e-8d41-4b7a-9c5e-2b7d4e1f0a93"
+PROJECT_TITLE = "Administrative counselling enquiry assistant"
+DETAILS: dict[str, Any] = {
+    "title": PROJECT_TITLE,
+    "objectives": "Answer citizens' routine questions about administrative procedures around the clock, and hand complex cases to a counsellor.",
+    "description": "A chat assistant on the MIC website that answers only from published guidance on administrative procedures (retrieval-augmented generation), cites its sources, and offers a hand-over to an administrative counsellor in every answer.",
+    "business_area": "Administrative counselling",
+    "users": "public",
+    "models": [{"provider": "Example Cloud KK", "model": "example-llm-ja-large", "deployment": "saas_api"}],
+    "data": {"confidentiality": "internal", "personal_data": False},
+    "expected_users": 120000,
+    "owner": "Administrative Evaluation Bureau, Administrative Counselling Division",
+    "nature_of_work": "public_information",
+    "human_review": "sampled",
+}
+PROCUREMENT: dict[str, Any] = {
+    "vendor": "Example Cloud KK",
+    "contract_reference": "MIC-AEB-2026-0042",
+    "procurement_checks": [
+        {"item": "P-01", "answer": "met", "note": "ISMAP-registered service; data stored in Japan."},
+        {"item": "P-02", "answer": "met", "note": "The vendor documents the model's training data sources and known limitations."},
+    ],
+    "contract_checks": [
+        {"item": "C-01", "answer": "met", "note": "Clause 14: inputs and outputs are not used to train the vendor's models."},
+        {"item": "C-02", "answer": "not_applicable", "note": "No personal data is processed."},
+    ],
+}
+AMENDMENT = {"expected_users": 150000, "human_review": "every_output"}
+FIRST_DESIGNATION_REASON = "First designation under the government's guideline on generative AI."
+DESIGNATION_REASON = "Personnel change of 1 April 2026: the Director-General for Digital Transformation is designated CAIO."
+TRANSITION_REASON = "Contract MIC-AEB-2026-0042 signed; development starts."
+
+
+def ministry(version: int, caio: dict[str, str] | None) -> dict[str, Any]:
+    return {**MINISTRY, "caio": caio, "version": version}
+
+
+def project(version: int, stage: Stage, updated_at: str, procurement: dict[str, Any] | None, details: dict[str, Any] = DETAILS) -> dict[str, Any]:
+    """The project as the registry returns it, at one version."""
+    return {
+        "id": PROJECT_ID,
+        "version": version,
+        "ministry": MINISTRY["code"],
+        "stage": stage.value,
+        "allowed_transitions": [allowed.value for allowed in allowed_transitions(stage, None)],
+        "details": details,
+        "procurement": procurement,
+        "registered_at": REGISTERED_AT,
+        "updated_at": updated_at,
+    }
+
+
+def designation(officer: dict[str, str], designated_at: str, reason: str, ended: tuple[str, str] | None) -> dict[str, Any]:
+    """One CAIO designation; ``ended`` is (when, why) for a designation a successor replaced."""
+    ended_at, end_reason = ended or (None, None)
+    ended_by, ended_how = (ADMIN[0], "replaced") if ended else (None, None)
+    return {**officer, "designated_at": designated_at, "designated_by": ADMIN[0], "reason": reason, "ended_at": ended_at, "ended_by": ended_by, "end_reason": end_reason, "ended_how": ended_how}
+
+
+def project_event(position: int, topic: str, version: int, occurred_at: str, reason: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    return log_entry("registry", position, f"services.registry.domain:Project.{topic}", (PROJECT_ID, version), occurred_at, PLANNER, reason, data)
+
+
+PROJECT_EVENTS = [
+    project_event(41, "ProjectRegistered", 1, REGISTERED_AT, None, {"originator_topic": "services.registry.domain:Project", "ministry": "MIC", "details": DETAILS}),
+    project_event(57, "ProjectStageChanged", 2, PROCUREMENT_AT, "FY2026 budget approved; procurement starts.", {"from_stage": "planning", "to_stage": "procurement"}),
+    project_event(63, "ProcurementRecorded", 3, PROCUREMENT_RECORDED_AT, None, {"record": PROCUREMENT}),
+    project_event(70, "ProjectStageChanged", 4, DEVELOPMENT_AT, TRANSITION_REASON, {"from_stage": "procurement", "to_stage": "development"}),
+]
+MINISTRY_EVENTS = [
+    log_entry("registry", 1, "services.registry.domain:Ministry.MinistryEstablished", (MINISTRY_ID, 1), ESTABLISHED_AT, ADMIN, None, {"originator_topic": "services.registry.domain:Ministry", **MINISTRY}),
+    log_entry("registry", 2, "services.registry.domain:Ministry.ChiefAIOfficerDesignated", (MINISTRY_ID, 2), FIRST_DESIGNATED_AT, ADMIN, FIRST_DESIGNATION_REASON, {**PREVIOUS_CAIO, "previous_officer_id": None}),
+]
+PROJECT_SUMMARY = {"id": PROJECT_ID, "ministry": "MIC", "title": PROJECT_TITLE, "stage": "development", "version": 4, "updated_at": DEVELOPMENT_AT}
+PROJECTS_CURSOR = encode_cursor((REGISTERED_AT, PROJECT_ID))
+MINISTRIES_CURSOR = encode_cursor(("MIC",))
+
+EXAMPLES: dict[str, OperationExamples] = {
+    **health_examples(followed=("risk",)),
+    **log_examples("registry", MINISTRY_EVENTS, head_position=214),
+    "create_ministry": OperationExamples(request=MINISTRY, response=ministry(1, None)),
+    "list_ministries": OperationExamples(
+        response=page(
+            [{"code": "MHLW", "name": "Ministry of Health, Labour and Welfare", "caio": {"officer_id": "mhlw-caio-002", "name": "Yamamoto Keiko"}, "version": 2}, ministry(3, CAIO)],
+            MINISTRIES_CURSOR,
+            f"/v1/ministries?limit=2&cursor={MINISTRIES_CURSOR}",
+        )
+    ),
+    "get_ministry": OperationExamples(response=ministry(3, CAIO)),
+    "designate_caio": OperationExamples(request={**CAIO, "reason": DESIGNATION_REASON}, response=ministry(3, CAIO)),
+    "revoke_caio": OperationExamples(response=ministry(4, None)),
+    "get_caio": OperationExamples(response=ministry(3, CAIO)),
+    "get_caio_history": OperationExamples(
+        response=page(
+            [
+                designation(PREVIOUS_CAIO, FIRST_DESIGNATED_AT, FIRST_DESIGNATION_REASON, (DESIGNATED_AT, DESIGNATION_REASON)),
+                designation(CAIO, DESIGNATED_AT, DESIGNATION_REASON, None),
+            ],
+            None,
+            None,
+        )
+    ),
+    "register_project": OperationExamples(request={"ministry": "MIC", **DETAILS}, response=project(1, Stage.planning, REGISTERED_AT, None)),
+    "list_projects": OperationExamples(response=page([PROJECT_SUMMARY], PROJECTS_CURSOR, f"/v1/projects?ministry=MIC&limit=1&cursor={PROJECTS_CURSOR}")),
+    "get_project": OperationExamples(response=project(4, Stage.development, DEVELOPMENT_AT, PROCUREMENT)),
+    "amend_project": OperationExamples(
+        request={"reason": "Counsellors will now review every answer during the first three months of operation.", **AMENDMENT},
+        response=project(5, Stage.development, AMENDED_AT, PROCUREMENT, {**DETAILS, **AMENDMENT}),
+    ),
+    "transition_project": OperationExamples(request={"to": "development", "reason": TRANSITION_REASON}, response=project(4, Stage.development, DEVELOPMENT_AT, PROCUREMENT)),
+    "record_procurement": OperationExamples(request=PROCUREMENT, response=project(3, Stage.procurement, PROCUREMENT_RECORDED_AT, PROCUREMENT)),
+    "get_project_events": OperationExamples(response=page(PROJECT_EVENTS, None, None)),
+}
