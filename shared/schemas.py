@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MinistryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,15}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 OfficerId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def rfc3339_text(value: object) -> object:
+    """Accept only an RFC 3339 date-time with its UTC offset.
+
+    Why: pydantic would also take a bare number (seconds since 1970), a date alone, or a time without offset.
+    In a Japanese ministry a time without offset is ambiguous by nine hours (JST or UTC), and a number is more
+    likely a log position sent to the wrong parameter; an audit question answered for the wrong moment is worse
+    than a 422 that says what to send."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time with its UTC offset, e.g. 2026-11-25T09:00:00+09:00")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(rfc3339_text)]
 
 
 class StrictModel(BaseModel):

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support import PROJECT_ROOT, ServiceStack, current, wait_for
+from tests.test_registry_http import assert_problem
 from tests.test_risk_http import HIGH_RISK, LOW_RISK, Ministry, assess, complete_submission
 
 
@@ -123,6 +124,12 @@ def test_project_state_and_timeline_as_of(stack: ServiceStack, history: dict[str
     assert state["risk"]["classification"] == "high" and state["board"]["status"] == "submission_required"
     assert state["caio"]["name"] == "Chie Sato"
     assert client.get(f"/v1/audit/projects/{high}/state", params={"as_of": "2020-01-01T00:00:00+00:00"}).status_code == 404
+
+
+@pytest.mark.parametrize("as_of", ["1700000000", "2026-07-01", "2026-07-01T09:00:00"])
+def test_an_as_of_without_date_time_and_offset_is_refused_naming_it(stack: ServiceStack, as_of: str) -> None:
+    for path in ("/v1/inventory", "/v1/high-risk-register", "/v1/pending"):
+        assert_problem(auditor(stack).get(path, params={"as_of": as_of}), 422, "query.as_of")
 
 
 def test_export_verifies_and_replays_offline_to_identical_json(stack: ServiceStack, history: dict[str, Any], tmp_path: Path) -> None:

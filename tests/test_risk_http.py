@@ -236,6 +236,9 @@ def test_incidents_show_in_the_risk_state_and_a_severe_one_makes_reevaluation_du
     wait_for_gate(ministry, project_id, None)
 
     incident = {"occurred_at": "2026-11-20T09:00:00+09:00", "what_happened": "A draft cited a repealed ordinance", "harm": "none", "severity": "low", "immediate_actions": "Draft corrected"}
+    before = head(stack, "risk")
+    assert_problem(ministry.planner.post(f"/v1/projects/{project_id}/incidents", json={**incident, "occurred_at": "2026-11-20T09:00:00"}), 422, "body.occurred_at")
+    assert head(stack, "risk") == before, "a time without offset (JST or UTC?) must not be recorded"
     minor = ministry.planner.post(f"/v1/projects/{project_id}/incidents", json=incident)
     assert minor.status_code == 201
     risk = ministry.planner.get(f"/v1/projects/{project_id}/risk").json()

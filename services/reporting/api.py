@@ -21,13 +21,14 @@ from services.reporting.schemas import CheckpointList, CheckpointOut, HighRiskRe
 from shared.auth import CurrentPrincipal
 from shared.follower import FollowerThreads
 from shared.problems import NotFound, Unprocessable
+from shared.schemas import Timestamp
 from shared.pagination import Paging
 from shared.policy import authorize
 from shared.settings import Settings
 from shared.web import create_service_app
 
 router = APIRouter(prefix="/v1")
-AsOf = Annotated[datetime | None, Query(description="RFC 3339 time: answer as the report stood then (rebuilt from the logs).")]
+AsOf = Annotated[Timestamp | None, Query(description="RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: answer as the report stood then (rebuilt from the logs).")]
 RegistryPosition = Annotated[int | None, Query(ge=0, description="Answer as of this registry log position (with risk_position).")]
 RiskPosition = Annotated[int | None, Query(ge=0, description="Answer as of this risk log position (with registry_position).")]
 INVENTORY_COLUMNS = ("project_id", "ministry", "title", "stage", "risk_status", "classification", "board_status", "caio_officer_id", "caio_name", "incidents", "registered_at", "updated_at")

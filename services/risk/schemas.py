@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.risk.domain import BoardOpinion, Classification, Decision, Harm, RiskStatus, Severity
 from shared.pagination import Page
-from shared.schemas import LongText, Reason, ShortText, StrictModel
+from shared.schemas import LongText, Reason, ShortText, StrictModel, Timestamp
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -174,7 +173,7 @@ class DecisionIn(StrictModel):
 
 
 class IncidentIn(StrictModel):
-    occurred_at: datetime
+    occurred_at: Timestamp
     what_happened: LongText
     harm: Harm
     severity: Severity
