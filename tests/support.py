@@ -167,6 +167,18 @@ def read_whole_log(client: httpx.Client) -> list[dict[str, Any]]:
     return entries
 
 
+def list_all(client: httpx.Client, path: str, **params: Any) -> list[Any]:
+    """Every item of a paged list, following ``next`` from the first page (500 items a page)."""
+    items: list[Any] = []
+    response = client.get(path, params={**params, "limit": 500})
+    while True:
+        assert response.status_code == 200, response.text
+        items += response.json()["items"]
+        if response.json()["next"] is None:
+            return items
+        response = client.get(response.json()["next"])
+
+
 def current(client: httpx.Client, resource: str) -> dict[str, str]:
     """``If-Match`` for a change of ``resource``: its ETag as of now, read the way an integrating client would."""
     response = client.get(resource)

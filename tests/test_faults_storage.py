@@ -33,7 +33,7 @@ from eventsourcing.persistence import InternalError, ProgrammingError
 from shared.database import create_engine
 from shared.problems import storage_reason
 from tests.conftest import fresh_url
-from tests.support import PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, read_whole_log, wait_for
+from tests.support import PostgresRun, ServiceStack, list_all, migrated, new_ministry_code, project_body, read_whole_log, wait_for
 
 pytestmark = pytest.mark.faults
 PROCESSES = 3
@@ -82,7 +82,7 @@ def test_three_registry_processes_write_one_database_at_once_without_locked_erro
             assert sum(a != b for a, b in zip(writers, writers[1:])) >= PROCESSES  # the processes' writes really interleaved
             verification = stack.client(replica, auditor).get("/v1/log/verify").json()
             assert verification["ok"] and verification["checked"] == len(log) == verification["head_position"], verification
-        listed = stack.client("registry", token).get("/v1/projects", params={"ministry": code, "limit": 500}).json()["items"]
+        listed = list_all(stack.client("registry", token), "/v1/projects", ministry=code)
         assert sorted(item["id"] for item in listed) == sorted(acknowledged)
         assert all(stack.processes[replica].poll() is None for replica in replicas)
         for replica in replicas:

@@ -314,7 +314,7 @@ def test_a_provider_token_is_accepted_and_acts_within_its_role(registry: Service
     assert forbidden.status_code == 403 and forbidden.json()["type"] == "urn:aigov:problem:forbidden"
     with registry.client("registry", rsa_key.token(sub="root", name="Root Admin", roles=["admin"])) as admin:
         assert admin.post("/v1/ministries", json={"code": code, "name": f"Ministry {code}"}).status_code == 201
-    assert code in [ministry["code"] for ministry in get_ministries(registry, rsa_key.token()).json()]
+    assert code in [ministry["code"] for ministry in get_ministries(registry, rsa_key.token()).json()["items"]]
 
 
 def test_tokens_from_other_keys_are_refused(registry: ServiceStack, impostor_same_kid: KeyPair, impostor_other_kid: KeyPair) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SERVICES, PostgresRun, ServiceStack, migrated, new_ministry_code, project_body, read_whole_log, running_stack, wait_for
+from tests.support import SERVICES, PostgresRun, ServiceStack, list_all, migrated, new_ministry_code, project_body, read_whole_log, running_stack, wait_for
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_
         wait_for(lambda s=service: stack.client(s).get("/readyz").status_code == 200, timeout=30, interval=0.5)
     created = wait_for(lambda: (r := planner.post("/v1/projects", json=project_body(code))).status_code == 201 and r, timeout=15, interval=0.5)
     reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-    wait_for(lambda: any(i["project_id"] == created.json()["id"] for i in reader.get("/v1/inventory").json()["items"]), timeout=30)
+    wait_for(lambda: any(i["project_id"] == created.json()["id"] for i in list_all(reader, "/v1/inventory")), timeout=30)
     assert all(p.poll() is None for p in stack.processes.values())  # nobody was restarted
 
 
@@ -100,5 +100,5 @@ def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknow
     auditor = stack.client("registry", stack.token("aud", ["auditor"]))
     assert auditor.get("/v1/log/verify").json()["ok"] is True
     reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-    wait_for(lambda: set(logged) <= {item["project_id"] for item in reader.get("/v1/inventory").json()["items"]}, timeout=30, interval=0.5)
+    wait_for(lambda: set(logged) <= {item["project_id"] for item in list_all(reader, "/v1/inventory")}, timeout=30, interval=0.5)
     assert all(process.poll() is None for process in stack.processes.values())  # nobody was restarted

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from services.registry.application import RegistryApplication
@@ -13,7 +12,7 @@ from services.reporting.readmodel import ReportingStore
 from shared.meta import EventMeta
 from shared.settings import Settings
 from tests.conftest import fresh_url
-from tests.support import ServiceStack, migrated, project_body, wait_for
+from tests.support import ServiceStack, list_all, migrated, project_body, wait_for
 from tests.test_reporting_http import cli
 
 PROJECTS = 2500  # × 4 events each, plus the ministry: 10,001 registry events
@@ -51,8 +50,8 @@ def test_sigkill_mid_catch_up_ends_equal_to_a_clean_rebuild(backend: str, tmp_pa
         assert killed_at < head, "the kill must land in the middle of the catch-up"
         stack.start("reporting")
         wait_for(lambda: store.positions()["registry"] == head, timeout=120)
-        reader = httpx.get(stack.url("reporting") + "/v1/inventory", headers={"Authorization": f"Bearer {stack.token('aud', ['auditor'])}"}, timeout=30).json()
-        assert reader["count"] == PROJECTS and {item["stage"] for item in reader["items"]} == {"operation"}
+        inventory = list_all(stack.client("reporting", stack.token("aud", ["auditor"])), "/v1/inventory")
+        assert len(inventory) == PROJECTS and {item["stage"] for item in inventory} == {"operation"}
     finally:
         stack.stop_all()
     live = store.rows()
