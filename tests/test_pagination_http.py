@@ -191,3 +191,17 @@ def test_the_limit_is_bounded(stack: ServiceStack, world: dict[str, Any]) -> Non
     client = reader(stack, "registry")
     assert_problem(client.get("/v1/projects", params={"limit": 0}), 422, "query.limit")
     assert_problem(client.get("/v1/projects", params={"limit": 501}), 422, "query.limit")
+
+
+def test_the_csv_inventory_pages_by_its_link_header(stack: ServiceStack, world: dict[str, Any]) -> None:
+    client = reader(stack, "reporting")
+    expected = [item["project_id"] for item in client.get("/v1/inventory", params={"ministry": world["code"], "limit": 500}).json()["items"]]
+    served: list[str] = []
+    response = client.get("/v1/inventory", params={"ministry": world["code"], "limit": 1}, headers={"Accept": "text/csv"})
+    while True:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+        served += [line.split(",", 1)[0] for line in response.text.splitlines()[1:]]
+        if "Link" not in response.headers:
+            break
+        response = client.get(response.headers["Link"].removeprefix("<").split(">;", 1)[0], headers={"Accept": "text/csv"})
+    assert served == expected
