@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.openapi_examples import add_operation_examples
+from shared.openapi_examples import add_operation_examples, operations
 from shared.policy import PUBLIC, rule_for
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -116,15 +116,14 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     """Document the problem responses of every operation of ``document``, in place."""
     document.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
     reference = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}
-    for path_item in document.get("paths", {}).values():
-        for method, operation in path_item.items():
-            if method == "post":
-                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
-            require_if_match(operation)
-            responses = operation.setdefault("responses", {})
-            for status in statuses_of(method, operation["operationId"]):
-                example = NOT_READY_EXAMPLE if operation["operationId"] == "readyz" else PROBLEM_EXAMPLES[status]
-                responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference, "example": example}}}
+    for method, _, operation in operations(document):
+        if method == "post":
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+        require_if_match(operation)
+        responses = operation.setdefault("responses", {})
+        for status in statuses_of(method, operation["operationId"]):
+            example = NOT_READY_EXAMPLE if operation["operationId"] == "readyz" else PROBLEM_EXAMPLES[status]
+            responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference, "example": example}}}
     document["components"]["schemas"].pop("HTTPValidationError", None)
     document["components"]["schemas"].pop("ValidationError", None)
     return document

@@ -8,6 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from shared.cli import OPENAPI_DIRECTORY, openapi_documents
+from shared.openapi_examples import operations
 
 DOCUMENTS = openapi_documents()
 
@@ -23,10 +24,9 @@ def test_every_operation_has_an_id_a_tag_and_a_summary(service: str) -> None:
     document = json.loads(DOCUMENTS[service])
     assert document["openapi"].startswith("3.1")
     ids = []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            assert operation.get("operationId") and operation.get("tags") and operation.get("summary"), (service, method, path)
-            ids.append(operation["operationId"])
+    for method, path, operation in operations(document):
+        assert operation.get("operationId") and operation.get("tags") and operation.get("summary"), (service, method, path)
+        ids.append(operation["operationId"])
     assert len(ids) == len(set(ids))
 
 
@@ -38,17 +38,16 @@ def test_the_document_validates_as_openapi_3_1(service: str) -> None:
 @pytest.mark.parametrize("service", sorted(DOCUMENTS))
 def test_every_protected_operation_documents_its_problem_responses_as_problem_json(service: str) -> None:
     document = json.loads(DOCUMENTS[service])
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if operation["operationId"] in {"healthz", "readyz", "get_public_key"}:
-                continue
-            for status in ("401", "403", "422", "503") + (("409", "412", "428") if method != "get" else ()):
-                content = operation["responses"][status]["content"]
-                assert list(content) == ["application/problem+json"], (service, method, path, status)
-                assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, (service, method, path, status)
-                assert content["application/problem+json"]["example"]["status"] == int(status), (service, method, path, status)
-            if method == "post":
-                assert any(parameter["name"] == "Idempotency-Key" for parameter in operation["parameters"]), (service, path)
+    for method, path, operation in operations(document):
+        if operation["operationId"] in {"healthz", "readyz", "get_public_key"}:
+            continue
+        for status in ("401", "403", "422", "503") + (("409", "412", "428") if method != "get" else ()):
+            content = operation["responses"][status]["content"]
+            assert list(content) == ["application/problem+json"], (service, method, path, status)
+            assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, (service, method, path, status)
+            assert content["application/problem+json"]["example"]["status"] == int(status), (service, method, path, status)
+        if method == "post":
+            assert any(parameter["name"] == "Idempotency-Key" for parameter in operation["parameters"]), (service, path)
 
 
 def test_an_oversized_body_is_refused_with_413(stack) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ not walk, fails.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from shared.cli import openapi_documents
+from shared.openapi_examples import JSON, operations, success_content
 from shared.pagination import encode_cursor
 from tests.support import ServiceStack, current, wait_for
 from tests.test_registry_http import assert_problem, head
@@ -55,31 +57,29 @@ def listings(world: dict[str, Any]) -> dict[str, Listing]:
     }
 
 
+def json_success_schemas() -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(service, method, operation, its JSON success schema with a component reference resolved) of every operation."""
+    for service, text in openapi_documents().items():
+        document = json.loads(text)
+        for method, _, operation in operations(document):
+            schema = success_content(operation).get(JSON, {}).get("schema", {})
+            yield service, method, operation, document["components"]["schemas"].get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+
+
 def paged_operations() -> set[str]:
     """The operations whose success body is a page (it has ``next_cursor``), from the OpenAPI documents."""
     found = set()
-    for service, text in openapi_documents().items():
-        document = json.loads(text)
-        for operations in document["paths"].values():
-            for operation in operations.values():
-                schema = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
-                component = document["components"]["schemas"].get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
-                if "next_cursor" in component.get("properties", {}):
-                    names = {parameter["name"] for parameter in operation.get("parameters", [])}
-                    assert {"limit", "cursor"} <= names, f"{service} {operation['operationId']} pages without limit and cursor"
-                    found.add(f"{service}:{operation['operationId']}")
+    for service, _, operation, schema in json_success_schemas():
+        if "next_cursor" in schema.get("properties", {}):
+            names = {parameter["name"] for parameter in operation.get("parameters", [])}
+            assert {"limit", "cursor"} <= names, f"{service} {operation['operationId']} pages without limit and cursor"
+            found.add(f"{service}:{operation['operationId']}")
     return found
 
 
 def array_operations() -> set[str]:
     """GET operations whose success body is a bare JSON array: a list that cannot page."""
-    return {
-        f"{service}:{operation['operationId']}"
-        for service, text in openapi_documents().items()
-        for operations in json.loads(text)["paths"].values()
-        for method, operation in operations.items()
-        if method == "get" and operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("type") == "array"
-    }
+    return {f"{service}:{operation['operationId']}" for service, method, operation, schema in json_success_schemas() if method == "get" and schema.get("type") == "array"}
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from shared.cli import openapi_documents
+from shared.openapi_examples import operations
 from tests.support import ServiceStack
 from tests.test_registry_http import assert_problem, head
 from tests.test_risk_http import HIGH_RISK, Ministry, complete_submission
@@ -117,11 +118,10 @@ def test_every_change_needs_the_current_etag(stack: ServiceStack) -> None:
 def test_every_change_route_requires_if_match_and_is_exercised_above() -> None:
     requiring = set()
     for document in map(json.loads, openapi_documents().values()):
-        for path, operations in document["paths"].items():
-            for method, operation in operations.items():
-                if method == "get" or "{" not in path or operation["operationId"] in NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE:
-                    continue
-                header = [parameter for parameter in operation.get("parameters", []) if parameter["name"] == "If-Match"]
-                assert header and header[0]["required"] is True, f"{operation['operationId']} changes {path} without a required If-Match"
-                requiring.add(operation["operationId"])
+        for method, path, operation in operations(document):
+            if method == "get" or "{" not in path or operation["operationId"] in NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE:
+                continue
+            header = [parameter for parameter in operation.get("parameters", []) if parameter["name"] == "If-Match"]
+            assert header and header[0]["required"] is True, f"{operation['operationId']} changes {path} without a required If-Match"
+            requiring.add(operation["operationId"])
     assert requiring == set(EXERCISED)
