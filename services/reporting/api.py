@@ -70,9 +70,8 @@ def get_inventory(
     page = paging.page(items, by_registration)
     if wants_csv(request):
         rows = [{**item, "caio_officer_id": (item["caio"] or {}).get("officer_id"), "caio_name": (item["caio"] or {}).get("name")} for item in page["items"]]
-        headers = {"X-Log-Positions": f"registry={state.positions['registry']},risk={state.positions['risk']}"}
-        if page["next"]:
-            headers["Link"] = f'<{page["next"]}>; rel="next"'  # a returned response does not carry the dependency's headers
+        # A response the route returns itself does not get the headers its dependencies set (the page's Link).
+        headers = {**paging.response.headers, "X-Log-Positions": f"registry={state.positions['registry']},risk={state.positions['risk']}"}
         return PlainTextResponse(periodic.as_csv(rows, INVENTORY_COLUMNS), media_type="text/csv", headers=headers)
     return Inventory.model_validate({**meta(state, as_of), "count": len(items), **page})
 
