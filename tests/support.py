@@ -155,28 +155,27 @@ def running_stack(database_url: str, var_dir: Path, **kwargs: Any) -> Iterator[S
         stack.stop_all()
 
 
-def read_whole_log(client: httpx.Client) -> list[dict[str, Any]]:
-    """Every entry of a service's log, page by page through ``GET /v1/log`` (``client`` holds a reader's token)."""
-    entries: list[dict[str, Any]] = []
-    after: int | None = 0
-    while after is not None:
-        page = client.get("/v1/log", params={"after": after, "limit": 1000})
-        assert page.status_code == 200, page.text
-        entries += page.json()["items"]
-        after = page.json()["next_after"]
-    return entries
+def pages(client: httpx.Client, path: str, limit: int, **params: Any) -> Iterator[httpx.Response]:
+    """Each page of a list, from the first (``limit`` items, ``params`` as filters), following ``next``.
 
-
-def list_all(client: httpx.Client, path: str, **params: Any) -> list[Any]:
-    """Every item of a paged list, following ``next`` from the first page (500 items a page)."""
-    items: list[Any] = []
-    response = client.get(path, params={**params, "limit": 500})
+    Lazy: a caller may change the data between pages, as a client paging a live registry would see it."""
+    response = client.get(path, params={**params, "limit": limit})
     while True:
         assert response.status_code == 200, response.text
-        items += response.json()["items"]
+        yield response
         if response.json()["next"] is None:
-            return items
+            return
         response = client.get(response.json()["next"])
+
+
+def list_all(client: httpx.Client, path: str, limit: int = 500, **params: Any) -> list[Any]:
+    """Every item of a paged list."""
+    return [item for response in pages(client, path, limit, **params) for item in response.json()["items"]]
+
+
+def read_whole_log(client: httpx.Client) -> list[dict[str, Any]]:
+    """Every entry of a service's log through ``GET /v1/log`` (``client`` holds a reader's token)."""
+    return list_all(client, "/v1/log", limit=1000)
 
 
 def current(client: httpx.Client, resource: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ import pytest
 from shared.cli import openapi_documents
 from shared.openapi_examples import JSON, operations, success_content
 from shared.pagination import encode_cursor
-from tests.support import ServiceStack, current, wait_for
+from tests.support import ServiceStack, current, pages, wait_for
 from tests.test_registry_http import assert_problem, head
 from tests.test_reporting_http import caught_up
 from tests.test_risk_http import HIGH_RISK, Ministry, assess, complete_submission, ruleset_content
@@ -117,18 +117,16 @@ def reader(stack: ServiceStack, service: str) -> httpx.Client:
 def walk(client: httpx.Client, listing: Listing, limit: int) -> list[Any]:
     """Every item of a list, following ``next`` from the first page of ``limit`` items; checks each page's links."""
     items: list[Any] = []
-    response = client.get(listing.path, params={**listing.params, "limit": limit})
-    while True:
-        assert response.status_code == 200, response.text
+    for response in pages(client, listing.path, limit, **listing.params):
         page = response.json()
         assert len(page["items"]) <= limit
         items += page["items"]
         if page["next"] is None:
             assert page["next_cursor"] is None and "Link" not in response.headers
-            return items
-        assert len(page["items"]) == limit and page["next_cursor"] in page["next"]
-        assert response.headers["Link"] == f'<{page["next"]}>; rel="next"'
-        response = client.get(page["next"])
+        else:
+            assert len(page["items"]) == limit and page["next_cursor"] in page["next"]
+            assert response.headers["Link"] == f'<{page["next"]}>; rel="next"'
+    return items
 
 
 def test_every_list_in_the_documents_pages_and_this_test_walks_each(world: dict[str, Any]) -> None:
@@ -159,15 +157,10 @@ def test_a_cursor_the_service_did_not_issue_is_refused_naming_the_field(stack: S
 def test_a_project_registered_while_a_client_pages_appears_once_and_none_is_skipped(stack: ServiceStack, world: dict[str, Any]) -> None:
     ministry: Ministry = world["ministry"]
     client = reader(stack, "registry")
-    params = {"ministry": ministry.code, "limit": 2}
-    first = client.get("/v1/projects", params=params).json()
+    walk = pages(client, "/v1/projects", 2, ministry=ministry.code)
+    served = [item["id"] for item in next(walk).json()["items"]]
     newcomer = ministry.register()
-    served = [item["id"] for item in first["items"]]
-    url = first["next"]
-    while url:
-        page = client.get(url).json()
-        served += [item["id"] for item in page["items"]]
-        url = page["next"]
+    served += [item["id"] for response in walk for item in response.json()["items"]]
     assert served == world["project_ids"] + [newcomer]
 
 
