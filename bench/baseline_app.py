@@ -28,7 +28,9 @@ def ensure_table(url: str) -> None:
     """The baseline's own table, created in the bench database beside aigov's tables."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (id VARCHAR(36) PRIMARY KEY, body TEXT NOT NULL)")
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (id VARCHAR(36) PRIMARY KEY, body TEXT NOT NULL)"
+        )
     engine.dispose()
 
 
@@ -59,7 +61,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     ensure_table(os.environ["BENCH_DATABASE_URL"])
-    uvicorn.run("bench.baseline_app:create_app", factory=True, host="127.0.0.1", port=args.port, log_config=json_log_config("INFO"))
+    uvicorn.run(
+        "bench.baseline_app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        log_config=json_log_config("INFO"),
+    )
 
 
 if __name__ == "__main__":

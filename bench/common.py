@@ -146,9 +146,16 @@ def profile_top(function: Any, top: int = 10) -> list[str]:
     profiler.runcall(function)
     total = __import__("time").perf_counter() - started
     stats = pstats.Stats(profiler, stream=io.StringIO())
-    ours = [(key, value) for key, value in stats.stats.items() if "/work/" in key[0] and "/.venv/" not in key[0] and "/bench/" not in key[0]]  # type: ignore[attr-defined]
+    ours = [
+        (key, value)
+        for key, value in stats.stats.items()
+        if "/work/" in key[0] and "/.venv/" not in key[0] and "/bench/" not in key[0]
+    ]  # type: ignore[attr-defined]
     rows = sorted(ours, key=lambda item: item[1][3], reverse=True)[:top]
-    return [f"{100 * cumtime / total:5.1f}% cum {Path(file).parent.name}/{Path(file).name}:{line} {name}" for (file, line, name), (_cc, _nc, _tt, cumtime, _callers) in rows]
+    return [
+        f"{100 * cumtime / total:5.1f}% cum {Path(file).parent.name}/{Path(file).name}:{line} {name}"
+        for (file, line, name), (_cc, _nc, _tt, cumtime, _callers) in rows
+    ]
 
 
 def bench_events(default: int) -> int:
@@ -161,6 +168,8 @@ def command_line(run: Callable[..., dict[str, Any]], description: str | None, **
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
     for name, default in options.items():
-        parser.add_argument(f"--{name}", type=int if isinstance(default, int) or default is None else float, default=default)
+        parser.add_argument(
+            f"--{name}", type=int if isinstance(default, int) or default is None else float, default=default
+        )
     args = parser.parse_args()
     print(json.dumps(run(args.backend, *(getattr(args, name) for name in options)), indent=2))

@@ -48,7 +48,10 @@ def populate(app: RegistryApplication, ministry: str, events: int) -> dict[str, 
     started = time.perf_counter()
     projects = events // EVENTS_PER_PROJECT
     for first in range(0, projects, PROJECTS_PER_SAVE):
-        batch = [_project_with_history(ministry, EVENTS_PER_PROJECT - 1) for _ in range(min(PROJECTS_PER_SAVE, projects - first))]
+        batch = [
+            _project_with_history(ministry, EVENTS_PER_PROJECT - 1)
+            for _ in range(min(PROJECTS_PER_SAVE, projects - first))
+        ]
         with app.transaction():
             app.save(*batch)
     return {"events_appended": projects * EVENTS_PER_PROJECT, "seconds": round(time.perf_counter() - started, 2)}

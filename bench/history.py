@@ -18,7 +18,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from bench.common import command_line, establish_ministry, fresh_database, latency_summary, profile_top, service_settings, write_result
+from bench.common import (
+    command_line,
+    establish_ministry,
+    fresh_database,
+    latency_summary,
+    profile_top,
+    service_settings,
+    write_result,
+)
 from bench.dataset import long_history
 from services.registry.application import RegistryApplication
 from services.reporting import periodic
@@ -55,7 +63,10 @@ def run(backend: str, events: int = DEFAULT_EVENTS) -> dict[str, Any]:
         made_at = time.perf_counter()
         project = long_history(app, establish_ministry(database.url), events)
         made_seconds = time.perf_counter() - made_at
-        moments = {version: app.get_project(project.id, version=version).modified_on for version in (max(1, int(share * events)) for share in MOMENT_SHARES)}
+        moments = {
+            version: app.get_project(project.id, version=version).modified_on
+            for version in (max(1, int(share * events)) for share in MOMENT_SHARES)
+        }
         store = ReportingStore(service_settings(database))
         reporting = [as_of_reporting(store, project.id, moment) for moment in moments.values()]
         profile = profile_top(lambda: as_of_reporting(store, project.id, moments[max(moments)]))

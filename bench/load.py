@@ -18,7 +18,15 @@ from bench.common import latency_summary
 Body = Callable[[int], dict[str, Any]]
 
 
-async def _client(client: httpx.AsyncClient, path: str, body: Body, until: float, warm_until: float, latencies: list[float], errors: list[int]) -> None:
+async def _client(
+    client: httpx.AsyncClient,
+    path: str,
+    body: Body,
+    until: float,
+    warm_until: float,
+    latencies: list[float],
+    errors: list[int],
+) -> None:
     number = 0
     while (now := time.perf_counter()) < until:
         number += 1
@@ -30,18 +38,36 @@ async def _client(client: httpx.AsyncClient, path: str, body: Body, until: float
             latencies.append((done - now) * 1000)
 
 
-async def _run(base_url: str, path: str, headers: dict[str, str], body: Body, clients: int, seconds: float, warmup: float) -> dict[str, Any]:
+async def _run(
+    base_url: str, path: str, headers: dict[str, str], body: Body, clients: int, seconds: float, warmup: float
+) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[int] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=60) as client:
         started = time.perf_counter()
         warm_until, until = started + warmup, started + warmup + seconds
-        await asyncio.gather(*(_client(client, path, body, until, warm_until, latencies, errors) for _ in range(clients)))
+        await asyncio.gather(
+            *(_client(client, path, body, until, warm_until, latencies, errors) for _ in range(clients))
+        )
         measured = time.perf_counter() - warm_until
-    return {"clients": clients, "seconds": round(measured, 2), "commands_per_s": round(len(latencies) / measured, 1), "errors": len(errors), **latency_summary(latencies)}
+    return {
+        "clients": clients,
+        "seconds": round(measured, 2),
+        "commands_per_s": round(len(latencies) / measured, 1),
+        "errors": len(errors),
+        **latency_summary(latencies),
+    }
 
 
-def run_load(base_url: str, path: str, headers: dict[str, str], body: Body, clients: int, seconds: float = 3.0, warmup: float = 0.5) -> dict[str, Any]:
+def run_load(
+    base_url: str,
+    path: str,
+    headers: dict[str, str],
+    body: Body,
+    clients: int,
+    seconds: float = 3.0,
+    warmup: float = 0.5,
+) -> dict[str, Any]:
     """Throughput and latency percentiles of ``clients`` concurrent POST loops for ``seconds`` after a warm-up."""
     return asyncio.run(_run(base_url, path, headers, body, clients, seconds, warmup))

@@ -36,7 +36,11 @@ def snapshot(stack: ServiceStack) -> dict[str, float]:
 def under_load(stack: ServiceStack, seconds: float) -> tuple[dict[str, float], int]:
     """Peak RSS per service while one client registers projects back to back."""
     code = establish_ministry(stack.database_url)
-    client = httpx.Client(base_url=stack.url("registry"), headers={"Authorization": f"Bearer {stack.token('m', ['planner'], code)}"}, timeout=30)
+    client = httpx.Client(
+        base_url=stack.url("registry"),
+        headers={"Authorization": f"Bearer {stack.token('m', ['planner'], code)}"},
+        timeout=30,
+    )
     peaks = snapshot(stack)
     done = threading.Event()
 

@@ -21,7 +21,14 @@ from typing import Any
 import httpx
 import sqlalchemy
 
-from bench.common import command_line, establish_ministry, fresh_database, latency_summary, running_services, write_result
+from bench.common import (
+    command_line,
+    establish_ministry,
+    fresh_database,
+    latency_summary,
+    running_services,
+    write_result,
+)
 from shared.database import sqlalchemy_url
 from tests.support import ServiceStack, project_body
 
@@ -38,7 +45,9 @@ class Positions:
     def __init__(self, url: str):
         self.engine = sqlalchemy.create_engine(sqlalchemy_url(url))
         self.head_query = sqlalchemy.text("SELECT max(id) FROM registry_events")
-        self.tracked_query = sqlalchemy.text("SELECT max(notification_id) FROM reporting_tracking WHERE application_name = 'registry'")
+        self.tracked_query = sqlalchemy.text(
+            "SELECT max(notification_id) FROM reporting_tracking WHERE application_name = 'registry'"
+        )
 
     def _scalar(self, query: sqlalchemy.TextClause) -> int:
         with self.engine.connect() as connection:
@@ -54,7 +63,11 @@ class Positions:
 def writer(stack: ServiceStack) -> tuple[httpx.Client, str]:
     """A planner's client for a fresh ministry, and the ministry's code."""
     code = establish_ministry(stack.database_url)
-    client = httpx.Client(base_url=stack.url("registry"), headers={"Authorization": f"Bearer {stack.token('b', ['planner'], code)}"}, timeout=30)
+    client = httpx.Client(
+        base_url=stack.url("registry"),
+        headers={"Authorization": f"Bearer {stack.token('b', ['planner'], code)}"},
+        timeout=30,
+    )
     return client, code
 
 

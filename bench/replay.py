@@ -28,7 +28,9 @@ BATCH = 1000
 def scan(url: str, batch: int = BATCH) -> tuple[int, float]:
     """Every stored event's columns, keyset-paged in log order: the floor any replay must pay."""
     engine = create_engine(url)
-    query = sqlalchemy.text("SELECT id, originator_id, originator_version, topic, state FROM registry_events WHERE id > :after ORDER BY id LIMIT :limit")
+    query = sqlalchemy.text(
+        "SELECT id, originator_id, originator_version, topic, state FROM registry_events WHERE id > :after ORDER BY id LIMIT :limit"
+    )
     rows, after, started = 0, 0, time.perf_counter()
     with engine.connect() as connection:
         while page := connection.execute(query, {"after": after, "limit": batch}).all():

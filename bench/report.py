@@ -58,20 +58,48 @@ def checks(results: dict[str, dict[str, Any]]) -> list[Check]:
     rows: list[Check] = []
     for backend, by_name in results.items():
         for level in _get(by_name, "write_path", "levels") or []:
-            rows.append(Check("write path", backend, f"throughput vs baseline, {level['clients']} clients", level["throughput_ratio"], 0.6, True, "×"))
+            rows.append(
+                Check(
+                    "write path",
+                    backend,
+                    f"throughput vs baseline, {level['clients']} clients",
+                    level["throughput_ratio"],
+                    0.6,
+                    True,
+                    "×",
+                )
+            )
             if backend == "postgres" and level["clients"] == 50:
-                rows.append(Check("write path", backend, "p99 latency, 50 clients", level["aigov"]["p99_ms"], 25.0, False, "ms"))
+                rows.append(
+                    Check("write path", backend, "p99 latency, 50 clients", level["aigov"]["p99_ms"], 25.0, False, "ms")
+                )
         if (p99 := _get(by_name, "propagation", "under_load_1", "p99_ms")) is not None:
             rows.append(Check("propagation", backend, "p99 write → read model, load 1", p99, 200.0, False, "ms"))
         if (ratio := _get(by_name, "replay", "ratio")) is not None:
-            rows.append(Check("replay", backend, f"rebuild vs raw scan ({_get(by_name, 'replay', 'events_in_log'):,} events)", ratio, 0.5, True, "×"))
+            rows.append(
+                Check(
+                    "replay",
+                    backend,
+                    f"rebuild vs raw scan ({_get(by_name, 'replay', 'events_in_log'):,} events)",
+                    ratio,
+                    0.5,
+                    True,
+                    "×",
+                )
+            )
         for part, label in (("log", "log"), ("export_file", "export file")):
             if (rate := _get(by_name, "verification", part, "events_per_s")) is not None:
-                rows.append(Check("verification", backend, f"chain verification, {label}", rate, 200_000, True, "events/s"))
+                rows.append(
+                    Check("verification", backend, f"chain verification, {label}", rate, 200_000, True, "events/s")
+                )
         if (median := _get(by_name, "history", "reporting_as_of_median_ms")) is not None:
-            rows.append(Check("history", backend, "project as of a past moment (reporting ?as_of=)", median, 20.0, False, "ms"))
+            rows.append(
+                Check("history", backend, "project as of a past moment (reporting ?as_of=)", median, 20.0, False, "ms")
+            )
         if (p50 := _get(by_name, "history", "registry_at_version_snapshots", "p50_ms")) is not None:
-            rows.append(Check("history", backend, "project at a version (snapshots; building block)", p50, 20.0, False, "ms"))
+            rows.append(
+                Check("history", backend, "project at a version (snapshots; building block)", p50, 20.0, False, "ms")
+            )
     return rows
 
 
@@ -147,44 +175,92 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def summary_table(rows: list[Check]) -> list[str]:
-    lines = ["| Benchmark | Backend | Check | Measured | Target | Measured/target | Met |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| Benchmark | Backend | Check | Measured | Target | Measured/target | Met |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         target = f"{'≥' if row.higher else '<'} {_fmt(row.target, row.unit)}"
-        lines.append(f"| {row.benchmark} | {row.backend} | {row.what} | {_fmt(row.measured, row.unit)} | {target} | {row.to_target:.2f} | {'yes' if row.met else '**no**'} |")
+        lines.append(
+            f"| {row.benchmark} | {row.backend} | {row.what} | {_fmt(row.measured, row.unit)} | {target} | {row.to_target:.2f} | {'yes' if row.met else '**no**'} |"
+        )
     return lines
 
 
 def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
     """The raw numbers behind each check, per backend."""
-    lines = ["### Write path (commands/s and latency, ms)", "", "| Backend | Clients | aigov cmd/s | aigov p50 | p95 | p99 | baseline cmd/s | baseline p50 | p95 | p99 | ratio |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "### Write path (commands/s and latency, ms)",
+        "",
+        "| Backend | Clients | aigov cmd/s | aigov p50 | p95 | p99 | baseline cmd/s | baseline p50 | p95 | p99 | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for backend, by_name in results.items():
         for level in _get(by_name, "write_path", "levels") or []:
             a, b = level["aigov"], level["baseline"]
-            lines.append(f"| {backend} | {level['clients']} | {a['commands_per_s']} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | {b['commands_per_s']} | {b['p50_ms']} | {b['p95_ms']} | {b['p99_ms']} | {level['throughput_ratio']} |")
-    lines += ["", "### Propagation (ms, registry response → reporting read model)", "", "| Backend | Mode | Samples | p50 | p95 | p99 | max |", "|---|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {backend} | {level['clients']} | {a['commands_per_s']} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | {b['commands_per_s']} | {b['p50_ms']} | {b['p95_ms']} | {b['p99_ms']} | {level['throughput_ratio']} |"
+            )
+    lines += [
+        "",
+        "### Propagation (ms, registry response → reporting read model)",
+        "",
+        "| Backend | Mode | Samples | p50 | p95 | p99 | max |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for backend, by_name in results.items():
         for mode in ("under_load_1", "idle"):
             if (p := _get(by_name, "propagation", mode)) is not None:
-                lines.append(f"| {backend} | {mode.replace('_', ' ')} | {p['samples']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |")
-    lines += ["", "### Replay and verification (events/s)", "", "| Backend | Events in log | Raw scan | Rebuild | Ratio | Verify log | Verify export | Hashing alone (in memory) |", "|---|---|---|---|---|---|---|---|"]
+                lines.append(
+                    f"| {backend} | {mode.replace('_', ' ')} | {p['samples']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |"
+                )
+    lines += [
+        "",
+        "### Replay and verification (events/s)",
+        "",
+        "| Backend | Events in log | Raw scan | Rebuild | Ratio | Verify log | Verify export | Hashing alone (in memory) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for backend, by_name in results.items():
         r, v = by_name.get("replay", {}), by_name.get("verification", {})
         lines.append(
             f"| {backend} | {_get(r, 'events_in_log') or 'n/a'} | {_get(r, 'scan', 'events_per_s') or 'n/a'} | {_get(r, 'replay', 'events_per_s') or 'n/a'} | {_get(r, 'ratio') or 'n/a'} "
             f"| {_get(v, 'log', 'events_per_s') or 'n/a'} | {_get(v, 'export_file', 'events_per_s') or 'n/a'} | {_get(v, 'hashing_only_in_memory', 'events_per_s') or 'n/a'} |"
         )
-    lines += ["", "### History (one project with 10,000 events)", "", "| Backend | reporting ?as_of= (ms) by version of the moment | registry at version, snapshots (p50 / p99 ms) |", "|---|---|---|"]
+    lines += [
+        "",
+        "### History (one project with 10,000 events)",
+        "",
+        "| Backend | reporting ?as_of= (ms) by version of the moment | registry at version, snapshots (p50 / p99 ms) |",
+        "|---|---|---|",
+    ]
     for backend, by_name in results.items():
         h = by_name.get("history", {})
         snap = _get(h, "registry_at_version_snapshots") or {}
-        moments = "; ".join(f"v{int(version):,}: {ms} ms" for version, ms in (_get(h, "reporting_as_of_ms") or {}).items()) or "n/a"
+        moments = (
+            "; ".join(f"v{int(version):,}: {ms} ms" for version, ms in (_get(h, "reporting_as_of_ms") or {}).items())
+            or "n/a"
+        )
         lines.append(f"| {backend} | {moments} | {snap.get('p50_ms', 'n/a')} / {snap.get('p99_ms', 'n/a')} |")
-    lines += ["", "### Memory (VmRSS, MB)", "", "| Backend | Service | Idle | Peak under load 1 | After load |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Memory (VmRSS, MB)",
+        "",
+        "| Backend | Service | Idle | Peak under load 1 | After load |",
+        "|---|---|---|---|---|",
+    ]
     for backend, by_name in results.items():
         m = by_name.get("memory", {})
         for service, idle in (_get(m, "idle_mb") or {}).items():
-            lines.append(f"| {backend} | {service} | {idle} | {m['under_load_1_peak_mb'][service]} | {m['after_load_mb'][service]} |")
-    errors = [f"- {backend} {name}: {result['error']}" for backend, by_name in results.items() for name, result in by_name.items() if isinstance(result, dict) and "error" in result]
+            lines.append(
+                f"| {backend} | {service} | {idle} | {m['under_load_1_peak_mb'][service]} | {m['after_load_mb'][service]} |"
+            )
+    errors = [
+        f"- {backend} {name}: {result['error']}"
+        for backend, by_name in results.items()
+        for name, result in by_name.items()
+        if isinstance(result, dict) and "error" in result
+    ]
     if errors:
         lines += ["", "### Benchmarks that failed in this run", "", *errors]
     return lines
@@ -194,7 +270,11 @@ def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
     """The cProfile excerpts the benchmarks recorded (cumulative share of aigov's own functions)."""
     lines: list[str] = []
     for backend, by_name in results.items():
-        for name, key in (("replay", "profile_cumulative"), ("verification", "profile_cumulative_verify_log"), ("history", "profile_cumulative_as_of")):
+        for name, key in (
+            ("replay", "profile_cumulative"),
+            ("verification", "profile_cumulative_verify_log"),
+            ("history", "profile_cumulative_as_of"),
+        ):
             profile = _get(by_name, name, key)
             if profile:
                 lines += [f"{name} ({backend}), cProfile, cumulative:", "", "```", *profile[:8], "```", ""]

@@ -57,7 +57,12 @@ def run_backend(backend: str, seconds: float, events: int | None) -> dict[str, A
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per write-path level")
-    parser.add_argument("--events", type=int, default=None, help="events in the replay/verification log (default BENCH_EVENTS or 200000)")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        help="events in the replay/verification log (default BENCH_EVENTS or 200000)",
+    )
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     args = parser.parse_args()
     started = time.perf_counter()

@@ -28,7 +28,12 @@ def verify_log(app: RegistryApplication) -> dict[str, Any]:
     started = time.perf_counter()
     result = app.verify_log()
     elapsed = time.perf_counter() - started
-    return {"ok": result.ok, "events": result.checked, "seconds": round(elapsed, 2), "events_per_s": round(result.checked / elapsed)}
+    return {
+        "ok": result.ok,
+        "events": result.checked,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(result.checked / elapsed),
+    }
 
 
 def verify_file(database: BenchDatabase) -> dict[str, Any]:
@@ -43,7 +48,13 @@ def verify_file(database: BenchDatabase) -> dict[str, Any]:
     with path.open(encoding="utf-8") as lines:
         result = verify_export(lines, public_key)
     elapsed = time.perf_counter() - started
-    return {"ok": result.ok, "events": result.events, "seconds": round(elapsed, 2), "events_per_s": round(result.events / elapsed), "file_mb": round(path.stat().st_size / 1e6, 1)}
+    return {
+        "ok": result.ok,
+        "events": result.events,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(result.events / elapsed),
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+    }
 
 
 def hashing_floor(app: RegistryApplication) -> dict[str, Any]:
@@ -51,7 +62,12 @@ def hashing_floor(app: RegistryApplication) -> dict[str, Any]:
     records = list(app.iter_chained_records())
     started, previous = time.perf_counter(), GENESIS_HASH
     for record in records:
-        previous = link(previous, canonical_bytes(record.position, record.originator_id, record.originator_version, record.topic, record.state))
+        previous = link(
+            previous,
+            canonical_bytes(
+                record.position, record.originator_id, record.originator_version, record.topic, record.state
+            ),
+        )
     elapsed = time.perf_counter() - started
     return {"events": len(records), "seconds": round(elapsed, 2), "events_per_s": round(len(records) / elapsed)}
 

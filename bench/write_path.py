@@ -30,7 +30,10 @@ def aigov_levels(stack: ServiceStack, seconds: float) -> list[dict[str, Any]]:
     code = establish_ministry(stack.database_url)
     headers = {"Authorization": f"Bearer {stack.token('bench', ['planner'], code)}"}
     body = project_body(code)
-    return [run_load(stack.url("registry"), "/v1/projects", headers, lambda _n: body, clients, seconds) for clients in LEVELS]
+    return [
+        run_load(stack.url("registry"), "/v1/projects", headers, lambda _n: body, clients, seconds)
+        for clients in LEVELS
+    ]
 
 
 def baseline_levels(database: BenchDatabase, seconds: float, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,10 +41,19 @@ def baseline_levels(database: BenchDatabase, seconds: float, body: dict[str, Any
     port = free_port()
     log = open(database.directory / "baseline.log", "ab")  # noqa: SIM115 - owned by the process
     env = {**os.environ, "BENCH_DATABASE_URL": database.url, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "bench.baseline_app", "--port", str(port)], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.baseline_app", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process)
-        return [run_load(f"http://127.0.0.1:{port}", "/v1/projects", {}, lambda _n: body, clients, seconds) for clients in LEVELS]
+        return [
+            run_load(f"http://127.0.0.1:{port}", "/v1/projects", {}, lambda _n: body, clients, seconds)
+            for clients in LEVELS
+        ]
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -67,7 +79,13 @@ def compare(aigov: list[dict[str, Any]], baseline: list[dict[str, Any]], backend
     rows = []
     for mine, base in zip(aigov, baseline, strict=True):
         ratio = mine["commands_per_s"] / base["commands_per_s"] if base["commands_per_s"] else float("nan")
-        row = {"clients": mine["clients"], "aigov": mine, "baseline": base, "throughput_ratio": round(ratio, 3), "meets_throughput_target": ratio >= THROUGHPUT_TARGET}
+        row = {
+            "clients": mine["clients"],
+            "aigov": mine,
+            "baseline": base,
+            "throughput_ratio": round(ratio, 3),
+            "meets_throughput_target": ratio >= THROUGHPUT_TARGET,
+        }
         if backend == "postgres" and mine["clients"] == 50:
             row["meets_p99_target"] = mine["p99_ms"] < P99_TARGET_MS
         rows.append(row)

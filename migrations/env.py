@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from shared.database import create_engine
-from shared.settings import Settings
 from shared.schema import compare_type
+from shared.settings import Settings
 from shared.tables import ALL_METADATA
 
 config = context.config
@@ -14,7 +14,11 @@ config = context.config
 
 def database_url() -> str:
     """``-x url=…`` or ``sqlalchemy.url`` set by the caller, else ``AIGOV_DATABASE_URL``."""
-    return context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url") or Settings().database_url
+    return (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or Settings().database_url
+    )
 
 
 def run_migrations_online() -> None:

@@ -62,22 +62,36 @@ class Principal:
         """
         held = [role for role in roles if role in self.roles]
         if not held:
-            raise Forbidden(f"This action needs the role {' or '.join(roles)}; the token has {', '.join(sorted(self.roles)) or 'none'}.")
+            raise Forbidden(
+                f"This action needs the role {' or '.join(roles)}; the token has {', '.join(sorted(self.roles)) or 'none'}."
+            )
         role = held[0]
         if role in MINISTRY_SCOPED_ROLES and ministry is not None and self.ministry != ministry:
             raise Forbidden(f"A {role} of {self.ministry or 'no ministry'} cannot act for ministry {ministry}.")
         return Actor(self.sub, self.name, role, self.ministry if role in MINISTRY_SCOPED_ROLES else ministry)
 
 
-def issue_dev_token(settings: Settings, sub: str, name: str, roles: list[str], ministry: str | None, ttl: int = DEV_TOKEN_TTL_SECONDS) -> str:
+def issue_dev_token(
+    settings: Settings, sub: str, name: str, roles: list[str], ministry: str | None, ttl: int = DEV_TOKEN_TTL_SECONDS
+) -> str:
     """A development token for the embedded default (refused when ``AIGOV_ENV=production``)."""
     if settings.env == "production":
-        raise ValueError("development tokens are refused when AIGOV_ENV=production; get a token from the identity provider")
+        raise ValueError(
+            "development tokens are refused when AIGOV_ENV=production; get a token from the identity provider"
+        )
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}; choose from {', '.join(ROLES)}")
     now = int(time.time())
-    claims = {"sub": sub, "name": name, "roles": roles, "ministry": ministry, "iss": DEV_ISSUER, "iat": now, "exp": now + ttl}
+    claims = {
+        "sub": sub,
+        "name": name,
+        "roles": roles,
+        "ministry": ministry,
+        "iss": DEV_ISSUER,
+        "iat": now,
+        "exp": now + ttl,
+    }
     return jwt.encode(claims, signing_key(settings), algorithm="HS256")
 
 
@@ -89,7 +103,11 @@ class IdentityProviderUnavailable(Problem):
 
 def invalid_token(reason: str, detail: str) -> Unauthorized:
     """401 with a machine-readable ``reason`` and the RFC 6750 challenge."""
-    return Unauthorized(detail, reason=reason, headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'})
+    return Unauthorized(
+        detail,
+        reason=reason,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
+    )
 
 
 def public_key_algorithms(pem: str, algorithms: list[str]) -> list[str]:
@@ -147,56 +165,126 @@ class TokenVerifier:
         if algorithm == "HS256":
             if self.production:
                 raise invalid_token(
-                    "development-token-refused", "Development (HS256) tokens are refused when AIGOV_ENV=production; present a token from the identity provider."
+                    "development-token-refused",
+                    "Development (HS256) tokens are refused when AIGOV_ENV=production; present a token from the identity provider.",
                 )
-            return principal_from_claims(self._decode(token, signing_key(self.settings), ["HS256"], issuer=DEV_ISSUER, audience=None, require=["sub", "exp"], leeway=0))
+            return principal_from_claims(
+                self._decode(
+                    token,
+                    signing_key(self.settings),
+                    ["HS256"],
+                    issuer=DEV_ISSUER,
+                    audience=None,
+                    require=["sub", "exp"],
+                    leeway=0,
+                )
+            )
         if self.jwks is None and self.public_key is None:
-            raise invalid_token("algorithm-not-allowed", f"This deployment has no identity provider configured and accepts only development (HS256) tokens, not {algorithm!r}.")
+            raise invalid_token(
+                "algorithm-not-allowed",
+                f"This deployment has no identity provider configured and accepts only development (HS256) tokens, not {algorithm!r}.",
+            )
         if algorithm not in self.algorithms:
-            raise invalid_token("algorithm-not-allowed", f"The bearer token is signed with {algorithm!r}; this deployment accepts {', '.join(self.algorithms)}.")
+            raise invalid_token(
+                "algorithm-not-allowed",
+                f"The bearer token is signed with {algorithm!r}; this deployment accepts {', '.join(self.algorithms)}.",
+            )
         key, algorithms = self._key_for(header)
-        require = ["sub", "exp"] + (["iss"] if self.settings.jwt_issuer else []) + (["aud"] if self.settings.jwt_audience else [])
+        require = (
+            ["sub", "exp"]
+            + (["iss"] if self.settings.jwt_issuer else [])
+            + (["aud"] if self.settings.jwt_audience else [])
+        )
         return principal_from_claims(
-            self._decode(token, key, algorithms, issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience, require=require, leeway=self.settings.jwt_leeway_seconds)
+            self._decode(
+                token,
+                key,
+                algorithms,
+                issuer=self.settings.jwt_issuer,
+                audience=self.settings.jwt_audience,
+                require=require,
+                leeway=self.settings.jwt_leeway_seconds,
+            )
         )
 
     def _key_for(self, header: dict[str, object]) -> tuple[object, list[str]]:
         kid = header.get("kid")
         if self.jwks is not None and (kid is not None or self.public_key is None):
             if not isinstance(kid, str) or not kid:
-                raise invalid_token("unknown-key", "The bearer token names no key id (`kid` header), so no key of the identity provider's JWKS can verify it.")
+                raise invalid_token(
+                    "unknown-key",
+                    "The bearer token names no key id (`kid` header), so no key of the identity provider's JWKS can verify it.",
+                )
             try:
                 return self.jwks.get_signing_key(kid), self.algorithms
             except jwt.PyJWKClientConnectionError as error:
-                raise IdentityProviderUnavailable(f"The identity provider's JWKS cannot be fetched: {error}", headers={"Retry-After": "5"}) from error
+                raise IdentityProviderUnavailable(
+                    f"The identity provider's JWKS cannot be fetched: {error}", headers={"Retry-After": "5"}
+                ) from error
             except jwt.PyJWKClientError as error:
                 if "Unable to find a signing key" in str(error):
-                    raise invalid_token("unknown-key", f"The bearer token is signed with key id {kid!r}, which the identity provider's JWKS does not publish.") from error
-                raise IdentityProviderUnavailable(f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}) from error
+                    raise invalid_token(
+                        "unknown-key",
+                        f"The bearer token is signed with key id {kid!r}, which the identity provider's JWKS does not publish.",
+                    ) from error
+                raise IdentityProviderUnavailable(
+                    f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}
+                ) from error
             except (jwt.PyJWKSetError, jwt.PyJWKError) as error:
-                raise IdentityProviderUnavailable(f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}) from error
+                raise IdentityProviderUnavailable(
+                    f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}
+                ) from error
         return self.public_key, self.public_key_algorithms
 
-    def _decode(self, token: str, key: object, algorithms: list[str], *, issuer: str | None, audience: str | None, require: list[str], leeway: float) -> dict[str, object]:
+    def _decode(
+        self,
+        token: str,
+        key: object,
+        algorithms: list[str],
+        *,
+        issuer: str | None,
+        audience: str | None,
+        require: list[str],
+        leeway: float,
+    ) -> dict[str, object]:
         """Development tokens are minted on this host, so they get no clock-skew leeway."""
         try:
             return jwt.decode(
-                token, key, algorithms=algorithms, issuer=issuer, audience=audience, leeway=leeway, options={"require": require}  # type: ignore[arg-type]
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=issuer,
+                audience=audience,
+                leeway=leeway,
+                options={"require": require},  # type: ignore[arg-type]
             )
         except jwt.ExpiredSignatureError as error:
             raise invalid_token("expired", "The bearer token has expired.") from error
         except jwt.ImmatureSignatureError as error:
             raise invalid_token("not-yet-valid", f"The bearer token is not valid yet: {error}.") from error
         except jwt.InvalidSignatureError as error:
-            raise invalid_token("bad-signature", "The bearer token's signature does not verify against the key it names (bad signature).") from error
+            raise invalid_token(
+                "bad-signature",
+                "The bearer token's signature does not verify against the key it names (bad signature).",
+            ) from error
         except jwt.InvalidIssuerError as error:
-            raise invalid_token("wrong-issuer", f"The bearer token's issuer {_unverified(token, 'iss')!r} is not the expected issuer {issuer!r}.") from error
+            raise invalid_token(
+                "wrong-issuer",
+                f"The bearer token's issuer {_unverified(token, 'iss')!r} is not the expected issuer {issuer!r}.",
+            ) from error
         except jwt.InvalidAudienceError as error:
-            raise invalid_token("wrong-audience", f"The bearer token's audience {_unverified(token, 'aud')!r} does not include the expected audience {audience!r}.") from error
+            raise invalid_token(
+                "wrong-audience",
+                f"The bearer token's audience {_unverified(token, 'aud')!r} does not include the expected audience {audience!r}.",
+            ) from error
         except jwt.MissingRequiredClaimError as error:
-            raise invalid_token("missing-claim", f"The bearer token lacks the required {error.claim!r} claim.") from error
+            raise invalid_token(
+                "missing-claim", f"The bearer token lacks the required {error.claim!r} claim."
+            ) from error
         except (jwt.InvalidAlgorithmError, jwt.InvalidKeyError) as error:
-            raise invalid_token("algorithm-not-allowed", f"The bearer token's algorithm is not accepted for its key: {error}.") from error
+            raise invalid_token(
+                "algorithm-not-allowed", f"The bearer token's algorithm is not accepted for its key: {error}."
+            ) from error
         except jwt.DecodeError as error:
             raise invalid_token("malformed", f"The bearer token is not a well-formed JWT: {error}.") from error
         except jwt.PyJWTError as error:
@@ -251,7 +339,11 @@ def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development.", reason="missing", headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development.",
+            reason="missing",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = request.state.principal = token_verifier(request).verify(token.strip())
     return principal
 

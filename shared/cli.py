@@ -20,7 +20,9 @@ from shared.settings import Settings
 app = typer.Typer(no_args_is_help=True, help="aigov: governance of generative AI in public administration.")
 log_app = typer.Typer(no_args_is_help=True, help="The services' event logs.")
 app.add_typer(log_app, name="log")
-audit_app = typer.Typer(no_args_is_help=True, help="Verify and replay an audit export offline (no services, no database).")
+audit_app = typer.Typer(
+    no_args_is_help=True, help="Verify and replay an audit export offline (no services, no database)."
+)
 app.add_typer(audit_app, name="audit")
 reporting_app = typer.Typer(no_args_is_help=True, help="The reporting service's read models.")
 app.add_typer(reporting_app, name="reporting")
@@ -33,7 +35,9 @@ SERVICES = {
 
 
 def _port(settings: Settings, service: str) -> int:
-    return {"registry": settings.registry_port, "risk": settings.risk_port, "reporting": settings.reporting_port}[service]
+    return {"registry": settings.registry_port, "risk": settings.risk_port, "reporting": settings.reporting_port}[
+        service
+    ]
 
 
 @app.command()
@@ -50,7 +54,9 @@ def migrate() -> None:
 def token(
     sub: Annotated[str, typer.Option(help="Subject: the person's stable id.")],
     name: Annotated[str, typer.Option(help="Display name recorded in events.")],
-    role: Annotated[list[str], typer.Option(help="Role (repeatable): planner, caio, board_member, secretariat, auditor, admin.")],
+    role: Annotated[
+        list[str], typer.Option(help="Role (repeatable): planner, caio, board_member, secretariat, auditor, admin.")
+    ],
     ministry: Annotated[str | None, typer.Option(help="Ministry code, for planner and caio.")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 12 * 3600,
 ) -> None:
@@ -73,7 +79,13 @@ def serve(service: Annotated[str, typer.Argument(help="registry, risk or reporti
     settings = Settings()
     from shared.observability import json_log_config
 
-    uvicorn.run(SERVICES[service], factory=True, host=settings.host, port=port or _port(settings, service), log_config=json_log_config(settings.log_level))
+    uvicorn.run(
+        SERVICES[service],
+        factory=True,
+        host=settings.host,
+        port=port or _port(settings, service),
+        log_config=json_log_config(settings.log_level),
+    )
 
 
 @app.command()
@@ -129,7 +141,10 @@ def log_verify(
 def _export_lines(path: Path, label: str) -> Iterator[str]:
     """The export's lines, with a progress bar on long files."""
     size = path.stat().st_size
-    with path.open(encoding="utf-8") as handle, typer.progressbar(length=size, label=label, file=sys.stderr) as progress:
+    with (
+        path.open(encoding="utf-8") as handle,
+        typer.progressbar(length=size, label=label, file=sys.stderr) as progress,
+    ):
         for line in handle:
             progress.update(len(line.encode("utf-8")))
             yield line
@@ -137,8 +152,17 @@ def _export_lines(path: Path, label: str) -> Iterator[str]:
 
 @audit_app.command("verify")
 def audit_verify(
-    export: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An NDJSON export from GET /v1/audit/export.")],
-    public_key: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="PEM from GET /v1/audit/public-key; without it signatures are not checked.")] = None,
+    export: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="An NDJSON export from GET /v1/audit/export.")
+    ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="PEM from GET /v1/audit/public-key; without it signatures are not checked.",
+        ),
+    ] = None,
 ) -> None:
     """Check every hash link, the order of every log, and every checkpoint; exit 1 naming the first break."""
     from shared.checkpoints import load_public_key
@@ -182,9 +206,19 @@ def audit_replay(
 
     moment = _moment(as_of)
     state = _replayed(export, moment)
-    timeline = [entry for entry in envelopes(export.read_text(encoding="utf-8").splitlines()) if _about(state, entry, project) and (moment is None or datetime.fromisoformat(entry["occurred_at"]) <= moment)]
+    timeline = [
+        entry
+        for entry in envelopes(export.read_text(encoding="utf-8").splitlines())
+        if _about(state, entry, project) and (moment is None or datetime.fromisoformat(entry["occurred_at"]) <= moment)
+    ]
     timeline.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
-    typer.echo(json.dumps({"project_id": project, "as_of": as_of, "timeline": timeline, "state": project_state(state, project)}, indent=2, ensure_ascii=False))
+    typer.echo(
+        json.dumps(
+            {"project_id": project, "as_of": as_of, "timeline": timeline, "state": project_state(state, project)},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 def _about(state: Any, entry: dict[str, Any], project: str) -> bool:
@@ -203,7 +237,18 @@ def audit_report(
     moment = _moment(as_of)
     state = _replayed(export, moment)
     items = inventory(state, ministry=ministry)
-    typer.echo(json.dumps({"positions": state.positions, "as_of": moment.isoformat() if moment else None, "count": len(items), "items": items}, indent=2, ensure_ascii=False))
+    typer.echo(
+        json.dumps(
+            {
+                "positions": state.positions,
+                "as_of": moment.isoformat() if moment else None,
+                "count": len(items),
+                "items": items,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 openapi_app = typer.Typer(no_args_is_help=True, help="The services' OpenAPI documents.")
@@ -224,7 +269,9 @@ def openapi_documents() -> dict[str, str]:
 
 
 @openapi_app.command("export")
-def openapi_export(directory: Annotated[Path, typer.Option(help="Where to write <service>.json.")] = OPENAPI_DIRECTORY) -> None:
+def openapi_export(
+    directory: Annotated[Path, typer.Option(help="Where to write <service>.json.")] = OPENAPI_DIRECTORY,
+) -> None:
     """Write the three OpenAPI documents so integrators can generate clients without running the services."""
     directory.mkdir(parents=True, exist_ok=True)
     for service, document in openapi_documents().items():

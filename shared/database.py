@@ -16,7 +16,7 @@ def sqlalchemy_url(url: str) -> str:
     """Accept ``postgresql://`` as operators write it and pick the psycopg 3 driver SQLAlchemy needs."""
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -155,7 +155,14 @@ class AuditedApplication(Application[UUID]):
         events = library_metadata.tables[f"{self.name}_events"]
         links = EVENT_HASH_TABLES[self.name]
         query = (
-            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state, links.c.hash)
+            select(
+                events.c.id,
+                events.c.originator_id,
+                events.c.originator_version,
+                events.c.topic,
+                events.c.state,
+                links.c.hash,
+            )
             .outerjoin(links, links.c.position == events.c.id)
             .order_by(events.c.id)
             .limit(batch_size)
@@ -174,7 +181,12 @@ class AuditedApplication(Application[UUID]):
         """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match."""
         result = verify_chain(self.iter_chained_records())
         if result.ok and self._has_orphan_hashes(result.head_position or 0):
-            return dataclasses.replace(result, ok=False, first_bad_position=(result.head_position or 0) + 1, problem="chain links exist for events that are missing from the log")
+            return dataclasses.replace(
+                result,
+                ok=False,
+                first_bad_position=(result.head_position or 0) + 1,
+                problem="chain links exist for events that are missing from the log",
+            )
         return result
 
     def _has_orphan_hashes(self, head: int) -> bool:

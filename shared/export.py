@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, UUIDAsHex
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, StoredEvent, UUIDAsHex
 
 from shared.checkpoints import Checkpoint, signature_valid
 from shared.eventlog import LogEntry
@@ -24,10 +23,27 @@ from shared.meta import EventMetaAsDict
 SERVICES = ("registry", "risk")
 
 
-def event_line(service: str, position: int, originator_id: UUID | str, originator_version: int, topic: str, state: bytes, hash_: str | None) -> str:
+def event_line(
+    service: str,
+    position: int,
+    originator_id: UUID | str,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    hash_: str | None,
+) -> str:
     """One exported event: exactly the stored bytes that were hashed, and the stored link."""
     return json.dumps(
-        {"kind": "event", "service": service, "position": position, "originator_id": str(originator_id), "originator_version": originator_version, "topic": topic, "state": state.decode("utf-8"), "hash": hash_},
+        {
+            "kind": "event",
+            "service": service,
+            "position": position,
+            "originator_id": str(originator_id),
+            "originator_version": originator_version,
+            "topic": topic,
+            "state": state.decode("utf-8"),
+            "hash": hash_,
+        },
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -67,35 +83,85 @@ def verify_export(lines: Iterable[str], public_key: Ed25519PublicKey | None) -> 
         if kind == "event":
             service, position = record.get("service"), record.get("position")
             if service not in heads or not isinstance(position, int):
-                return ExportVerification(False, events, checkpoints, "event names no known log or position", number, service, position)
+                return ExportVerification(
+                    False, events, checkpoints, "event names no known log or position", number, service, position
+                )
             if service in checkpointed:
-                return ExportVerification(False, events, checkpoints, "event after its log's checkpoint", number, service, position)
+                return ExportVerification(
+                    False, events, checkpoints, "event after its log's checkpoint", number, service, position
+                )
             last_position, previous = heads[service]
             if position <= last_position:
-                return ExportVerification(False, events, checkpoints, f"position out of order (after {last_position})", number, service, position)
-            expected = link(previous, canonical_bytes(position, record["originator_id"], record["originator_version"], record["topic"], record["state"].encode("utf-8")))
+                return ExportVerification(
+                    False,
+                    events,
+                    checkpoints,
+                    f"position out of order (after {last_position})",
+                    number,
+                    service,
+                    position,
+                )
+            expected = link(
+                previous,
+                canonical_bytes(
+                    position,
+                    record["originator_id"],
+                    record["originator_version"],
+                    record["topic"],
+                    record["state"].encode("utf-8"),
+                ),
+            )
             if expected != record.get("hash"):
-                return ExportVerification(False, events, checkpoints, "event bytes or chain link do not match", number, service, position)
+                return ExportVerification(
+                    False, events, checkpoints, "event bytes or chain link do not match", number, service, position
+                )
             heads[service] = (position, expected)
             events += 1
         elif kind == "checkpoint":
-            fields = {key: record.get(key) for key in ("service", "head_position", "head_hash", "taken_at", "key_id", "signature")}
+            fields = {
+                key: record.get(key)
+                for key in ("service", "head_position", "head_hash", "taken_at", "key_id", "signature")
+            }
             checkpoint = Checkpoint(**fields)  # type: ignore[arg-type]
             service = checkpoint.service
             if service not in heads:
                 return ExportVerification(False, events, checkpoints, "checkpoint names no known log", number, service)
             if public_key is not None and not signature_valid(public_key, checkpoint):
-                return ExportVerification(False, events, checkpoints, "checkpoint signature is not valid (forged or altered)", number, service, checkpoint.head_position)
+                return ExportVerification(
+                    False,
+                    events,
+                    checkpoints,
+                    "checkpoint signature is not valid (forged or altered)",
+                    number,
+                    service,
+                    checkpoint.head_position,
+                )
             position, head = heads[service]
             if (checkpoint.head_position, checkpoint.head_hash) != (position, head):
-                return ExportVerification(False, events, checkpoints, f"log ends at position {position} but its checkpoint says {checkpoint.head_position} (truncated or altered)", number, service, position)
+                return ExportVerification(
+                    False,
+                    events,
+                    checkpoints,
+                    f"log ends at position {position} but its checkpoint says {checkpoint.head_position} (truncated or altered)",
+                    number,
+                    service,
+                    position,
+                )
             checkpointed.add(service)
             checkpoints += 1
         else:
             return ExportVerification(False, events, checkpoints, f"unknown record kind {kind!r}", number)
     missing = [service for service in SERVICES if service not in checkpointed]
     if missing:
-        return ExportVerification(False, events, checkpoints, f"no checkpoint for {', '.join(missing)} (export truncated?)", None, missing[0], heads[missing[0]][0])
+        return ExportVerification(
+            False,
+            events,
+            checkpoints,
+            f"no checkpoint for {', '.join(missing)} (export truncated?)",
+            None,
+            missing[0],
+            heads[missing[0]][0],
+        )
     return ExportVerification(True, events, checkpoints)
 
 
@@ -116,6 +182,13 @@ def envelopes(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         record = json.loads(raw)
         if record.get("kind") != "event":
             continue
-        stored = StoredEvent(originator_id=UUID(record["originator_id"]), originator_version=record["originator_version"], topic=record["topic"], state=record["state"].encode("utf-8"))
+        stored = StoredEvent(
+            originator_id=UUID(record["originator_id"]),
+            originator_version=record["originator_version"],
+            topic=record["topic"],
+            state=record["state"].encode("utf-8"),
+        )
         event = mapper.to_domain_event(stored)
-        yield LogEntry(record["service"], record["position"], record["hash"], event, record["topic"], stored.state).as_dict()
+        yield LogEntry(
+            record["service"], record["position"], record["hash"], event, record["topic"], stored.state
+        ).as_dict()

@@ -12,13 +12,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy.orm import Session
-
-from pathlib import Path
 
 from shared.database import is_sqlite
 from shared.eventlog import AuditedApplication, LogEntry
@@ -56,7 +55,13 @@ class Follower:
     @classmethod
     def configured(cls, settings: Settings, upstream: AuditedApplication, tracking: Any, handle: Handler) -> Follower:
         """A follower with the batch size and poll interval of ``settings``."""
-        return cls(upstream, tracking, handle, batch_size=settings.follower_batch_size, poll_interval=settings.follower_poll_interval)
+        return cls(
+            upstream,
+            tracking,
+            handle,
+            batch_size=settings.follower_batch_size,
+            poll_interval=settings.follower_poll_interval,
+        )
 
     @property
     def upstream_name(self) -> str:
@@ -120,7 +125,9 @@ LEADERSHIP_RETRY_SECONDS = 1.0
 IDLE_WAIT_SECONDS = 1.0
 
 
-def run_follower(worker: Any, stop: threading.Event, leadership: Leadership | None, wakeup: Wakeup | None, poll_interval: float) -> None:
+def run_follower(
+    worker: Any, stop: threading.Event, leadership: Leadership | None, wakeup: Wakeup | None, poll_interval: float
+) -> None:
     """Run ``worker`` while this process holds its leadership; errors are logged and retried, never skipped."""
     backoff, leading = poll_interval, False
     while not stop.is_set():

@@ -15,7 +15,9 @@ from uuid import UUID
 GENESIS_HASH = "0" * 64
 
 
-def canonical_bytes(position: int, originator_id: UUID | str, originator_version: int, topic: str, state: bytes) -> bytes:
+def canonical_bytes(
+    position: int, originator_id: UUID | str, originator_version: int, topic: str, state: bytes
+) -> bytes:
     """The exact bytes that are hashed for one stored event (header lines, then the stored state)."""
     identity = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
     header = f"{position}\n{identity}\n{originator_version}\n{topic}\n".encode()
@@ -68,14 +70,22 @@ def verify_chain(records: Iterable[ChainedRecord], previous_hash: str = GENESIS_
     head_position: int | None = None
     for record in records:
         if record.stored_hash is None:
-            return VerificationResult(False, checked, head_position, previous_hash, record.position, "no stored hash for this event")
+            return VerificationResult(
+                False, checked, head_position, previous_hash, record.position, "no stored hash for this event"
+            )
         expected = link(
             previous_hash,
-            canonical_bytes(record.position, record.originator_id, record.originator_version, record.topic, record.state),
+            canonical_bytes(
+                record.position, record.originator_id, record.originator_version, record.topic, record.state
+            ),
         )
         if expected != record.stored_hash:
             return VerificationResult(
-                False, checked, head_position, previous_hash, record.position,
+                False,
+                checked,
+                head_position,
+                previous_hash,
+                record.position,
                 "stored event bytes or chain link do not match the recomputed hash",
             )
         previous_hash = expected

@@ -29,7 +29,15 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from shared.auth import current_principal
-from shared.problems import IdempotencyKeyInFlight, InvalidIdempotencyKey, Problem, Unprocessable, problem_response, storage_reason, storage_unavailable
+from shared.problems import (
+    IdempotencyKeyInFlight,
+    InvalidIdempotencyKey,
+    Problem,
+    Unprocessable,
+    problem_response,
+    storage_reason,
+    storage_unavailable,
+)
 from shared.schema import metadata
 
 HEADER = "Idempotency-Key"
@@ -87,11 +95,17 @@ class IdempotencyStore:
 
     def complete(self, claim: Claim, status: int, headers: dict[str, str], body: bytes) -> None:
         with self.engine.begin() as connection:
-            connection.execute(idempotency_keys.update().where(*self._match(claim)).values(status=status, response_headers=json.dumps(headers), response_body=body))
+            connection.execute(
+                idempotency_keys.update()
+                .where(*self._match(claim))
+                .values(status=status, response_headers=json.dumps(headers), response_body=body)
+            )
 
     def release(self, claim: Claim) -> None:
         with self.engine.begin() as connection:
-            connection.execute(idempotency_keys.delete().where(*self._match(claim), idempotency_keys.c.status.is_(None)))
+            connection.execute(
+                idempotency_keys.delete().where(*self._match(claim), idempotency_keys.c.status.is_(None))
+            )
 
     @staticmethod
     def _match(claim: Claim) -> tuple[object, ...]:
@@ -104,7 +118,13 @@ def replay(row: dict[str, object], claim: Claim) -> Response | Problem:
     if (row["method"], row["path"], row["request_sha256"]) != (claim.method, claim.path, claim.request_sha256):
         return Unprocessable(
             f"{HEADER} {claim.key!r} was used for another request; use a new key for a new request.",
-            errors=[{"field": f"header.{HEADER}", "message": "reused for a different request", "type": "idempotency_key_reused"}],
+            errors=[
+                {
+                    "field": f"header.{HEADER}",
+                    "message": "reused for a different request",
+                    "type": "idempotency_key_reused",
+                }
+            ],
         )
     if row["status"] is None:
         return IdempotencyKeyInFlight(
@@ -130,13 +150,22 @@ def install_idempotency(app: FastAPI, service: str, engine: Callable[[], Engine]
         if request.method != "POST" or key is None:
             return await call_next(request)
         if not KEY_PATTERN.match(key):
-            return problem_response(InvalidIdempotencyKey(f"{HEADER} must be 1 to 255 visible ASCII characters."), request)
+            return problem_response(
+                InvalidIdempotencyKey(f"{HEADER} must be 1 to 255 visible ASCII characters."), request
+            )
         try:
             principal = current_principal(request)
         except Problem:
             return await call_next(request)  # the route answers 401 itself; nothing to remember
         body = await request.body()
-        claim = Claim(service, principal.sub, key, request.method, request.url.path + ("?" + request.url.query if request.url.query else ""), hashlib.sha256(body).hexdigest())
+        claim = Claim(
+            service,
+            principal.sub,
+            key,
+            request.method,
+            request.url.path + ("?" + request.url.query if request.url.query else ""),
+            hashlib.sha256(body).hexdigest(),
+        )
         try:
             existing = await run_in_threadpool(store().claim, claim)
         except Exception as error:

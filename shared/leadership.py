@@ -28,7 +28,11 @@ def lock_key(name: str) -> int:
 
 def libpq_url(url: str) -> str:
     """A URL psycopg accepts (no SQLAlchemy driver suffix)."""
-    return sqlalchemy.engine.make_url(sqlalchemy_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+    return (
+        sqlalchemy.engine.make_url(sqlalchemy_url(url))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 def close_quietly(connection: psycopg.Connection[Any] | None) -> None:

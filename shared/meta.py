@@ -49,7 +49,14 @@ class EventMeta:
     @classmethod
     def system(cls, service: str, reason: str, ministry: str | None, correlation_id: str | None) -> EventMeta:
         """Metadata for an event a follower records in reaction to another event."""
-        return cls(f"aigov-{service}", f"aigov {service} service", "system", ministry, reason, correlation_id or current_correlation_id())
+        return cls(
+            f"aigov-{service}",
+            f"aigov {service} service",
+            "system",
+            ministry,
+            reason,
+            correlation_id or current_correlation_id(),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

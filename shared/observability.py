@@ -42,8 +42,18 @@ class JsonFormatter(logging.Formatter):
 def json_log_config(level: str = "INFO") -> dict[str, Any]:
     """A ``logging.config`` dict for uvicorn and aigov: everything as JSON lines on stderr."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
-    loggers = {name: {"handlers": ["default"], "level": level, "propagate": False} for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aigov")}
-    return {"version": 1, "disable_existing_loggers": False, "formatters": {"json": {"()": JsonFormatter}}, "handlers": {"default": handler}, "loggers": loggers, "root": {"handlers": ["default"], "level": level}}
+    loggers = {
+        name: {"handlers": ["default"], "level": level, "propagate": False}
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aigov")
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"default": handler},
+        "loggers": loggers,
+        "root": {"handlers": ["default"], "level": level},
+    }
 
 
 class ServiceMetrics:
@@ -52,8 +62,18 @@ class ServiceMetrics:
     def __init__(self, service: str):
         self.service = service
         self.registry = CollectorRegistry()
-        self.requests = Histogram("aigov_http_request_duration_seconds", "HTTP request latency", ["service", "route", "method", "status"], registry=self.registry)
-        self.events = Counter(EVENTS_APPENDED, "Events appended to this service's log, by type", ["service", "type"], registry=self.registry)
+        self.requests = Histogram(
+            "aigov_http_request_duration_seconds",
+            "HTTP request latency",
+            ["service", "route", "method", "status"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            EVENTS_APPENDED,
+            "Events appended to this service's log, by type",
+            ["service", "type"],
+            registry=self.registry,
+        )
         self.collectors: list[Callable[[], Iterable[GaugeMetricFamily]]] = []
         self.registry.register(self)  # type: ignore[arg-type]
 
@@ -74,10 +94,14 @@ def install_metrics(app: FastAPI, service: str) -> ServiceMetrics:
         started = time.perf_counter()
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(service, route, request.method, str(response.status_code)).observe(time.perf_counter() - started)
+        metrics.requests.labels(service, route, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
         return response
 
-    @app.get("/metrics", tags=["operations"], operation_id="metrics", summary="Prometheus metrics", include_in_schema=False)
+    @app.get(
+        "/metrics", tags=["operations"], operation_id="metrics", summary="Prometheus metrics", include_in_schema=False
+    )
     def _metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -88,9 +112,15 @@ def follower_gauges(followers: Callable[[], list[Any]]) -> Callable[[], Iterable
     """Position and lag (events and seconds) of each upstream log a service follows."""
 
     def collect() -> Iterable[GaugeMetricFamily]:
-        position = GaugeMetricFamily("aigov_follower_position", "Last upstream position whose effects are committed", labels=["upstream"])
-        lag_events = GaugeMetricFamily("aigov_follower_lag_events", "Upstream events not yet processed", labels=["upstream"])
-        lag_seconds = GaugeMetricFamily("aigov_follower_lag_seconds", "Age of the oldest unprocessed upstream event", labels=["upstream"])
+        position = GaugeMetricFamily(
+            "aigov_follower_position", "Last upstream position whose effects are committed", labels=["upstream"]
+        )
+        lag_events = GaugeMetricFamily(
+            "aigov_follower_lag_events", "Upstream events not yet processed", labels=["upstream"]
+        )
+        lag_seconds = GaugeMetricFamily(
+            "aigov_follower_lag_seconds", "Age of the oldest unprocessed upstream event", labels=["upstream"]
+        )
         for follower in followers():
             for upstream, (at, head, oldest) in follower.lag_report().items():
                 position.add_metric([upstream], at)
@@ -103,7 +133,9 @@ def follower_gauges(followers: Callable[[], list[Any]]) -> Callable[[], Iterable
 
 def pool_gauge(engines: Callable[[], list[Any]]) -> Callable[[], Iterable[GaugeMetricFamily]]:
     def collect() -> Iterable[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily("aigov_db_pool_connections_in_use", "Database connections checked out of the pool", labels=["pool"])
+        gauge = GaugeMetricFamily(
+            "aigov_db_pool_connections_in_use", "Database connections checked out of the pool", labels=["pool"]
+        )
         for index, engine in enumerate(engines()):
             checked_out = getattr(engine.pool, "checkedout", lambda: 0)()
             gauge.add_metric([str(index)], checked_out)
@@ -116,11 +148,19 @@ def migration_head() -> str:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
 
 
-def install_readiness(app: FastAPI, engines: Callable[[], list[Any]], followers: Callable[[], list[Any]], max_lag: int) -> None:
+def install_readiness(
+    app: FastAPI, engines: Callable[[], list[Any]], followers: Callable[[], list[Any]], max_lag: int
+) -> None:
     """``/readyz``: the database answers, its schema is at the migrations' head, followers are within lag."""
     head = migration_head()
 
-    @app.get("/readyz", tags=["operations"], operation_id="readyz", summary="Ready to serve: database, schema and followers", responses={503: {"content": {PROBLEM_MEDIA_TYPE: {}}}})
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        operation_id="readyz",
+        summary="Ready to serve: database, schema and followers",
+        responses={503: {"content": {PROBLEM_MEDIA_TYPE: {}}}},
+    )
     def readyz() -> JSONResponse:
         checks: dict[str, Any] = {}
         try:
@@ -134,9 +174,21 @@ def install_readiness(app: FastAPI, engines: Callable[[], list[Any]], followers:
         if checks.get("database") == "ok":
             for follower in followers():
                 for upstream, (at, head_position, _) in follower.lag_report().items():
-                    checks[f"follower:{upstream}"] = "ok" if head_position - at <= max_lag else f"lagging {head_position - at} events"
+                    checks[f"follower:{upstream}"] = (
+                        "ok" if head_position - at <= max_lag else f"lagging {head_position - at} events"
+                    )
         ready = all(value == "ok" for value in checks.values())
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         if not ready:
-            body.update(type="urn:aigov:problem:not-ready", title="Not ready", status=503, detail="; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"))
-        return JSONResponse(body, status_code=200 if ready else 503, media_type="application/json" if ready else PROBLEM_MEDIA_TYPE, headers={} if ready else {"Retry-After": "5"})
+            body.update(
+                type="urn:aigov:problem:not-ready",
+                title="Not ready",
+                status=503,
+                detail="; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"),
+            )
+        return JSONResponse(
+            body,
+            status_code=200 if ready else 503,
+            media_type="application/json" if ready else PROBLEM_MEDIA_TYPE,
+            headers={} if ready else {"Retry-After": "5"},
+        )

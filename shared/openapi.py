@@ -40,13 +40,20 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": ["string", "null"]},
-        "reason": {"type": "string", "description": "Why, where a problem type has several causes (e.g. storage-unavailable: read-only)."},
+        "reason": {
+            "type": "string",
+            "description": "Why, where a problem type has several causes (e.g. storage-unavailable: read-only).",
+        },
         "errors": {
             "type": "array",
             "items": {
                 "type": "object",
                 "required": ["field", "message"],
-                "properties": {"field": {"type": "string", "examples": ["body.ministry"]}, "message": {"type": "string"}, "type": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string", "examples": ["body.ministry"]},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
             },
         },
     },
@@ -69,13 +76,21 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
     problem.status: problem.body()
     for problem in (
         InvalidIdempotencyKey("Idempotency-Key must be 1 to 255 visible ASCII characters."),
-        Unauthorized("No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development.", reason="missing"),
+        Unauthorized(
+            "No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development.",
+            reason="missing",
+        ),
         Forbidden("A planner of MHLW cannot act for ministry MIC."),
         NotFound("No project with id 3f6c2a9e-8d41-4b7a-9c5e-2b7d4e1f0a93."),
         Conflict("A concurrent change was recorded first; reload the resource and retry."),
-        PreconditionFailed('The project is at version 5; If-Match names "4". Read it again and retry.', current_version=5),
+        PreconditionFailed(
+            'The project is at version 5; If-Match names "4". Read it again and retry.', current_version=5
+        ),
         PayloadTooLarge("The request body is larger than 1048576 bytes."),
-        Unprocessable("Invalid request: body.title", errors=[{"field": "body.title", "message": "Field required", "type": "missing"}]),
+        Unprocessable(
+            "Invalid request: body.title",
+            errors=[{"field": "body.title", "message": "Field required", "type": "missing"}],
+        ),
         PreconditionRequired('Send If-Match with the ETag of the version you are changing, e.g. If-Match: "3".'),
         storage_unavailable("unreachable"),
     )
@@ -123,7 +138,10 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
         responses = operation.setdefault("responses", {})
         for status in statuses_of(method, operation["operationId"]):
             example = NOT_READY_EXAMPLE if operation["operationId"] == "readyz" else PROBLEM_EXAMPLES[status]
-            responses[str(status)] = {"description": DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {"schema": reference, "example": example}}}
+            responses[str(status)] = {
+                "description": DESCRIPTIONS[status],
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": reference, "example": example}},
+            }
     document["components"]["schemas"].pop("HTTPValidationError", None)
     document["components"]["schemas"].pop("ValidationError", None)
     return document

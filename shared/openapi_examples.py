@@ -94,7 +94,16 @@ def page(items: list[Any], next_cursor: str | None, next_url: str | None) -> dic
 Actor = tuple[str, str, str, str | None]
 
 
-def log_entry(service: str, position: int, topic: str, aggregate: tuple[str, int], occurred_at: str, actor: Actor, reason: str | None, data: dict[str, Any]) -> dict[str, Any]:
+def log_entry(
+    service: str,
+    position: int,
+    topic: str,
+    aggregate: tuple[str, int],
+    occurred_at: str,
+    actor: Actor,
+    reason: str | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
     """One entry of ``service``'s log: ``aggregate`` is (aggregate id, aggregate version); the type ends the topic."""
     aggregate_id, aggregate_version = aggregate
     actor_id, actor_name, actor_role, ministry = actor
@@ -109,7 +118,14 @@ def log_entry(service: str, position: int, topic: str, aggregate: tuple[str, int
         "aggregate_id": aggregate_id,
         "aggregate_version": aggregate_version,
         "occurred_at": occurred_at,
-        "meta": {"actor_id": actor_id, "actor_name": actor_name, "actor_role": actor_role, "ministry": ministry, "reason": reason, "correlation_id": correlation_id},
+        "meta": {
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "actor_role": actor_role,
+            "ministry": ministry,
+            "reason": reason,
+            "correlation_id": correlation_id,
+        },
         "data": data,
     }
 
@@ -127,7 +143,13 @@ def log_examples(service: str, entries: list[dict[str, Any]], head_position: int
     """``read_log`` (a page holding ``entries``, more to come) and ``verify_log`` (the chain up to ``head_position``)."""
     first, last, limit = entries[0]["position"], entries[-1]["position"], len(entries)
     cursor = encode_cursor((last,))
-    log_page = {"service": service, "after": first - 1, "head_position": head_position, "next_after": last, **page(entries, cursor, f"/v1/log?limit={limit}&cursor={cursor}")}
+    log_page = {
+        "service": service,
+        "after": first - 1,
+        "head_position": head_position,
+        "next_after": last,
+        **page(entries, cursor, f"/v1/log?limit={limit}&cursor={cursor}"),
+    }
     verification = {
         "service": service,
         "ok": True,

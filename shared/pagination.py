@@ -31,7 +31,9 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
-    next: str | None = Field(description="The next page's URL (this request's query with the new cursor); null on the last page.")
+    next: str | None = Field(
+        description="The next page's URL (this request's query with the new cursor); null on the last page."
+    )
 
 
 def encode_cursor(key: Key) -> str:
@@ -44,13 +46,20 @@ def decode_cursor(cursor: str) -> Key:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error) as error:
         raise invalid_cursor() from error
-    if not isinstance(key, list) or not key or not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in key):
+    if (
+        not isinstance(key, list)
+        or not key
+        or not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in key)
+    ):
         raise invalid_cursor()
     return tuple(key)
 
 
 def invalid_cursor() -> Unprocessable:
-    return Unprocessable("The cursor is not one this service issued; start again from the first page.", errors=[{"field": "query.cursor", "message": "invalid cursor", "type": "invalid_cursor"}])
+    return Unprocessable(
+        "The cursor is not one this service issued; start again from the first page.",
+        errors=[{"field": "query.cursor", "message": "invalid cursor", "type": "invalid_cursor"}],
+    )
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,9 @@ class PageRequest:
         """A page from ``rows`` already sorted and filtered after the cursor, fetched with ``limit + 1``."""
         shown = list(rows[: self.limit])
         next_cursor = encode_cursor(key(shown[-1])) if len(rows) > self.limit else None
-        url = self.request.url.remove_query_params("after").include_query_params(cursor=next_cursor)  # the cursor supersedes a log's `after`
+        url = self.request.url.remove_query_params("after").include_query_params(
+            cursor=next_cursor
+        )  # the cursor supersedes a log's `after`
         next_url = f"{url.path}?{url.query}" if next_cursor else None
         if next_url:
             self.response.headers["Link"] = f'<{next_url}>; rel="next"'
@@ -90,10 +101,11 @@ def page_request(
     request: Request,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the previous page; omit for the first page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="`next_cursor` of the previous page; omit for the first page.")
+    ] = None,
 ) -> PageRequest:
     return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None, request=request, response=response)
 
 
 Paging = Annotated[PageRequest, Depends(page_request)]
-

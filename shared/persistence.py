@@ -32,11 +32,16 @@ class HashChainMixin:
     def hash_table(self) -> Table:
         return EVENT_HASH_TABLES[self.events_table_name.removesuffix("_events")]
 
-    def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+    def _insert_stored_events(
+        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int]:
         positions = super()._insert_stored_events(session, stored_events, **kwargs)  # type: ignore[misc]
-        previous = session.execute(
-            select(self.hash_table.c.hash).order_by(self.hash_table.c.position.desc()).limit(1)
-        ).scalar_one_or_none() or GENESIS_HASH
+        previous = (
+            session.execute(
+                select(self.hash_table.c.hash).order_by(self.hash_table.c.position.desc()).limit(1)
+            ).scalar_one_or_none()
+            or GENESIS_HASH
+        )
         rows = []
         for position, stored in zip(positions, stored_events, strict=True):
             previous = link(

@@ -157,6 +157,10 @@ def _operations(routes: Iterable[Any], prefix: str) -> Iterable[tuple[str, str, 
 
 def require_complete_policy(app: FastAPI) -> None:
     """Refuse to build an app with a route the table does not decide."""
-    missing = sorted(f"{method} {path} ({operation or 'no operationId'})" for operation, method, path in operations(app) if operation not in POLICY)
+    missing = sorted(
+        f"{method} {path} ({operation or 'no operationId'})"
+        for operation, method, path in operations(app)
+        if operation not in POLICY
+    )
     if missing:
         raise LookupError("routes without a policy line in shared/policy.py: " + "; ".join(missing))

@@ -16,7 +16,9 @@ from fastapi import Depends, Header, Response
 
 from shared.problems import PreconditionFailed, PreconditionRequired
 
-IF_MATCH_DESCRIPTION = 'The ETag of the version being changed, from the last GET or write, e.g. "3". `*` accepts any current version.'
+IF_MATCH_DESCRIPTION = (
+    'The ETag of the version being changed, from the last GET or write, e.g. "3". `*` accepts any current version.'
+)
 
 
 def etag(version: int) -> str:
@@ -39,7 +41,10 @@ class IfMatch:
         """412 unless ``current`` is one of the versions the client saw."""
         if self.versions is not None and current not in self.versions:
             named = ", ".join(etag(version) for version in sorted(self.versions)) or "no version"
-            raise PreconditionFailed(f"The {label} is at version {current}; If-Match names {named}. Read it again and retry.", current_version=current)
+            raise PreconditionFailed(
+                f"The {label} is at version {current}; If-Match names {named}. Read it again and retry.",
+                current_version=current,
+            )
 
 
 ANY_VERSION = IfMatch(None)
@@ -59,7 +64,9 @@ def parse_if_match(value: str | None) -> IfMatch:
     return IfMatch(frozenset(versions))
 
 
-def if_match_header(if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DESCRIPTION)] = None) -> IfMatch:
+def if_match_header(
+    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DESCRIPTION)] = None,
+) -> IfMatch:
     """FastAPI dependency: the parsed ``If-Match`` of a change (documented as required in the OpenAPI document)."""
     return parse_if_match(if_match)
 

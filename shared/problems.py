@@ -26,7 +26,14 @@ class Problem(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None, **extra: Any):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
@@ -34,7 +41,12 @@ class Problem(Exception):
         self.extra = extra
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title, "status": self.status, "detail": self.detail}
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
         if instance:
             body["instance"] = instance
         if self.errors is not None:
@@ -90,12 +102,28 @@ class ServiceUnavailable(Problem):
 #: Why the database refused, as the ``reason`` member of a storage-unavailable problem: (detail, Retry-After seconds).
 STORAGE_REASONS: dict[str, tuple[str, str]] = {
     "unreachable": ("The event store cannot be reached; retry shortly.", "2"),
-    "busy": ("The event store is busy with other writers beyond the wait limit; nothing was recorded; retry shortly.", "2"),
-    "read-only": ("The event store is read-only (e.g. a standby or a read-only file system) and refuses writes; nothing was recorded. Reads still work; retry later.", "10"),
-    "full": ("The event store is out of disk space and refuses writes; nothing was recorded. Reads still work; retry once space is freed.", "10"),
+    "busy": (
+        "The event store is busy with other writers beyond the wait limit; nothing was recorded; retry shortly.",
+        "2",
+    ),
+    "read-only": (
+        "The event store is read-only (e.g. a standby or a read-only file system) and refuses writes; nothing was recorded. Reads still work; retry later.",
+        "10",
+    ),
+    "full": (
+        "The event store is out of disk space and refuses writes; nothing was recorded. Reads still work; retry once space is freed.",
+        "10",
+    ),
     "io-error": ("The event store reported an I/O error; nothing was recorded; retry later.", "10"),
 }
-_SQLITE_REASONS = {sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_READONLY: "read-only", sqlite3.SQLITE_BUSY: "busy", sqlite3.SQLITE_LOCKED: "busy", sqlite3.SQLITE_IOERR: "io-error", sqlite3.SQLITE_CANTOPEN: "unreachable"}
+_SQLITE_REASONS = {
+    sqlite3.SQLITE_FULL: "full",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_BUSY: "busy",
+    sqlite3.SQLITE_LOCKED: "busy",
+    sqlite3.SQLITE_IOERR: "io-error",
+    sqlite3.SQLITE_CANTOPEN: "unreachable",
+}
 
 
 def storage_reason(exc: BaseException) -> str | None:
@@ -118,7 +146,9 @@ def storage_reason(exc: BaseException) -> str | None:
             if state.startswith(("08", "53", "57P")) or isinstance(error, psycopg.OperationalError):
                 return "unreachable"
             return None
-        wrapped = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None  # eventsourcing's ``Error(e)``
+        wrapped = (
+            error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
+        )  # eventsourcing's ``Error(e)``
         error = getattr(error, "orig", None) or error.__cause__ or wrapped or error.__context__
     return "unreachable" if isinstance(exc, (OperationalError, sqlalchemy.exc.OperationalError)) else None
 
@@ -130,7 +160,9 @@ def storage_unavailable(reason: str) -> ServiceUnavailable:
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     instance = str(request.url.path) if request is not None else None
-    return JSONResponse(problem.body(instance), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers)
+    return JSONResponse(
+        problem.body(instance), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers
+    )
 
 
 def field_path(location: tuple[Any, ...] | list[Any]) -> str:
@@ -142,10 +174,22 @@ def field_path(location: tuple[Any, ...] | list[Any]) -> str:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"field": field_path(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")} for error in exc.errors()]
+    return [
+        {"field": field_path(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")}
+        for error in exc.errors()
+    ]
 
 
-_STATUS_PROBLEMS: dict[int, type[Problem]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 412: PreconditionFailed, 413: PayloadTooLarge, 428: PreconditionRequired, 422: Unprocessable}
+_STATUS_PROBLEMS: dict[int, type[Problem]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    412: PreconditionFailed,
+    413: PayloadTooLarge,
+    428: PreconditionRequired,
+    422: Unprocessable,
+}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -174,7 +218,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        return problem_response(Conflict("A concurrent change was recorded first; reload the resource and retry."), request)
+        return problem_response(
+            Conflict("A concurrent change was recorded first; reload the resource and retry."), request
+        )
 
     @app.exception_handler(DatabaseError)
     @app.exception_handler(sqlalchemy.exc.DBAPIError)

@@ -7,9 +7,9 @@ with the names its factory derives from each application's name); the rest are a
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.models import Base as LibraryBase
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
 
 #: aigov's own tables (hash chains, indexes, read models, idempotency keys).
 metadata = MetaData()
@@ -22,7 +22,11 @@ TRACKING_SERVICES = ("registry", "risk", "reporting")
 def position_column(name: str, *, primary_key: bool = False, nullable: bool = False) -> Column:
     """A log position: BIGINT on PostgreSQL, INTEGER on SQLite, matching the library's notification ids."""
     return Column(
-        name, BigInteger().with_variant(Integer(), "sqlite"), primary_key=primary_key, nullable=nullable, autoincrement=False
+        name,
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=primary_key,
+        nullable=nullable,
+        autoincrement=False,
     )
 
 
@@ -30,8 +34,12 @@ def _declare_library_tables() -> None:
     """Declare the library's record classes under the exact table names its factory will ask for."""
     base = SQLAlchemyDatastore
     for service in EVENT_LOG_SERVICES:
-        base.define_record_class(f"{service.title()}StoredEvent", f"{service}_events", None, base.base_stored_event_record_cls)
-        base.define_record_class(f"{service.title()}Snapshot", f"{service}_snapshots", None, base.base_snapshot_record_cls)
+        base.define_record_class(
+            f"{service.title()}StoredEvent", f"{service}_events", None, base.base_stored_event_record_cls
+        )
+        base.define_record_class(
+            f"{service.title()}Snapshot", f"{service}_snapshots", None, base.base_snapshot_record_cls
+        )
     for service in TRACKING_SERVICES:
         base.define_record_class(
             f"{service.title()}Tracking", f"{service}_tracking", None, base.base_notification_tracking_record_cls
@@ -57,7 +65,9 @@ EVENT_HASH_TABLES: dict[str, Table] = {service: _event_hashes(service) for servi
 ALL_METADATA: list[MetaData] = [library_metadata, metadata]
 
 
-def compare_type(context: object, inspected_column: object, metadata_column: object, inspected_type: object, metadata_type: object) -> bool | None:
+def compare_type(
+    context: object, inspected_column: object, metadata_column: object, inspected_type: object, metadata_type: object
+) -> bool | None:
     """Alembic type comparison, aware that SQLite reflects the library's ``UUIDType`` (BINARY(16)) as NUMERIC.
 
     Returns False (no difference) for that one case and None (Alembic's default comparison) otherwise.

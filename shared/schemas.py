@@ -67,8 +67,12 @@ class LogPage(BaseModel):
     after: int
     head_position: int
     items: list[LogEntryOut]
-    next_after: int | None = Field(description="Pass as `after` to read the next page; null when this page reached the head.")
-    next_cursor: str | None = Field(description="Pass as `cursor` to read the next page; null when this page reached the head.")
+    next_after: int | None = Field(
+        description="Pass as `after` to read the next page; null when this page reached the head."
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to read the next page; null when this page reached the head."
+    )
     next: str | None = Field(description="The next page's URL; null when this page reached the head.")
 
 

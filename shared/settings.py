@@ -34,29 +34,51 @@ class Settings(BaseSettings):
         default="development",
         description="`production` refuses HS256 development tokens and needs AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY, AIGOV_JWT_ISSUER and AIGOV_JWT_AUDIENCE.",
     )
-    jwks_url: str | None = Field(default=None, description="JWKS document (http/https) of the identity provider whose RS256/ES256 tokens are accepted.")
-    jwt_public_key: str | None = Field(
-        default=None, description="PEM public key that verifies identity-provider tokens, instead of (or besides) a JWKS URL; `\\n` escapes allowed."
+    jwks_url: str | None = Field(
+        default=None,
+        description="JWKS document (http/https) of the identity provider whose RS256/ES256 tokens are accepted.",
     )
-    jwt_algorithms: str = Field(default="RS256,ES256", description="Comma-separated asymmetric algorithms accepted from the identity provider.")
-    jwt_issuer: str | None = Field(default=None, description="Required `iss` of identity-provider tokens (mandatory in production).")
-    jwt_audience: str | None = Field(default=None, description="Required `aud` of identity-provider tokens (mandatory in production).")
-    jwt_leeway_seconds: float = Field(default=30.0, ge=0, description="Clock skew tolerated when checking `exp`, `nbf` and `iat`.")
-    jwks_cache_seconds: float = Field(default=300.0, gt=0, description="How long a fetched JWKS is trusted before it is fetched again.")
+    jwt_public_key: str | None = Field(
+        default=None,
+        description="PEM public key that verifies identity-provider tokens, instead of (or besides) a JWKS URL; `\\n` escapes allowed.",
+    )
+    jwt_algorithms: str = Field(
+        default="RS256,ES256", description="Comma-separated asymmetric algorithms accepted from the identity provider."
+    )
+    jwt_issuer: str | None = Field(
+        default=None, description="Required `iss` of identity-provider tokens (mandatory in production)."
+    )
+    jwt_audience: str | None = Field(
+        default=None, description="Required `aud` of identity-provider tokens (mandatory in production)."
+    )
+    jwt_leeway_seconds: float = Field(
+        default=30.0, ge=0, description="Clock skew tolerated when checking `exp`, `nbf` and `iat`."
+    )
+    jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, description="How long a fetched JWKS is trusted before it is fetched again."
+    )
     jwks_refresh_cooldown_seconds: float = Field(
-        default=10.0, ge=0, description="Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider)."
+        default=10.0,
+        ge=0,
+        description="Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider).",
     )
     jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="Timeout of one JWKS fetch.")
     jwt_secret: str | None = Field(
         default=None, description="HS256 key for development tokens; generated under var/ when unset."
     )
-    checkpoint_key_path: Path | None = Field(default=None, description="Ed25519 private key (PEM) that signs checkpoints; generated under var/ when unset.")
-    checkpoint_interval: float = Field(default=300.0, description="Seconds between periodic checkpoints taken by the reporting service (0: never).")
+    checkpoint_key_path: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM) that signs checkpoints; generated under var/ when unset."
+    )
+    checkpoint_interval: float = Field(
+        default=300.0, description="Seconds between periodic checkpoints taken by the reporting service (0: never)."
+    )
     follower_poll_interval: float = Field(
         default=0.05, description="Seconds a follower waits before polling its upstream log again."
     )
     follower_batch_size: int = Field(default=200, description="Notifications a follower reads per batch.")
-    ready_max_lag: int = Field(default=10_000, description="/readyz reports not ready while a follower is more than this many events behind.")
+    ready_max_lag: int = Field(
+        default=10_000, description="/readyz reports not ready while a follower is more than this many events behind."
+    )
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted (413 beyond).")
     log_level: str = Field(default="INFO", description="Level of the JSON logs.")
     run_followers: bool = Field(default=True, description="Whether this process runs its service's followers.")
@@ -79,21 +101,31 @@ class Settings(BaseSettings):
         algorithms = self.jwt_algorithm_list
         refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
         if refused or not algorithms:
-            raise ValueError(f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: {', '.join(refused) or 'empty list'}")
+            raise ValueError(
+                f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: {', '.join(refused) or 'empty list'}"
+            )
         if self.jwks_url and urlparse(self.jwks_url).scheme not in ("http", "https"):
             raise ValueError(f"AIGOV_JWKS_URL must be an http(s) URL, not {self.jwks_url!r}")
         if self.jwt_public_key_pem:
             from shared.auth import public_key_algorithms
 
             if not public_key_algorithms(self.jwt_public_key_pem, algorithms):
-                raise ValueError(f"AIGOV_JWT_PUBLIC_KEY does not verify any of AIGOV_JWT_ALGORITHMS ({', '.join(algorithms)})")
+                raise ValueError(
+                    f"AIGOV_JWT_PUBLIC_KEY does not verify any of AIGOV_JWT_ALGORITHMS ({', '.join(algorithms)})"
+                )
         if self.env == "production":
             missing = []
             if not (self.jwks_url or self.jwt_public_key):
                 missing.append("AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY")
-            missing += [name for name, value in (("AIGOV_JWT_ISSUER", self.jwt_issuer), ("AIGOV_JWT_AUDIENCE", self.jwt_audience)) if not value]
+            missing += [
+                name
+                for name, value in (("AIGOV_JWT_ISSUER", self.jwt_issuer), ("AIGOV_JWT_AUDIENCE", self.jwt_audience))
+                if not value
+            ]
             if missing:
-                raise ValueError(f"AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set {', '.join(missing)}")
+                raise ValueError(
+                    f"AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set {', '.join(missing)}"
+                )
         return self
 
     def upstream_url(self, service: str) -> str:

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from shared.auth import CurrentPrincipal
 from shared.eventlog import AuditedApplication
 from shared.follower import FollowerThreads
-from shared.meta import correlation_id_var
 from shared.idempotency import install_idempotency
-from shared.openapi import install_problem_documentation
-from shared.policy import enforce_policy, require_complete_policy
-from shared.pagination import PageRequest, decode_cursor, invalid_cursor
+from shared.meta import correlation_id_var
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
+from shared.openapi import install_problem_documentation
+from shared.pagination import PageRequest, decode_cursor, invalid_cursor
+from shared.policy import enforce_policy, require_complete_policy
 from shared.problems import PayloadTooLarge, Problem, install_problem_handlers, problem_response
 from shared.schemas import LogPage, VerificationOut
 from shared.settings import Settings
@@ -40,7 +40,13 @@ def install_correlation_ids(app: FastAPI) -> None:
         started = time.perf_counter()
         try:
             response = await call_next(request)
-            request_log.info("%s %s -> %s in %.1f ms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
+            request_log.info(
+                "%s %s -> %s in %.1f ms",
+                request.method,
+                request.url.path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
         finally:
             correlation_id_var.reset(token)
         response.headers[REQUEST_ID_HEADER] = correlation_id
@@ -67,9 +73,13 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
         request: Request,
         principal: CurrentPrincipal,
         response: Response,
-        after: Annotated[int, Query(ge=0, description="Return events after this position (followers page by position).")] = 0,
+        after: Annotated[
+            int, Query(ge=0, description="Return events after this position (followers page by position).")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        cursor: Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the previous page; overrides `after`.")] = None,
+        cursor: Annotated[
+            str | None, Query(max_length=1024, description="`next_cursor` of the previous page; overrides `after`.")
+        ] = None,
     ) -> LogPage:
         app = get_app(request)
         after = log_position(cursor) if cursor else after
@@ -78,9 +88,20 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
         shown = page["items"]
         next_after = shown[-1].position if page["next_cursor"] else None
         items = [entry.as_dict() for entry in shown]
-        return LogPage.model_validate({**page, "service": app.name, "after": after, "head_position": app.head_position(), "items": items, "next_after": next_after})
+        return LogPage.model_validate(
+            {
+                **page,
+                "service": app.name,
+                "after": after,
+                "head_position": app.head_position(),
+                "items": items,
+                "next_after": next_after,
+            }
+        )
 
-    @router.get("/verify", response_model=VerificationOut, operation_id="verify_log", summary="Verify this service's hash chain")
+    @router.get(
+        "/verify", response_model=VerificationOut, operation_id="verify_log", summary="Verify this service's hash chain"
+    )
     def verify(request: Request, principal: CurrentPrincipal) -> VerificationOut:
         app = get_app(request)
         return VerificationOut.model_validate({"service": app.name, **app.verify_log().as_dict()})
@@ -125,7 +146,9 @@ def create_service_app(
             if threads is not None:
                 threads.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, dependencies=[Depends(enforce_policy)])
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, dependencies=[Depends(enforce_policy)]
+    )
     app.state.settings = settings
     app.state.applications = []
     install_problem_handlers(app)
@@ -136,7 +159,11 @@ def create_service_app(
     install_correlation_ids(app)
 
     def engines() -> list[Any]:
-        return [engine for engine in (_engine_of(application) for application in app.state.applications) if engine is not None]
+        return [
+            engine
+            for engine in (_engine_of(application) for application in app.state.applications)
+            if engine is not None
+        ]
 
     def followers() -> list[Any]:
         threads = getattr(app.state, "followers", None)

@@ -20,7 +20,9 @@ def postgres_run() -> Iterator[PostgresRun]:
     try:
         run.create()
     except sqlalchemy.exc.OperationalError as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable (set AIGOV_TEST_POSTGRES_URL): {error}", pytrace=False)
+        pytest.fail(
+            f"PostgreSQL at {POSTGRES_URL} is unreachable (set AIGOV_TEST_POSTGRES_URL): {error}", pytrace=False
+        )
     yield run
     run.drop()
 

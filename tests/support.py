@@ -42,7 +42,9 @@ class PostgresRun:
         self.database = f"aigov_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         base = sqlalchemy.engine.make_url(sqlalchemy_url(admin_url))
         self.url = base.set(database=self.database)
-        self.admin_engine = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)  # survives a server restart
+        self.admin_engine = sqlalchemy.create_engine(
+            base, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool
+        )  # survives a server restart
 
     def create(self) -> None:
         with self.admin_engine.connect() as connection:
@@ -98,7 +100,10 @@ class ServiceStack:
         log = open(self.var_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the process
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", "shared.cli", "serve", service.split("#")[0], "--port", str(self.ports[service])],
-            env=self.env(), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env(),
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.wait_healthy(service)
 

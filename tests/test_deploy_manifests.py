@@ -86,13 +86,22 @@ def kustomize_references(directory: Path) -> list[tuple[str, Path]]:
 
 
 def patch_files() -> set[Path]:
-    return {path.resolve() for directory in kustomization_dirs() for field, path in kustomize_references(directory) if field == "patches"}
+    return {
+        path.resolve()
+        for directory in kustomization_dirs()
+        for field, path in kustomize_references(directory)
+        if field == "patches"
+    }
 
 
 def kubernetes_object_files() -> list[Path]:
     """The manifests that hold whole Kubernetes objects (not kustomizations, not patches)."""
     patches = patch_files()
-    return [path for path in yaml_files() if K8S in path.parents and path.name != "kustomization.yaml" and path.resolve() not in patches]
+    return [
+        path
+        for path in yaml_files()
+        if K8S in path.parents and path.name != "kustomization.yaml" and path.resolve() not in patches
+    ]
 
 
 def deep_merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -121,7 +130,11 @@ def render(directory: Path) -> list[dict[str, Any]]:
         objects += render(target) if target.is_dir() else documents(target)
     for patch in spec.get("patches", []):
         (patch_object,) = documents(directory / patch["path"])
-        targets = [obj for obj in objects if obj["kind"] == patch_object["kind"] and obj["metadata"]["name"] == patch_object["metadata"]["name"]]
+        targets = [
+            obj
+            for obj in objects
+            if obj["kind"] == patch_object["kind"] and obj["metadata"]["name"] == patch_object["metadata"]["name"]
+        ]
         if len(targets) != 1:
             raise LookupError(f"{directory}: patch {patch['path']} matches {len(targets)} objects, not one")
         deep_merge(targets[0], patch_object)
@@ -230,13 +243,19 @@ STANDALONE_OBJECTS = [(path, obj) for path in kubernetes_object_files() for obj 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize(
-    ("path", "obj"), STANDALONE_OBJECTS, ids=[f"{path.relative_to(K8S)}:{object_id(obj)}" for path, obj in STANDALONE_OBJECTS]
+    ("path", "obj"),
+    STANDALONE_OBJECTS,
+    ids=[f"{path.relative_to(K8S)}:{object_id(obj)}" for path, obj in STANDALONE_OBJECTS],
 )
-def test_kubernetes_object_as_written_matches_the_kubernetes_schema(path: Path, obj: dict[str, Any], version: str) -> None:
+def test_kubernetes_object_as_written_matches_the_kubernetes_schema(
+    path: Path, obj: dict[str, Any], version: str
+) -> None:
     try:
         kubernetes_validate.validate(obj, version, strict=True)
     except ValidationError as error:
-        pytest.fail(f"{path}: {object_id(obj)} against Kubernetes {version}: {'.'.join(map(str, error.path))}: {error.message}")
+        pytest.fail(
+            f"{path}: {object_id(obj)} against Kubernetes {version}: {'.'.join(map(str, error.path))}: {error.message}"
+        )
     except SchemaNotFoundError as error:
         pytest.fail(f"{path}: {error.message}")
 
@@ -281,7 +300,11 @@ def test_schema_validation_runs_offline_and_rejects_broken_objects(monkeypatch: 
             kubernetes_validate.validate(broken, KUBERNETES_VERSIONS[-1], strict=True)
             pytest.fail(f"a Deployment with a {what} passed validation")
     with pytest.raises(SchemaNotFoundError):
-        kubernetes_validate.validate({"apiVersion": "apps/v1", "kind": "Deployent", "metadata": {"name": "x"}}, KUBERNETES_VERSIONS[-1], strict=True)
+        kubernetes_validate.validate(
+            {"apiVersion": "apps/v1", "kind": "Deployent", "metadata": {"name": "x"}},
+            KUBERNETES_VERSIONS[-1],
+            strict=True,
+        )
 
 
 # -- kustomize ----------------------------------------------------------------------------------------------
@@ -294,7 +317,9 @@ def test_kustomizations_reference_only_files_that_exist() -> None:
         for field, path in kustomize_references(directory):
             if path.is_dir():
                 if not (path / "kustomization.yaml").is_file():
-                    missing.append(f"{directory.relative_to(ROOT)}: {field} {path} is a directory without kustomization.yaml")
+                    missing.append(
+                        f"{directory.relative_to(ROOT)}: {field} {path} is a directory without kustomization.yaml"
+                    )
             elif not path.is_file():
                 missing.append(f"{directory.relative_to(ROOT)}: {field} {path} does not exist")
     assert not missing, missing
@@ -312,7 +337,9 @@ def test_example_overlay_patches_objects_of_the_base_and_sets_namespace_and_imag
     base_ids = {object_id(obj) for obj in base_objects()}
     for patch in spec["patches"]:
         (patch_object,) = documents(OVERLAY / patch["path"])
-        assert object_id(patch_object) in base_ids, f"{patch['path']} patches {object_id(patch_object)}, which the base lacks"
+        assert object_id(patch_object) in base_ids, (
+            f"{patch['path']} patches {object_id(patch_object)}, which the base lacks"
+        )
     for obj in overlay_objects():
         if obj["kind"] not in CLUSTER_SCOPED_KINDS:
             assert obj["metadata"].get("namespace") == spec["namespace"], object_id(obj)
@@ -353,7 +380,9 @@ def test_each_service_has_a_two_replica_deployment_serving_it_on_its_port() -> N
 def test_every_deployment_has_readiness_on_readyz_and_liveness_on_healthz() -> None:
     for service, deployment in deployments().items():
         (container,) = containers(deployment)
-        port_names = {port["name"] for port in container["ports"]} | {port["containerPort"] for port in container["ports"]}
+        port_names = {port["name"] for port in container["ports"]} | {
+            port["containerPort"] for port in container["ports"]
+        }
         readiness, liveness = container.get("readinessProbe"), container.get("livenessProbe")
         assert readiness and liveness, f"{service}: readiness and liveness probes are required"
         assert readiness["httpGet"]["path"] == "/readyz", service
@@ -397,7 +426,11 @@ def test_tmp_and_the_var_dir_are_empty_dirs_the_only_writable_paths() -> None:
         (pod,) = pod_template_specs(workload)
         volumes = {volume["name"]: volume for volume in pod["volumes"]}
         for container in pod["containers"]:
-            writable = {mount["mountPath"]: volumes[mount["name"]] for mount in container["volumeMounts"] if not mount.get("readOnly")}
+            writable = {
+                mount["mountPath"]: volumes[mount["name"]]
+                for mount in container["volumeMounts"]
+                if not mount.get("readOnly")
+            }
             assert set(writable) == {"/tmp", var_dir}, f"{object_id(workload)} writes to {sorted(writable)}"
             assert all("emptyDir" in volume for volume in writable.values()), object_id(workload)
 
@@ -415,14 +448,20 @@ def test_labels_are_consistent_and_every_selector_selects_its_own_pods() -> None
         selector = deployment["spec"]["selector"]["matchLabels"]
         assert selects(selector, deployment["spec"]["template"]["metadata"]["labels"])
         others = [other for other in pod_workloads() if other is not deployment]
-        assert not any(selects(selector, other["spec"]["template"]["metadata"]["labels"]) for other in others), object_id(deployment)
+        assert not any(selects(selector, other["spec"]["template"]["metadata"]["labels"]) for other in others), (
+            object_id(deployment)
+        )
 
 
 # -- Services and PodDisruptionBudgets ----------------------------------------------------------------------
 
 
 def pods_selected(selector: dict[str, str]) -> list[str]:
-    return [object_id(workload) for workload in pod_workloads() if selects(selector, workload["spec"]["template"]["metadata"]["labels"])]
+    return [
+        object_id(workload)
+        for workload in pod_workloads()
+        if selects(selector, workload["spec"]["template"]["metadata"]["labels"])
+    ]
 
 
 def test_each_service_object_routes_its_port_to_its_deployment_only() -> None:
@@ -443,7 +482,9 @@ def test_each_deployment_has_a_disruption_budget_keeping_one_pod() -> None:
     for service, deployment in deployments().items():
         budget = named(base_objects(), "PodDisruptionBudget", f"aigov-{service}")
         assert budget["spec"]["minAvailable"] == 1
-        assert budget["spec"]["minAvailable"] < deployment["spec"]["replicas"], "a budget as large as the replicas blocks every drain"
+        assert budget["spec"]["minAvailable"] < deployment["spec"]["replicas"], (
+            "a budget as large as the replicas blocks every drain"
+        )
         assert pods_selected(budget["spec"]["selector"]["matchLabels"]) == [object_id(deployment)]
 
 
@@ -461,7 +502,9 @@ def test_configmap_holds_only_known_non_secret_settings() -> None:
 def test_secrets_come_from_secret_key_refs_that_the_example_secrets_provide() -> None:
     assert not by_kind(base_objects(), "Secret"), "the base must not carry Secrets"
     provided = {
-        (secret["metadata"]["name"], key) for secret in by_kind(overlay_objects(), "Secret") for key in {**secret.get("stringData", {}), **secret.get("data", {})}
+        (secret["metadata"]["name"], key)
+        for secret in by_kind(overlay_objects(), "Secret")
+        for key in {**secret.get("stringData", {}), **secret.get("data", {})}
     }
     for workload in pod_workloads():
         (pod,) = pod_template_specs(workload)
@@ -487,7 +530,13 @@ def test_production_config_names_an_identity_provider_the_settings_accept() -> N
     (config,) = [document for document in documents(BASE / "configmap.yaml") if document["kind"] == "ConfigMap"]
     data = config["data"]
     assert data["AIGOV_ENV"] == "production"
-    settings = Settings(**{name.removeprefix("AIGOV_").lower(): value for name, value in data.items() if name.removeprefix("AIGOV_").lower() in Settings.model_fields})
+    settings = Settings(
+        **{
+            name.removeprefix("AIGOV_").lower(): value
+            for name, value in data.items()
+            if name.removeprefix("AIGOV_").lower() in Settings.model_fields
+        }
+    )
     assert settings.env == "production" and settings.jwks_url and settings.jwt_issuer and settings.jwt_audience
 
 
@@ -515,9 +564,14 @@ def test_migration_job_runs_aigov_migrate_with_the_services_image_and_database()
     (container,) = containers(job)
     assert container["command"] == ["aigov", "migrate"]
     assert job["spec"]["template"]["spec"]["restartPolicy"] in {"Never", "OnFailure"}
-    service_images = {container["image"] for deployment in deployments().values() for container in containers(deployment)}
+    service_images = {
+        container["image"] for deployment in deployments().values() for container in containers(deployment)
+    }
     assert service_images == {container["image"]}
-    assert env_of(container)["AIGOV_DATABASE_URL"]["valueFrom"] == env_of(containers(deployments()["registry"])[0])["AIGOV_DATABASE_URL"]["valueFrom"]
+    assert (
+        env_of(container)["AIGOV_DATABASE_URL"]["valueFrom"]
+        == env_of(containers(deployments()["registry"])[0])["AIGOV_DATABASE_URL"]["valueFrom"]
+    )
 
 
 # -- NetworkPolicies ----------------------------------------------------------------------------------------
@@ -527,7 +581,8 @@ def policies_for(objects: list[dict[str, Any]], labels: dict[str, str], policy_t
     return [
         policy
         for policy in by_kind(objects, "NetworkPolicy")
-        if policy_type in policy["spec"]["policyTypes"] and selects(policy["spec"]["podSelector"].get("matchLabels", {}), labels)
+        if policy_type in policy["spec"]["policyTypes"]
+        and selects(policy["spec"]["podSelector"].get("matchLabels", {}), labels)
     ]
 
 
@@ -537,7 +592,9 @@ def test_every_aigov_pod_starts_from_deny_all_in_and_out() -> None:
         deny = [
             policy
             for policy in policies_for(base_objects(), labels, "Ingress")
-            if "Egress" in policy["spec"]["policyTypes"] and not policy["spec"].get("ingress") and not policy["spec"].get("egress")
+            if "Egress" in policy["spec"]["policyTypes"]
+            and not policy["spec"].get("ingress")
+            and not policy["spec"].get("egress")
         ]
         assert deny, f"{object_id(workload)} is not covered by a deny-all policy"
 
@@ -551,7 +608,9 @@ def test_pods_may_only_reach_dns_and_postgresql(directory: Path) -> None:
     objects = rendered(directory)
     for workload in pod_workloads():
         labels = workload["spec"]["template"]["metadata"]["labels"]
-        rules = [rule for policy in policies_for(objects, labels, "Egress") for rule in policy["spec"].get("egress", [])]
+        rules = [
+            rule for policy in policies_for(objects, labels, "Egress") for rule in policy["spec"].get("egress", [])
+        ]
         assert rules, f"{object_id(workload)} can reach nothing, not even its database"
         for rule in rules:
             ports = ports_of(rule)
@@ -561,10 +620,19 @@ def test_pods_may_only_reach_dns_and_postgresql(directory: Path) -> None:
                 (peer,) = rule["to"]
                 assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
                 assert peer["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
-        assert {frozenset(ports_of(rule)) for rule in rules} == {frozenset({(53, "UDP"), (53, "TCP")}), frozenset({(5432, "TCP")})}
+        assert {frozenset(ports_of(rule)) for rule in rules} == {
+            frozenset({(53, "UDP"), (53, "TCP")}),
+            frozenset({(5432, "TCP")}),
+        }
     if directory == OVERLAY:
-        postgres_rules = [rule for rule in named(objects, "NetworkPolicy", "aigov-egress")["spec"]["egress"] if ports_of(rule) == {(5432, "TCP")}]
-        assert all(rule.get("to") and all("ipBlock" in peer for peer in rule["to"]) for rule in postgres_rules), "the overlay narrows PostgreSQL to its address"
+        postgres_rules = [
+            rule
+            for rule in named(objects, "NetworkPolicy", "aigov-egress")["spec"]["egress"]
+            if ports_of(rule) == {(5432, "TCP")}
+        ]
+        assert all(rule.get("to") and all("ipBlock" in peer for peer in rule["to"]) for rule in postgres_rules), (
+            "the overlay narrows PostgreSQL to its address"
+        )
 
 
 def test_each_service_admits_only_the_ingress_controller_and_prometheus_on_its_port() -> None:
@@ -575,14 +643,22 @@ def test_each_service_admits_only_the_ingress_controller_and_prometheus_on_its_p
     }
     for service, deployment in deployments().items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
-        rules = [rule for policy in policies_for(base_objects(), labels, "Ingress") for rule in policy["spec"].get("ingress", [])]
+        rules = [
+            rule
+            for policy in policies_for(base_objects(), labels, "Ingress")
+            for rule in policy["spec"].get("ingress", [])
+        ]
         assert len(rules) == 1, f"{service}: {rules}"
         (rule,) = rules
         assert ports_of(rule) == {(PORTS[service], "TCP")}
         assert rule["from"] == [ingress_namespace, prometheus], f"{service} admits {rule['from']}"
     (job,) = by_kind(base_objects(), "Job")
     job_labels = job["spec"]["template"]["metadata"]["labels"]
-    assert not [rule for policy in policies_for(base_objects(), job_labels, "Ingress") for rule in policy["spec"].get("ingress", [])]
+    assert not [
+        rule
+        for policy in policies_for(base_objects(), job_labels, "Ingress")
+        for rule in policy["spec"].get("ingress", [])
+    ]
 
 
 # -- docker compose and Prometheus ------------------------------------------------------------------------------
@@ -613,13 +689,18 @@ def test_compose_services_start_only_after_the_migration_job_succeeded(compose: 
         assert depends_on["migrate"]["condition"] == "service_completed_successfully", service
 
 
-def test_compose_services_listen_on_all_interfaces_publish_their_ports_and_report_health(compose: dict[str, Any]) -> None:
+def test_compose_services_listen_on_all_interfaces_publish_their_ports_and_report_health(
+    compose: dict[str, Any],
+) -> None:
     for service in SERVICES:
         definition = compose["services"][service]
         environment = definition["environment"]
         assert environment["AIGOV_HOST"] == "0.0.0.0"
         assert environment["AIGOV_SERVICE"] == service and definition["command"] == ["aigov", "serve", service]
-        assert environment["AIGOV_DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["AIGOV_DATABASE_URL"]
+        assert (
+            environment["AIGOV_DATABASE_URL"].startswith("postgresql://")
+            and "@postgres:5432/" in environment["AIGOV_DATABASE_URL"]
+        )
         assert any(str(port).endswith(f":{PORTS[service]}:{PORTS[service]}") for port in definition["ports"]), service
         test = definition["healthcheck"]["test"]
         assert test[0] == "CMD" and "/usr/local/bin/aigov-healthcheck" in test, service
@@ -648,7 +729,11 @@ def test_reporting_keeps_its_checkpoint_key_on_a_named_volume(compose: dict[str,
 
 def test_prometheus_scrapes_the_metrics_of_the_three_compose_services(compose: dict[str, Any]) -> None:
     prometheus = compose["services"]["prometheus"]
-    mounted = {(COMPOSE_FILE.parent / volume.split(":")[0]).resolve(): volume.split(":")[1] for volume in prometheus["volumes"] if volume.startswith(".")}
+    mounted = {
+        (COMPOSE_FILE.parent / volume.split(":")[0]).resolve(): volume.split(":")[1]
+        for volume in prometheus["volumes"]
+        if volume.startswith(".")
+    }
     assert mounted.get(PROMETHEUS_FILE.resolve()) == "/etc/prometheus/prometheus.yml"
     assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
     (config,) = documents(PROMETHEUS_FILE)
@@ -662,9 +747,14 @@ def test_prometheus_scrapes_the_metrics_of_the_three_compose_services(compose: d
 
 def test_docker_compose_config_accepts_the_compose_file() -> None:
     docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True, timeout=60).returncode != 0:
+    if (
+        docker is None
+        or subprocess.run([docker, "compose", "version"], capture_output=True, timeout=60).returncode != 0
+    ):
         pytest.skip("no working `docker compose` on this machine; the compose file is checked structurally above")
-    result = subprocess.run([docker, "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [docker, "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -739,18 +829,24 @@ def test_dockerfile_builds_on_python_311_slim_and_runs_as_a_numeric_non_root_use
     assert all(stage[0].split()[1] in {"${PYTHON_IMAGE}", "python:3.11-slim"} for stage in stages)
     users = [instruction.split()[1] for instruction in stages[-1] if instruction.startswith("USER ")]
     assert users and re.fullmatch(r"[1-9]\d*:[1-9]\d*", users[-1]), f"final USER {users}"
-    assert any("pip install ." in instruction for stage in stages for instruction in stage if instruction.startswith("RUN "))
+    assert any(
+        "pip install ." in instruction for stage in stages for instruction in stage if instruction.startswith("RUN ")
+    )
 
 
 def test_dockerfile_exposes_the_ports_checks_healthz_with_python_and_serves_aigov_service() -> None:
     final = dockerfile_stages()[-1]
-    exposed = {int(port) for instruction in final if instruction.startswith("EXPOSE ") for port in instruction.split()[1:]}
+    exposed = {
+        int(port) for instruction in final if instruction.startswith("EXPOSE ") for port in instruction.split()[1:]
+    }
     assert exposed == set(PORTS.values())
     (healthcheck,) = [instruction for instruction in final if instruction.startswith("HEALTHCHECK ")]
     assert '"python"' in healthcheck and "/healthz" in healthcheck and "aigov-healthcheck" in healthcheck
     (command,) = [instruction for instruction in final if instruction.startswith("CMD ")]
     assert 'aigov serve \\"$AIGOV_SERVICE\\"' in command and "exec " in command
-    assert "ARG AIGOV_SERVICE=registry" in final and any("AIGOV_SERVICE=${AIGOV_SERVICE}" in instruction for instruction in final)
+    assert "ARG AIGOV_SERVICE=registry" in final and any(
+        "AIGOV_SERVICE=${AIGOV_SERVICE}" in instruction for instruction in final
+    )
     assert any("AIGOV_HOST=0.0.0.0" in instruction for instruction in final if instruction.startswith("ENV "))
 
 
@@ -762,7 +858,11 @@ def test_dockerfile_copies_every_package_and_the_context_filter_lets_exactly_tho
             sources += words[:-1]
     for source in sources:
         assert (ROOT / source).exists(), f"COPY {source}: not in the build context"
-        files = [ROOT / source] if (ROOT / source).is_file() else [path for path in (ROOT / source).rglob("*") if path.is_file() and "__pycache__" not in path.parts]
+        files = (
+            [ROOT / source]
+            if (ROOT / source).is_file()
+            else [path for path in (ROOT / source).rglob("*") if path.is_file() and "__pycache__" not in path.parts]
+        )
         assert files, source
         excluded = [path for path in files if dockerignore_excludes(path.relative_to(ROOT).as_posix())]
         assert not excluded, f"the context filter drops files the image needs: {excluded[:5]}"
@@ -770,7 +870,13 @@ def test_dockerfile_copies_every_package_and_the_context_filter_lets_exactly_tho
     packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
     assert packages <= set(sources), f"packages pip install . needs but the image never gets: {packages - set(sources)}"
     assert pyproject["project"]["readme"] in sources
-    for local in (".venv/bin/python", "var/aigov.sqlite3", ".git/HEAD", "tests/conftest.py", "shared/__pycache__/cli.cpython-311.pyc"):
+    for local in (
+        ".venv/bin/python",
+        "var/aigov.sqlite3",
+        ".git/HEAD",
+        "tests/conftest.py",
+        "shared/__pycache__/cli.cpython-311.pyc",
+    ):
         assert dockerignore_excludes(local), f"{local} would be sent to the image builder"
 
 
@@ -798,8 +904,15 @@ def fake_service() -> Iterator[int]:
 
 
 def run_healthcheck(service: str, port: int, *args: str) -> int:
-    env = {**os.environ, "AIGOV_SERVICE": service, f"AIGOV_{service.upper()}_PORT": str(port), "AIGOV_HEALTHCHECK_TIMEOUT": "5"}
-    return subprocess.run([sys.executable, str(HEALTHCHECK_SCRIPT), *args], env=env, capture_output=True, timeout=60).returncode
+    env = {
+        **os.environ,
+        "AIGOV_SERVICE": service,
+        f"AIGOV_{service.upper()}_PORT": str(port),
+        "AIGOV_HEALTHCHECK_TIMEOUT": "5",
+    }
+    return subprocess.run(
+        [sys.executable, str(HEALTHCHECK_SCRIPT), *args], env=env, capture_output=True, timeout=60
+    ).returncode
 
 
 def free_port() -> int:

@@ -26,7 +26,9 @@ def seeded(url: str, projects: int = 3) -> RegistryApplication:
         details = project_body("MIC", title=f"Project {number}")
         details.pop("ministry")
         project = app.register_project("MIC", details, PLANNER)
-        app.transition_project(project.id, Stage.procurement, EventMeta("alice", "Alice", "planner", "MIC", "budget approved", "corr-3"))
+        app.transition_project(
+            project.id, Stage.procurement, EventMeta("alice", "Alice", "planner", "MIC", "budget approved", "corr-3")
+        )
     return app
 
 
@@ -35,7 +37,14 @@ def test_every_event_carries_actor_role_ministry_reason_and_correlation(database
     entries = app.read_log(after=0, limit=10)
     assert [entry.type for entry in entries] == ["MinistryEstablished", "ProjectRegistered", "ProjectStageChanged"]
     changed = entries[-1].as_dict()
-    assert changed["meta"] == {"actor_id": "alice", "actor_name": "Alice", "actor_role": "planner", "ministry": "MIC", "reason": "budget approved", "correlation_id": "corr-3"}
+    assert changed["meta"] == {
+        "actor_id": "alice",
+        "actor_name": "Alice",
+        "actor_role": "planner",
+        "ministry": "MIC",
+        "reason": "budget approved",
+        "correlation_id": "corr-3",
+    }
     assert changed["occurred_at"].endswith("+00:00")
     assert changed["schema_version"] == 1
     assert [entry.position for entry in entries] == [1, 2, 3]
@@ -66,14 +75,22 @@ def test_changing_one_byte_of_a_stored_event_is_detected_at_its_position(databas
     target = app.read_log(after=4, limit=1)[0]
     edited = bytearray(target.state)
     edited[edited.index(b"procurement")] = ord("P")  # one byte: "procurement" becomes "Procurement"
-    _tamper(database_url, "UPDATE registry_events SET state = :state WHERE id = :id", state=bytes(edited), id=target.position)
+    _tamper(
+        database_url,
+        "UPDATE registry_events SET state = :state WHERE id = :id",
+        state=bytes(edited),
+        id=target.position,
+    )
 
     result = RegistryApplication(database_url).verify_log()
     assert not result.ok and result.first_bad_position == 5 and result.checked == 4
 
     cli = subprocess.run(
         [sys.executable, "-m", "shared.cli", "log", "verify", "--service", "registry", "--database-url", database_url],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
     )
     assert cli.returncode == 1
     assert '"first_bad_position": 5' in cli.stdout
@@ -90,7 +107,10 @@ def test_verify_cli_reports_ok_for_an_untouched_log(database_url: str) -> None:
     seeded(database_url)
     cli = subprocess.run(
         [sys.executable, "-m", "shared.cli", "log", "verify", "--database-url", database_url],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
     )
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert cli.stdout.count('"ok": true') == 2

@@ -23,13 +23,22 @@ BURST = 120
 
 def test_a_hundred_concurrent_writers_on_one_project_one_success_per_version(stack: ServiceStack) -> None:
     code = new_ministry_code()
-    assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+    assert (
+        stack.client("registry", stack.token("root", ["admin"]))
+        .post("/v1/ministries", json={"code": code, "name": "M"})
+        .status_code
+        == 201
+    )
     token = stack.token("alice", ["planner"], code)
     project_id = stack.client("registry", token).post("/v1/projects", json=project_body(code)).json()["id"]
 
     def amend(number: int) -> int:
         with stack.client("registry", token) as client:
-            return client.patch(f"/v1/projects/{project_id}", json={"reason": f"writer {number}", "title": f"Title {number}"}, headers={"If-Match": '"1"'}).status_code
+            return client.patch(
+                f"/v1/projects/{project_id}",
+                json={"reason": f"writer {number}", "title": f"Title {number}"},
+                headers={"If-Match": '"1"'},
+            ).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(amend, range(WRITERS)))
@@ -42,11 +51,18 @@ def test_a_hundred_concurrent_writers_on_one_project_one_success_per_version(sta
 
 
 @pytest.mark.parametrize("victim", ["registry", "risk", "reporting"])
-def test_sigkill_during_a_burst_loses_no_acknowledged_write_and_duplicates_nothing(backend: str, victim: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_sigkill_during_a_burst_loses_no_acknowledged_write_and_duplicates_nothing(
+    backend: str, victim: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = migrated(fresh_url(backend, tmp_path, request))
     with running_stack(url, tmp_path) as stack:
         code = new_ministry_code()
-        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+        assert (
+            stack.client("registry", stack.token("root", ["admin"]))
+            .post("/v1/ministries", json={"code": code, "name": "M"})
+            .status_code
+            == 201
+        )
         token = stack.token("alice", ["planner"], code)
 
         def register(number: int) -> str | None:
@@ -68,14 +84,25 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_write_and_duplicates_nothi
         assert len(acknowledged) >= BURST // 3
 
         registry = RegistryApplication(url)
-        logged = {entry.aggregate_id for entry in registry.read_log(after=0, limit=10_000) if entry.type == "ProjectRegistered"}
+        logged = {
+            entry.aggregate_id
+            for entry in registry.read_log(after=0, limit=10_000)
+            if entry.type == "ProjectRegistered"
+        }
         assert {str(p) for p in logged} >= set(acknowledged)
         risk = RiskApplication(url)
         wait_for(lambda: risk.recorder.max_tracking_id("registry") == registry.head_position(), timeout=90)
-        due = [entry.event.project_id for entry in risk.read_log(after=0, limit=10_000) if entry.type == "RiskEvaluationBecameDue"]
+        due = [
+            entry.event.project_id
+            for entry in risk.read_log(after=0, limit=10_000)
+            if entry.type == "RiskEvaluationBecameDue"
+        ]
         assert len(due) == len(set(due)) == len(logged)
         store = ReportingStore(Settings(database_url=url, var_dir=tmp_path))
-        wait_for(lambda: store.positions() == {"registry": registry.head_position(), "risk": risk.head_position()}, timeout=90)
+        wait_for(
+            lambda: store.positions() == {"registry": registry.head_position(), "risk": risk.head_position()},
+            timeout=90,
+        )
         stack.stop_all()
         live = store.rows()
         assert cli("reporting", "rebuild", AIGOV_DATABASE_URL=url, AIGOV_VAR_DIR=str(tmp_path)).returncode == 0

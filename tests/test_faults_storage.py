@@ -33,7 +33,16 @@ from eventsourcing.persistence import InternalError, ProgrammingError
 from shared.database import create_engine
 from shared.problems import storage_reason
 from tests.conftest import fresh_url
-from tests.support import PostgresRun, ServiceStack, list_all, migrated, new_ministry_code, project_body, read_whole_log, wait_for
+from tests.support import (
+    PostgresRun,
+    ServiceStack,
+    list_all,
+    migrated,
+    new_ministry_code,
+    project_body,
+    read_whole_log,
+    wait_for,
+)
 
 pytestmark = pytest.mark.faults
 PROCESSES = 3
@@ -41,10 +50,18 @@ THREADS_PER_PROCESS = 6
 WRITES_PER_PROCESS = 30
 STORAGE_UNAVAILABLE = "urn:aigov:problem:storage-unavailable"
 #: The registry's event log, its chain links and its query index: what a half-written command would touch.
-REGISTRY_TABLES = ("registry_events", "registry_event_hashes", "registry_projects", "registry_risk_gate", "registry_ministries")
+REGISTRY_TABLES = (
+    "registry_events",
+    "registry_event_hashes",
+    "registry_projects",
+    "registry_risk_gate",
+    "registry_ministries",
+)
 
 
-def test_three_registry_processes_write_one_database_at_once_without_locked_errors_loss_or_duplicates(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_three_registry_processes_write_one_database_at_once_without_locked_errors_loss_or_duplicates(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = migrated(fresh_url(backend, tmp_path, request))
     stack = ServiceStack(url, tmp_path)
     replicas = ["registry"] + [f"registry#{n}" for n in range(2, PROCESSES + 1)]
@@ -52,7 +69,12 @@ def test_three_registry_processes_write_one_database_at_once_without_locked_erro
         for replica in replicas:
             stack.start(replica)
         code = new_ministry_code()
-        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+        assert (
+            stack.client("registry", stack.token("root", ["admin"]))
+            .post("/v1/ministries", json={"code": code, "name": "M"})
+            .status_code
+            == 201
+        )
         token = stack.token("alice", ["planner"], code)
 
         def register(replica: str, number: int) -> tuple[str, int, dict[str, Any], dict[str, str]]:
@@ -62,7 +84,9 @@ def test_three_registry_processes_write_one_database_at_once_without_locked_erro
 
         # every process gets its burst at the same moment: all writers of the three processes contend for the file
         with ThreadPoolExecutor(max_workers=THREADS_PER_PROCESS * PROCESSES) as pool:
-            futures = [pool.submit(register, replica, number) for number in range(WRITES_PER_PROCESS) for replica in replicas]
+            futures = [
+                pool.submit(register, replica, number) for number in range(WRITES_PER_PROCESS) for replica in replicas
+            ]
             results = [future.result() for future in futures]
 
         failures = [(title, status, body) for title, status, body, _ in results if status != 201]
@@ -79,9 +103,13 @@ def test_three_registry_processes_write_one_database_at_once_without_locked_erro
             assert {entry["aggregate_id"]: entry["data"]["details"]["title"] for entry in registered} == acknowledged
             assert [entry["position"] for entry in log] == list(range(1, len(log) + 1))  # no gap, no repeat
             writers = [entry["data"]["details"]["title"].split(" write ")[0] for entry in registered]
-            assert sum(a != b for a, b in zip(writers, writers[1:])) >= PROCESSES  # the processes' writes really interleaved
+            assert (
+                sum(a != b for a, b in zip(writers, writers[1:])) >= PROCESSES
+            )  # the processes' writes really interleaved
             verification = stack.client(replica, auditor).get("/v1/log/verify").json()
-            assert verification["ok"] and verification["checked"] == len(log) == verification["head_position"], verification
+            assert verification["ok"] and verification["checked"] == len(log) == verification["head_position"], (
+                verification
+            )
         listed = list_all(stack.client("registry", token), "/v1/projects", ministry=code)
         assert sorted(item["id"] for item in listed) == sorted(acknowledged)
         assert all(stack.processes[replica].poll() is None for replica in replicas)
@@ -99,7 +127,12 @@ def small_disk(directory: Path, size: str = "16m") -> Iterator[Path]:
     """A tmpfs of ``size`` mounted at ``directory``: a disk that really fills up (tmpfs keeps no reserve for root)."""
     directory.mkdir()
     try:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
     except (OSError, subprocess.CalledProcessError) as error:
         pytest.skip(f"cannot mount a small tmpfs to fill (needs root/CAP_SYS_ADMIN): {error}")
     try:
@@ -149,7 +182,9 @@ class ReadOnlyDatabase:
 
     def inject(self) -> None:
         self._admin(f'ALTER DATABASE "{self.run.database}" SET default_transaction_read_only = on')
-        self._admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.run.database}' AND pid <> pg_backend_pid()")
+        self._admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.run.database}' AND pid <> pg_backend_pid()"
+        )
 
     def clear(self) -> None:
         self._admin(f'ALTER DATABASE "{self.run.database}" RESET default_transaction_read_only')
@@ -175,12 +210,17 @@ def table_counts(url: str) -> dict[str, int]:
     engine = create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.connect() as connection:
-            return {table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one() for table in REGISTRY_TABLES}
+            return {
+                table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+                for table in REGISTRY_TABLES
+            }
     finally:
         engine.dispose()
 
 
-def test_an_event_store_that_refuses_writes_gives_503_with_a_reason_writes_nothing_and_recovers_without_restart(refusing_store: tuple[str, Any, str], tmp_path: Path) -> None:
+def test_an_event_store_that_refuses_writes_gives_503_with_a_reason_writes_nothing_and_recovers_without_restart(
+    refusing_store: tuple[str, Any, str], tmp_path: Path
+) -> None:
     url, fault, reason = refusing_store
     stack = ServiceStack(url, tmp_path)  # logs and lock files stay on the roomy disk
     try:
@@ -200,7 +240,11 @@ def test_an_event_store_that_refuses_writes_gives_503_with_a_reason_writes_nothi
             wait_for(lambda: planner.get(f"/v1/projects/{project['id']}").status_code == 200, timeout=15, interval=0.2)
             refused = [
                 planner.post("/v1/projects", json=project_body(code, title="Refused")),
-                planner.patch(f"/v1/projects/{project['id']}", json={"reason": "r", "title": "Refused"}, headers={"If-Match": '"1"'}),
+                planner.patch(
+                    f"/v1/projects/{project['id']}",
+                    json={"reason": "r", "title": "Refused"},
+                    headers={"If-Match": '"1"'},
+                ),
                 admin.post("/v1/ministries", json={"code": new_ministry_code(), "name": "Refused"}),
             ]
             for response in refused:
@@ -218,14 +262,27 @@ def test_an_event_store_that_refuses_writes_gives_503_with_a_reason_writes_nothi
         finally:
             fault.clear()
 
-        created = wait_for(lambda: (r := planner.post("/v1/projects", json=project_body(code, title="After"))).status_code == 201 and r, timeout=15, interval=0.5)
-        assert planner.patch(f"/v1/projects/{project['id']}", json={"reason": "r", "title": "Amended"}, headers={"If-Match": '"1"'}).status_code == 200
+        created = wait_for(
+            lambda: (
+                (r := planner.post("/v1/projects", json=project_body(code, title="After"))).status_code == 201 and r
+            ),
+            timeout=15,
+            interval=0.5,
+        )
+        assert (
+            planner.patch(
+                f"/v1/projects/{project['id']}", json={"reason": "r", "title": "Amended"}, headers={"If-Match": '"1"'}
+            ).status_code
+            == 200
+        )
         assert stack.processes["registry"].poll() is None  # the same process, never restarted
         after = table_counts(url)
         assert after["registry_projects"] == before["registry_projects"] + 1
         assert after["registry_events"] == after["registry_event_hashes"] == before["registry_events"] + 2
         log = read_whole_log(auditor)
-        assert [entry["aggregate_id"] for entry in log if entry["type"] == "ProjectRegistered"].count(created.json()["id"]) == 1
+        assert [entry["aggregate_id"] for entry in log if entry["type"] == "ProjectRegistered"].count(
+            created.json()["id"]
+        ) == 1
         assert auditor.get("/v1/log/verify").json()["ok"]
     finally:
         stack.stop_all()
@@ -239,7 +296,9 @@ def _raised(statement: Any) -> BaseException:
     raise AssertionError("no error raised")
 
 
-def test_storage_reason_tells_storage_conditions_from_bugs_on_real_driver_errors(tmp_path: Path, postgres_run: PostgresRun) -> None:
+def test_storage_reason_tells_storage_conditions_from_bugs_on_real_driver_errors(
+    tmp_path: Path, postgres_run: PostgresRun
+) -> None:
     """Read-only and full stores are 503 with their reason; a constraint or syntax error stays a bug (500)."""
     database = tmp_path / "probe.sqlite3"
     with closing(sqlite3.connect(database)) as connection:
@@ -251,10 +310,13 @@ def test_storage_reason_tells_storage_conditions_from_bugs_on_real_driver_errors
     with closing(sqlite3.connect(database)) as capped:
         capped.execute("PRAGMA max_page_count = 3")
         assert storage_reason(_raised(lambda: capped.execute("INSERT INTO t VALUES (3, randomblob(100000))"))) == "full"
-        assert storage_reason(_raised(lambda: capped.execute("INSERT INTO t VALUES (1, NULL)"))) is None  # constraint: a conflict, not storage
+        assert (
+            storage_reason(_raised(lambda: capped.execute("INSERT INTO t VALUES (1, NULL)"))) is None
+        )  # constraint: a conflict, not storage
 
     engine = sqlalchemy.create_engine(postgres_run.url, poolclass=sqlalchemy.pool.NullPool)
     try:
+
         def read_only_create() -> None:
             with engine.begin() as connection:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")

@@ -31,7 +31,9 @@ class Crash(Exception):
     pass
 
 
-def test_a_crash_mid_batch_commits_nothing_and_the_restart_resumes_without_gap_or_duplicate(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_mid_batch_commits_nothing_and_the_restart_resumes_without_gap_or_duplicate(
+    database_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     registry = RegistryApplication(database_url)
     registry.establish_ministry("MIC", "Internal Affairs", ADMIN)
     register(registry, 10)
@@ -84,7 +86,12 @@ def test_a_material_amendment_makes_a_classification_stale_only_once_classified(
     follower = build_registry_follower(Settings(database_url=database_url), risk)
     follower.catch_up()
     project_id = registry.read_log(after=1, limit=1)[0].aggregate_id
-    registry.amend_project(project_id, {"users": "public"}, EventMeta("alice", "Alice", "planner", "MIC", "opened to citizens", "c"), if_match=IfMatch(frozenset({1})))
+    registry.amend_project(
+        project_id,
+        {"users": "public"},
+        EventMeta("alice", "Alice", "planner", "MIC", "opened to citizens", "c"),
+        if_match=IfMatch(frozenset({1})),
+    )
     follower.catch_up()
     state = risk.project_risk(project_id)
     assert state.status == "due"  # nothing was decided yet, so nothing went stale

@@ -38,8 +38,19 @@ def generated(stack: ServiceStack, tmp_path_factory: pytest.TempPathFactory) -> 
     for service in SERVICES:
         package = f"aigov_{service}_client_{suffix}"
         result = subprocess.run(
-            [str(GENERATOR), "generate", "--url", stack.url(service) + "/openapi.json", "--meta", "none", "--output-path", str(folder / package)],
-            capture_output=True, text=True, timeout=300,
+            [
+                str(GENERATOR),
+                "generate",
+                "--url",
+                stack.url(service) + "/openapi.json",
+                "--meta",
+                "none",
+                "--output-path",
+                str(folder / package),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert (folder / package / "client.py").exists(), result.stdout + result.stderr
         packages[service] = package
@@ -56,7 +67,9 @@ class Generated:
     def __init__(self, stack: ServiceStack, package: str, service: str, token: str):
         self.package = package
         client_module = importlib.import_module(f"{package}.client")
-        self.client = client_module.AuthenticatedClient(base_url=stack.url(service), token=token, raise_on_unexpected_status=True)
+        self.client = client_module.AuthenticatedClient(
+            base_url=stack.url(service), token=token, raise_on_unexpected_status=True
+        )
 
     def call(self, tag: str, operation: str, **arguments: Any) -> Any:
         """``sync_detailed`` of the operation; plain dict bodies become the generated body model first."""
@@ -106,42 +119,133 @@ def test_the_high_risk_path_through_generated_clients_only(stack: ServiceStack, 
     board = as_("risk", "bob", ["board_member"])
     auditor_registry, auditor_risk, auditor_reporting = (as_(service, "audrey", ["auditor"]) for service in SERVICES)
 
-    ministry = ok(admin.call("ministries", "create_ministry", body={"code": code, "name": f"Ministry {code}"}, idempotency_key=str(uuid.uuid4())), 201)
-    ok(admin.call("ministries", "designate_caio", code=code, if_match=seen(ministry), body={"officer_id": caio_id, "name": "Chie Sato", "reason": "appointed"}))
+    ministry = ok(
+        admin.call(
+            "ministries",
+            "create_ministry",
+            body={"code": code, "name": f"Ministry {code}"},
+            idempotency_key=str(uuid.uuid4()),
+        ),
+        201,
+    )
+    ok(
+        admin.call(
+            "ministries",
+            "designate_caio",
+            code=code,
+            if_match=seen(ministry),
+            body={"officer_id": caio_id, "name": "Chie Sato", "reason": "appointed"},
+        )
+    )
     project = ok(planner.call("projects", "register_project", body=project_body(code, users="public")), 201)
     project_id = uuid.UUID(str(project.id))
     for stage in ("procurement", "development"):
-        project = ok(planner.call("projects", "transition_project", project_id=project_id, if_match=seen(project), body={"to": stage, "reason": f"move to {stage}"}))
+        project = ok(
+            planner.call(
+                "projects",
+                "transition_project",
+                project_id=project_id,
+                if_match=seen(project),
+                body={"to": stage, "reason": f"move to {stage}"},
+            )
+        )
 
     until(lambda: planner_risk.call("risk", "get_project_risk", project_id=project_id), lambda r: r.status_code == 200)
-    assessment = ok(planner_risk.call("assessments", "open_assessment", project_id=project_id, body={"ruleset_id": RULESET}), 201)
+    assessment = ok(
+        planner_risk.call("assessments", "open_assessment", project_id=project_id, body={"ruleset_id": RULESET}), 201
+    )
     assessment_id = uuid.UUID(str(assessment.id))
-    answered = ok(planner_risk.call("assessments", "record_answers", assessment_id=assessment_id, if_match=seen(assessment), body=HIGH_RISK))
-    screened = ok(planner_risk.call("assessments", "submit_assessment", assessment_id=assessment_id, if_match=seen(answered)))
+    answered = ok(
+        planner_risk.call(
+            "assessments", "record_answers", assessment_id=assessment_id, if_match=seen(assessment), body=HIGH_RISK
+        )
+    )
+    screened = ok(
+        planner_risk.call("assessments", "submit_assessment", assessment_id=assessment_id, if_match=seen(answered))
+    )
     assert screened.to_dict()["screening"]["likely_high_risk"] is True
     classify = {"classification": "high", "reasons": "public-facing answers"}
-    ok(until(lambda: caio_risk.call("assessments", "classify_assessment", assessment_id=assessment_id, if_match=seen(screened), body=classify), lambda r: r.status_code != 403))
+    ok(
+        until(
+            lambda: caio_risk.call(
+                "assessments",
+                "classify_assessment",
+                assessment_id=assessment_id,
+                if_match=seen(screened),
+                body=classify,
+            ),
+            lambda r: r.status_code != 403,
+        )
+    )
 
-    submission = ok(planner_risk.call("board", "draft_board_submission", project_id=project_id, body=complete_submission(str(assessment_id))), 201)
+    submission = ok(
+        planner_risk.call(
+            "board", "draft_board_submission", project_id=project_id, body=complete_submission(str(assessment_id))
+        ),
+        201,
+    )
     submission_id = uuid.UUID(str(submission.id))
-    submission = ok(caio_risk.call("board", "submit_board_submission", project_id=project_id, submission_id=submission_id, if_match=seen(submission)))
+    submission = ok(
+        caio_risk.call(
+            "board",
+            "submit_board_submission",
+            project_id=project_id,
+            submission_id=submission_id,
+            if_match=seen(submission),
+        )
+    )
     queue = ok(board.call("board", "get_board_queue"))
     assert str(submission_id) in {str(item.id) for item in queue.items}
-    advised = ok(board.call("board", "record_board_advice", submission_id=submission_id, if_match=seen(submission), body={"opinion": "no_concerns", "text": "Mitigations are adequate."}))
-    ok(caio_risk.call("board", "record_caio_decision", submission_id=submission_id, if_match=seen(advised), body={"decision": "proceed", "reasons": "Advice received; mitigations in place."}))
+    advised = ok(
+        board.call(
+            "board",
+            "record_board_advice",
+            submission_id=submission_id,
+            if_match=seen(submission),
+            body={"opinion": "no_concerns", "text": "Mitigations are adequate."},
+        )
+    )
+    ok(
+        caio_risk.call(
+            "board",
+            "record_caio_decision",
+            submission_id=submission_id,
+            if_match=seen(advised),
+            body={"decision": "proceed", "reasons": "Advice received; mitigations in place."},
+        )
+    )
 
     operation = {"to": "operation", "reason": "the Board advised and the CAIO decided"}
-    operating = ok(until(lambda: caio.call("projects", "transition_project", project_id=project_id, if_match=seen(project), body=operation), lambda r: r.status_code == 200))
+    operating = ok(
+        until(
+            lambda: caio.call(
+                "projects", "transition_project", project_id=project_id, if_match=seen(project), body=operation
+            ),
+            lambda r: r.status_code == 200,
+        )
+    )
     assert operating.stage == "operation"
 
     def in_register() -> Any:
         return auditor_reporting.call("reports", "get_high_risk_register")
 
-    register = ok(until(in_register, lambda r: r.status_code == 200 and any(str(item.project_id) == str(project_id) and item.stage == "operation" for item in r.parsed.items)))
+    register = ok(
+        until(
+            in_register,
+            lambda r: (
+                r.status_code == 200
+                and any(
+                    str(item.project_id) == str(project_id) and item.stage == "operation" for item in r.parsed.items
+                )
+            ),
+        )
+    )
     entry = next(item.to_dict() for item in register.items if str(item.project_id) == str(project_id))
     assert entry["classification"] == "high" and entry["decision"]["decision"] == "proceed"
     timeline = ok(auditor_reporting.call("audit", "get_project_timeline", project_id=project_id))
-    assert {"ProjectRegistered", "AssessmentClassified", "BoardAdviceRecorded", "CaioDecisionRecorded"} <= {event.to_dict()["type"] for event in timeline.events}
+    assert {"ProjectRegistered", "AssessmentClassified", "BoardAdviceRecorded", "CaioDecisionRecorded"} <= {
+        event.to_dict()["type"] for event in timeline.events
+    }
     for client in (auditor_registry, auditor_risk):
         verification = ok(client.call("log", "verify_log"))
         assert verification.ok and verification.checked > 0

@@ -53,12 +53,25 @@ class KeyPair:
         self.jwk = {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
     def public_pem(self) -> str:
-        return self.private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return (
+            self.private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
     def token(self, *, kid: str | None = "", headers: dict[str, Any] | None = None, **overrides: Any) -> str:
         """A token with the right claims for an auditor, unless ``overrides`` say otherwise (None drops a claim)."""
         now = int(time.time())
-        claims = {"sub": "ada", "name": "Ada Auditor", "roles": ["auditor"], "ministry": None, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300}
+        claims = {
+            "sub": "ada",
+            "name": "Ada Auditor",
+            "roles": ["auditor"],
+            "ministry": None,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 300,
+        }
         claims.update(overrides)
         claims = {name: value for name, value in claims.items() if value is not None or name == "ministry"}
         header = dict(headers or {})
@@ -130,7 +143,13 @@ def jwks(rsa_key: KeyPair) -> Iterator[JwksServer]:
 
 
 def idp_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    options: dict[str, Any] = {"env": "production", "var_dir": tmp_path, "jwt_issuer": ISSUER, "jwt_audience": AUDIENCE, "jwks_refresh_cooldown_seconds": 0}
+    options: dict[str, Any] = {
+        "env": "production",
+        "var_dir": tmp_path,
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+        "jwks_refresh_cooldown_seconds": 0,
+    }
     options.update(overrides)
     return Settings(**options)
 
@@ -144,15 +163,21 @@ def refused(verifier: TokenVerifier, token: str) -> Unauthorized:
 # -- unit tests of the verifier ---------------------------------------------------------------------------
 
 
-def test_a_provider_token_maps_to_the_same_principal_as_a_development_token(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair) -> None:
+def test_a_provider_token_maps_to_the_same_principal_as_a_development_token(
+    tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair
+) -> None:
     verifier = TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url))
     token = rsa_key.token(sub="carla", name="Carla Planner", roles=["planner", "caio"], ministry="MIC")
     assert verifier.verify(token) == Principal("carla", "Carla Planner", frozenset({"planner", "caio"}), "MIC")
     development = Settings(var_dir=tmp_path)
-    assert decode_token(development, issue_dev_token(development, "carla", "Carla Planner", ["planner", "caio"], "MIC")) == verifier.verify(token)
+    assert decode_token(
+        development, issue_dev_token(development, "carla", "Carla Planner", ["planner", "caio"], "MIC")
+    ) == verifier.verify(token)
 
 
-def test_each_refusal_says_why(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair, impostor_same_kid: KeyPair, impostor_other_kid: KeyPair) -> None:
+def test_each_refusal_says_why(
+    tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair, impostor_same_kid: KeyPair, impostor_other_kid: KeyPair
+) -> None:
     verifier = TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url))
     now = int(time.time())
     cases = {
@@ -169,7 +194,7 @@ def test_each_refusal_says_why(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPai
         problem = refused(verifier, token)
         assert problem.extra["reason"] == reason, (reason, problem.detail)
         assert words in problem.detail, problem.detail
-        assert problem.headers["WWW-Authenticate"].startswith("Bearer error=\"invalid_token\"")
+        assert problem.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     assert refused(verifier, rsa_key.token(kid=None)).extra["reason"] == "unknown-key"
     assert refused(verifier, rsa_key.token(aud=None)).extra["reason"] == "missing-claim"
     assert refused(verifier, rsa_key.token(iss=None)).extra["reason"] == "missing-claim"
@@ -177,13 +202,18 @@ def test_each_refusal_says_why(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPai
 
 def test_clock_skew_within_the_leeway_is_tolerated(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair) -> None:
     now = int(time.time())
-    assert TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url)).verify(rsa_key.token(exp=now - 10, nbf=now + 10)).sub == "ada"
+    assert (
+        TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url)).verify(rsa_key.token(exp=now - 10, nbf=now + 10)).sub
+        == "ada"
+    )
     strict = TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url, jwt_leeway_seconds=0))
     assert refused(strict, rsa_key.token(exp=now - 10)).extra["reason"] == "expired"
     assert refused(strict, rsa_key.token(nbf=now + 60)).extra["reason"] == "not-yet-valid"
 
 
-def test_development_tokens_are_refused_in_production_and_accepted_in_development(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair) -> None:
+def test_development_tokens_are_refused_in_production_and_accepted_in_development(
+    tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair
+) -> None:
     development = Settings(var_dir=tmp_path, jwks_url=jwks.url, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
     dev_token = issue_dev_token(development, "bob", "Bob", ["admin"], None)
     assert TokenVerifier(development).verify(dev_token).sub == "bob"
@@ -195,11 +225,21 @@ def test_development_tokens_are_refused_in_production_and_accepted_in_developmen
         issue_dev_token(production, "bob", "Bob", ["admin"], None)
 
 
-def test_only_the_configured_asymmetric_algorithms_are_accepted(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair) -> None:
+def test_only_the_configured_asymmetric_algorithms_are_accepted(
+    tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair
+) -> None:
     verifier = TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url, jwt_algorithms="ES256"))
     assert refused(verifier, rsa_key.token()).extra["reason"] == "algorithm-not-allowed"
-    unsigned = jwt.encode({"sub": "eve", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60}, None, algorithm="none", headers={"kid": rsa_key.kid})
-    assert refused(TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url)), unsigned).extra["reason"] == "algorithm-not-allowed"
+    unsigned = jwt.encode(
+        {"sub": "eve", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60},
+        None,
+        algorithm="none",
+        headers={"kid": rsa_key.kid},
+    )
+    assert (
+        refused(TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url)), unsigned).extra["reason"]
+        == "algorithm-not-allowed"
+    )
     with pytest.raises(ValidationError, match="AIGOV_JWT_ALGORITHMS"):
         idp_settings(tmp_path, jwks_url=jwks.url, jwt_algorithms="RS256,HS256")
 
@@ -211,11 +251,18 @@ def test_es256_keys_verify_through_the_jwks(tmp_path: Path, rsa_key: KeyPair) ->
         assert verifier.verify(ec_key.token(sub="eli")).sub == "eli"
         assert verifier.verify(rsa_key.token(sub="ria")).sub == "ria"
         # An RS256 token naming the EC key's kid is not verified with a key of another type.
-        forged = jwt.encode({"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60}, rsa_key.private, algorithm="RS256", headers={"kid": "ec-1"})
+        forged = jwt.encode(
+            {"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60},
+            rsa_key.private,
+            algorithm="RS256",
+            headers={"kid": "ec-1"},
+        )
         assert refused(verifier, forged).extra["reason"] == "algorithm-not-allowed"
 
 
-def test_a_configured_pem_public_key_verifies_without_a_jwks(tmp_path: Path, rsa_key: KeyPair, impostor_same_kid: KeyPair) -> None:
+def test_a_configured_pem_public_key_verifies_without_a_jwks(
+    tmp_path: Path, rsa_key: KeyPair, impostor_same_kid: KeyPair
+) -> None:
     escaped = rsa_key.public_pem().replace("\n", "\\n")  # as a one-line environment variable
     verifier = TokenVerifier(idp_settings(tmp_path, jwt_public_key=escaped))
     assert verifier.verify(rsa_key.token(kid=None)).sub == "ada"
@@ -238,7 +285,9 @@ def test_production_settings_without_an_identity_provider_fail_naming_what_is_mi
         Settings(env="staging", var_dir=tmp_path)
 
 
-def test_an_unknown_kid_refetches_the_jwks_so_a_rotated_key_verifies(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair) -> None:
+def test_an_unknown_kid_refetches_the_jwks_so_a_rotated_key_verifies(
+    tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair
+) -> None:
     verifier = TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url, jwks_cache_seconds=3600))
     assert verifier.verify(rsa_key.token()).sub == "ada"
     assert verifier.verify(rsa_key.token()).sub == "ada"
@@ -250,7 +299,9 @@ def test_an_unknown_kid_refetches_the_jwks_so_a_rotated_key_verifies(tmp_path: P
     assert refused(verifier, rsa_key.token()).extra["reason"] == "unknown-key"  # the withdrawn key no longer verifies
 
 
-def test_unknown_kids_refetch_at_most_once_per_cooldown(tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair, impostor_other_kid: KeyPair) -> None:
+def test_unknown_kids_refetch_at_most_once_per_cooldown(
+    tmp_path: Path, jwks: JwksServer, rsa_key: KeyPair, impostor_other_kid: KeyPair
+) -> None:
     verifier = TokenVerifier(idp_settings(tmp_path, jwks_url=jwks.url, jwks_refresh_cooldown_seconds=60))
     verifier.verify(rsa_key.token())
     for _ in range(20):
@@ -306,7 +357,9 @@ def assert_refused(response: Any, reason: str, words: str) -> None:
     assert words in body["detail"], body
 
 
-def test_a_provider_token_is_accepted_and_acts_within_its_role(registry: ServiceStack, idp: JwksServer, rsa_key: KeyPair) -> None:
+def test_a_provider_token_is_accepted_and_acts_within_its_role(
+    registry: ServiceStack, idp: JwksServer, rsa_key: KeyPair
+) -> None:
     assert get_ministries(registry, rsa_key.token()).status_code == 200
     code = new_ministry_code()
     with registry.client("registry", rsa_key.token()) as auditor:
@@ -317,17 +370,23 @@ def test_a_provider_token_is_accepted_and_acts_within_its_role(registry: Service
     assert code in [ministry["code"] for ministry in get_ministries(registry, rsa_key.token()).json()["items"]]
 
 
-def test_tokens_from_other_keys_are_refused(registry: ServiceStack, impostor_same_kid: KeyPair, impostor_other_kid: KeyPair) -> None:
+def test_tokens_from_other_keys_are_refused(
+    registry: ServiceStack, impostor_same_kid: KeyPair, impostor_other_kid: KeyPair
+) -> None:
     assert_refused(get_ministries(registry, impostor_same_kid.token()), "bad-signature", "signature")
     assert_refused(get_ministries(registry, impostor_other_kid.token()), "unknown-key", "key-not-published")
 
 
 def test_development_tokens_and_missing_tokens_are_refused_in_production(registry: ServiceStack) -> None:
-    assert_refused(get_ministries(registry, registry.token("root", ["admin"])), "development-token-refused", "AIGOV_ENV=production")
+    assert_refused(
+        get_ministries(registry, registry.token("root", ["admin"])), "development-token-refused", "AIGOV_ENV=production"
+    )
     assert_refused(get_ministries(registry, None), "missing", "Bearer")
 
 
-def test_expired_wrong_issuer_and_wrong_audience_are_refused_saying_which(registry: ServiceStack, rsa_key: KeyPair) -> None:
+def test_expired_wrong_issuer_and_wrong_audience_are_refused_saying_which(
+    registry: ServiceStack, rsa_key: KeyPair
+) -> None:
     assert_refused(get_ministries(registry, rsa_key.token(exp=int(time.time()) - 120)), "expired", "expired")
     assert_refused(get_ministries(registry, rsa_key.token(iss="https://evil.example.test")), "wrong-issuer", "issuer")
     assert_refused(get_ministries(registry, rsa_key.token(aud="another-api")), "wrong-audience", "audience")
@@ -340,18 +399,30 @@ def test_a_rotated_key_is_accepted_without_a_restart(registry: ServiceStack, idp
     idp.publish(rotated)
     try:
         assert get_ministries(registry, rotated.token()).status_code == 200
-        assert_refused(get_ministries(registry, rsa_key.token()), "unknown-key", rsa_key.kid)  # withdrawn with the rotation
+        assert_refused(
+            get_ministries(registry, rsa_key.token()), "unknown-key", rsa_key.kid
+        )  # withdrawn with the rotation
         assert registry.processes["registry"].pid == pid and registry.processes["registry"].poll() is None
     finally:
         idp.publish(rsa_key)
 
 
 def test_production_without_an_identity_provider_does_not_start(tmp_path: Path) -> None:
-    env = {**os.environ, "AIGOV_ENV": "production", "AIGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'aigov.sqlite3'}", "AIGOV_VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "AIGOV_ENV": "production",
+        "AIGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'aigov.sqlite3'}",
+        "AIGOV_VAR_DIR": str(tmp_path),
+    }
     for name in ("AIGOV_JWKS_URL", "AIGOV_JWT_PUBLIC_KEY"):
         env.pop(name, None)
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "serve", "registry", "--port", str(free_port())], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "shared.cli", "serve", "registry", "--port", str(free_port())],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY" in result.stderr, result.stderr[-2000:]

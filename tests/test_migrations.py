@@ -49,17 +49,21 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(empty_d
     assert schema_differences(empty_database_url) == []
 
 
-@pytest.mark.parametrize("statement", ["UPDATE registry_events SET topic = 'x'", "DELETE FROM registry_events", "DELETE FROM registry_event_hashes"])
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE registry_events SET topic = 'x'", "DELETE FROM registry_events", "DELETE FROM registry_event_hashes"],
+)
 def test_the_database_refuses_to_rewrite_or_delete_events(database_url: str, statement: str) -> None:
     from services.registry.application import RegistryApplication
     from shared.meta import EventMeta
 
-    RegistryApplication(database_url).establish_ministry("MIC", "Internal Affairs", EventMeta("a", "A", "admin", None, None, "c"))
+    RegistryApplication(database_url).establish_ministry(
+        "MIC", "Internal Affairs", EventMeta("a", "A", "admin", None, None, "c")
+    )
     engine = create_engine(database_url)
     try:
-        with pytest.raises(Exception, match="append-only"):
-            with engine.begin() as connection:
-                connection.execute(text(statement))
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM registry_events")).scalar_one() == 1
     finally:

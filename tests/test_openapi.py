@@ -25,7 +25,11 @@ def test_every_operation_has_an_id_a_tag_and_a_summary(service: str) -> None:
     assert document["openapi"].startswith("3.1")
     ids = []
     for method, path, operation in operations(document):
-        assert operation.get("operationId") and operation.get("tags") and operation.get("summary"), (service, method, path)
+        assert operation.get("operationId") and operation.get("tags") and operation.get("summary"), (
+            service,
+            method,
+            path,
+        )
         ids.append(operation["operationId"])
     assert len(ids) == len(set(ids))
 
@@ -44,12 +48,24 @@ def test_every_protected_operation_documents_its_problem_responses_as_problem_js
         for status in ("401", "403", "422", "503") + (("409", "412", "428") if method != "get" else ()):
             content = operation["responses"][status]["content"]
             assert list(content) == ["application/problem+json"], (service, method, path, status)
-            assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, (service, method, path, status)
-            assert content["application/problem+json"]["example"]["status"] == int(status), (service, method, path, status)
+            assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, (
+                service,
+                method,
+                path,
+                status,
+            )
+            assert content["application/problem+json"]["example"]["status"] == int(status), (
+                service,
+                method,
+                path,
+                status,
+            )
         if method == "post":
             assert any(parameter["name"] == "Idempotency-Key" for parameter in operation["parameters"]), (service, path)
 
 
 def test_an_oversized_body_is_refused_with_413(stack) -> None:  # type: ignore[no-untyped-def]
-    response = stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", content=b"{" + b" " * 2_000_000 + b"}", headers={"Content-Type": "application/json"})
+    response = stack.client("registry", stack.token("root", ["admin"])).post(
+        "/v1/ministries", content=b"{" + b" " * 2_000_000 + b"}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413 and response.headers["content-type"].startswith("application/problem+json")

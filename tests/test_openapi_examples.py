@@ -28,7 +28,11 @@ from services.risk.api import create_app as create_risk
 from shared.openapi_examples import JSON, OperationExamples, operations, request_content, success_content
 from shared.settings import Settings
 
-FACTORIES: dict[str, Callable[[Settings], FastAPI]] = {"registry": create_registry, "risk": create_risk, "reporting": create_reporting}
+FACTORIES: dict[str, Callable[[Settings], FastAPI]] = {
+    "registry": create_registry,
+    "risk": create_risk,
+    "reporting": create_reporting,
+}
 BASE_URI = "urn:aigov:openapi"
 #: FastAPI lists application/json for every route; these stream another media type only, so have no JSON body to show.
 NO_JSON_BODY = frozenset({"export_audit_log"})
@@ -67,7 +71,11 @@ def json_examples(method: str, path: str, operation: dict[str, Any]) -> Iterator
     for status, response in operation["responses"].items():
         for media_type, content in response.get("content", {}).items():
             if "example" in content and is_json(media_type):
-                yield f"{status} {media_type}", f"{where}/responses/{status}/content/{escape(media_type)}/schema", content["example"]
+                yield (
+                    f"{status} {media_type}",
+                    f"{where}/responses/{status}/content/{escape(media_type)}/schema",
+                    content["example"],
+                )
 
 
 def closed(schema: Any) -> Any:
@@ -85,12 +93,17 @@ def closed(schema: Any) -> Any:
 @cache
 def registry_of(service: str) -> Registry:
     """The document as one schema resource, so that its ``#/components/schemas/...`` references resolve."""
-    return Registry().with_resource(BASE_URI, Resource.from_contents(closed(document(service)), default_specification=DRAFT202012))
+    return Registry().with_resource(
+        BASE_URI, Resource.from_contents(closed(document(service)), default_specification=DRAFT202012)
+    )
 
 
 def schema_errors(service: str, pointer: str, example: Any) -> list[str]:
     validator = Draft202012Validator({"$ref": f"{BASE_URI}#{pointer}"}, registry=registry_of(service))
-    return [f"{'/'.join(map(str, error.absolute_path)) or '(body)'}: {error.message}" for error in validator.iter_errors(example)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(body)'}: {error.message}"
+        for error in validator.iter_errors(example)
+    ]
 
 
 def missing_examples(operation: dict[str, Any]) -> list[str]:
@@ -108,20 +121,38 @@ def missing_examples(operation: dict[str, Any]) -> list[str]:
 def stale_parts(operation: dict[str, Any], given: OperationExamples) -> list[str]:
     """What ``given`` has that ``operation`` cannot show: a request it does not take, media types it does not list."""
     listed = success_content(operation)
-    stale = ["request (the operation takes no JSON body)"] if given.request is not None and request_content(operation) is None else []
-    stale += [f"texts[{media_type!r}] (not a media type of its success response)" for media_type in given.texts if media_type not in listed or media_type == JSON]
+    stale = (
+        ["request (the operation takes no JSON body)"]
+        if given.request is not None and request_content(operation) is None
+        else []
+    )
+    stale += [
+        f"texts[{media_type!r}] (not a media type of its success response)"
+        for media_type in given.texts
+        if media_type not in listed or media_type == JSON
+    ]
     if given.response is not None and (JSON not in listed or operation["operationId"] in NO_JSON_BODY):
         stale.append("response (the operation documents no JSON success body)")
     return stale
 
 
-OPERATIONS = [pytest.param(service, operation["operationId"], id=f"{service}:{operation['operationId']}") for service in FACTORIES for _, _, operation in operations(document(service))]
+OPERATIONS = [
+    pytest.param(service, operation["operationId"], id=f"{service}:{operation['operationId']}")
+    for service in FACTORIES
+    for _, _, operation in operations(document(service))
+]
 
 
 @pytest.mark.parametrize("service", sorted(FACTORIES))
 def test_every_operation_has_its_examples(service: str) -> None:
-    missing = {operation["operationId"]: parts for _, _, operation in operations(document(service)) if (parts := missing_examples(operation))}
-    assert not missing, f"{service}: operations without examples (add them to services/{service}/examples.py): {missing}"
+    missing = {
+        operation["operationId"]: parts
+        for _, _, operation in operations(document(service))
+        if (parts := missing_examples(operation))
+    }
+    assert not missing, (
+        f"{service}: operations without examples (add them to services/{service}/examples.py): {missing}"
+    )
 
 
 @pytest.mark.parametrize("service", sorted(FACTORIES))
@@ -129,12 +160,25 @@ def test_the_example_table_names_only_what_the_service_has(service: str) -> None
     by_id = {operation["operationId"]: operation for _, _, operation in operations(document(service))}
     unknown = sorted(set(examples_of(service)) - set(by_id))
     assert not unknown, f"{service}: examples for operations the service does not have: {unknown}"
-    stale = {operation_id: parts for operation_id, given in examples_of(service).items() if (parts := stale_parts(by_id[operation_id], given))}
+    stale = {
+        operation_id: parts
+        for operation_id, given in examples_of(service).items()
+        if (parts := stale_parts(by_id[operation_id], given))
+    }
     assert not stale, f"{service}: examples the document cannot show: {stale}"
 
 
 @pytest.mark.parametrize(("service", "operation_id"), OPERATIONS)
 def test_every_json_example_matches_its_schema(service: str, operation_id: str) -> None:
-    method, path, operation = next(found for found in operations(document(service)) if found[2]["operationId"] == operation_id)
-    errors = [f"{where}: {error}" for where, pointer, example in json_examples(method, path, operation) for error in schema_errors(service, pointer, example)]
-    assert not errors, f"{service} {operation_id} ({method.upper()} {path}): examples that do not match their schemas:\n" + "\n".join(errors)
+    method, path, operation = next(
+        found for found in operations(document(service)) if found[2]["operationId"] == operation_id
+    )
+    errors = [
+        f"{where}: {error}"
+        for where, pointer, example in json_examples(method, path, operation)
+        for error in schema_errors(service, pointer, example)
+    ]
+    assert not errors, (
+        f"{service} {operation_id} ({method.upper()} {path}): examples that do not match their schemas:\n"
+        + "\n".join(errors)
+    )

@@ -17,7 +17,17 @@ Item = dict[str, Any]
 
 
 def request_for(query: str) -> Request:
-    return Request({"type": "http", "method": "GET", "scheme": "http", "server": ("aigov", 80), "path": "/v1/things", "query_string": query.encode(), "headers": []})
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": "http",
+            "server": ("aigov", 80),
+            "path": "/v1/things",
+            "query_string": query.encode(),
+            "headers": [],
+        }
+    )
 
 
 def walk(items: list[Item], limit: int) -> list[Item]:
@@ -25,7 +35,12 @@ def walk(items: list[Item], limit: int) -> list[Item]:
     served: list[Item] = []
     cursor: str | None = None
     while True:
-        paging = PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None, request=request_for("stage=planning"), response=Response())
+        paging = PageRequest(
+            limit=limit,
+            after=decode_cursor(cursor) if cursor else None,
+            request=request_for("stage=planning"),
+            response=Response(),
+        )
         page = paging.page(items, lambda item: (item["at"], item["id"]))
         served += page["items"]
         assert len(page["items"]) <= limit
@@ -37,7 +52,13 @@ def walk(items: list[Item], limit: int) -> list[Item]:
         cursor = page["next_cursor"]
 
 
-records = st.lists(st.fixed_dictionaries({"at": st.sampled_from(["2026-06-12", "2026-07-01", "2026-11-25"]), "id": st.uuids().map(str)}), unique_by=lambda item: item["id"], max_size=30)
+records = st.lists(
+    st.fixed_dictionaries(
+        {"at": st.sampled_from(["2026-06-12", "2026-07-01", "2026-11-25"]), "id": st.uuids().map(str)}
+    ),
+    unique_by=lambda item: item["id"],
+    max_size=30,
+)
 
 
 @given(records, st.integers(min_value=1, max_value=12))
@@ -58,6 +79,8 @@ def test_a_cursor_this_service_did_not_issue_is_refused_naming_the_field(cursor:
 
 
 def test_a_cursor_of_another_list_is_refused() -> None:
-    paging = PageRequest(limit=5, after=decode_cursor(encode_cursor((7,))), request=request_for(""), response=Response())
+    paging = PageRequest(
+        limit=5, after=decode_cursor(encode_cursor((7,))), request=request_for(""), response=Response()
+    )
     with pytest.raises(Unprocessable):
         paging.page([{"at": "2026-06-12", "id": "a"}], lambda item: (item["at"], item["id"]))

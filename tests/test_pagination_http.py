@@ -63,7 +63,12 @@ def json_success_schemas() -> Iterator[tuple[str, str, dict[str, Any], dict[str,
         document = json.loads(text)
         for method, _, operation in operations(document):
             schema = success_content(operation).get(JSON, {}).get("schema", {})
-            yield service, method, operation, document["components"]["schemas"].get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+            yield (
+                service,
+                method,
+                operation,
+                document["components"]["schemas"].get(schema.get("$ref", "").rsplit("/", 1)[-1], schema),
+            )
 
 
 def paged_operations() -> set[str]:
@@ -79,7 +84,11 @@ def paged_operations() -> set[str]:
 
 def array_operations() -> set[str]:
     """GET operations whose success body is a bare JSON array: a list that cannot page."""
-    return {f"{service}:{operation['operationId']}" for service, method, operation, schema in json_success_schemas() if method == "get" and schema.get("type") == "array"}
+    return {
+        f"{service}:{operation['operationId']}"
+        for service, method, operation, schema in json_success_schemas()
+        if method == "get" and schema.get("type") == "array"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -90,15 +99,33 @@ def world(stack: ServiceStack) -> dict[str, Any]:
     root = stack.client("registry", stack.token("root", ["admin"]))
     for officer_id in ("caio-interim", ministry.caio_id):
         resource = f"/v1/ministries/{ministry.code}"
-        assert root.put(f"{resource}/caio", headers=current(root, resource), json={"officer_id": officer_id, "name": "Chie Sato", "reason": "handover"}).status_code == 200
+        assert (
+            root.put(
+                f"{resource}/caio",
+                headers=current(root, resource),
+                json={"officer_id": officer_id, "name": "Chie Sato", "reason": "handover"},
+            ).status_code
+            == 200
+        )
     wait_for(ministry.caio_known)
-    project_ids = [ministry.register(users="public", nature_of_work="public_information", human_review="none") for _ in range(3)]
+    project_ids = [
+        ministry.register(users="public", nature_of_work="public_information", human_review="none") for _ in range(3)
+    ]
     for project_id in project_ids:
         assessment = assess(ministry, project_id, HIGH_RISK)
-        classified = ministry.caio.post(f"/v1/assessments/{assessment['id']}/classification", headers=current(ministry.caio, f"/v1/assessments/{assessment['id']}"), json={"classification": "high", "reasons": "public-facing"})
+        classified = ministry.caio.post(
+            f"/v1/assessments/{assessment['id']}/classification",
+            headers=current(ministry.caio, f"/v1/assessments/{assessment['id']}"),
+            json={"classification": "high", "reasons": "public-facing"},
+        )
         assert classified.status_code == 200, classified.text
-        submission_id = ministry.planner.post(f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
-        submitted = ministry.caio.post(f"/v1/projects/{project_id}/board-submissions/{submission_id}/submit", headers=current(ministry.caio, f"/v1/board-submissions/{submission_id}"))
+        submission_id = ministry.planner.post(
+            f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])
+        ).json()["id"]
+        submitted = ministry.caio.post(
+            f"/v1/projects/{project_id}/board-submissions/{submission_id}/submit",
+            headers=current(ministry.caio, f"/v1/board-submissions/{submission_id}"),
+        )
         assert submitted.status_code == 200, submitted.text
     assert ministry.transition(project_ids[0], "procurement").status_code == 200
     admin = stack.client("risk", stack.token("root", ["admin"]))
@@ -107,7 +134,13 @@ def world(stack: ServiceStack) -> dict[str, Any]:
     for _ in range(2):
         assert reporting_admin.post("/v1/audit/checkpoints").status_code == 201
     caught_up(stack)
-    return {"ministry": ministry, "code": ministry.code, "project_ids": project_ids, "registry_head": head(stack, "registry"), "risk_head": head(stack, "risk")}
+    return {
+        "ministry": ministry,
+        "code": ministry.code,
+        "project_ids": project_ids,
+        "registry_head": head(stack, "registry"),
+        "risk_head": head(stack, "risk"),
+    }
 
 
 def reader(stack: ServiceStack, service: str) -> httpx.Client:
@@ -130,12 +163,16 @@ def walk(client: httpx.Client, listing: Listing, limit: int) -> list[Any]:
 
 
 def test_every_list_in_the_documents_pages_and_this_test_walks_each(world: dict[str, Any]) -> None:
-    assert paged_operations() == set(listings(world)), "a list operation without a cursor, or one this test does not walk"
+    assert paged_operations() == set(listings(world)), (
+        "a list operation without a cursor, or one this test does not walk"
+    )
     assert array_operations() == set(), "a list returned as a bare array cannot page"
 
 
 @pytest.mark.parametrize("operation", sorted(paged_operations()))
-def test_walking_a_list_one_item_at_a_time_serves_the_whole_list_once_in_order(stack: ServiceStack, world: dict[str, Any], operation: str) -> None:
+def test_walking_a_list_one_item_at_a_time_serves_the_whole_list_once_in_order(
+    stack: ServiceStack, world: dict[str, Any], operation: str
+) -> None:
     listing = listings(world)[operation]
     client = reader(stack, listing.service)
     whole = client.get(listing.path, params={**listing.params, "limit": 500})
@@ -147,14 +184,22 @@ def test_walking_a_list_one_item_at_a_time_serves_the_whole_list_once_in_order(s
 
 
 @pytest.mark.parametrize("operation", sorted(paged_operations()))
-def test_a_cursor_the_service_did_not_issue_is_refused_naming_the_field(stack: ServiceStack, world: dict[str, Any], operation: str) -> None:
+def test_a_cursor_the_service_did_not_issue_is_refused_naming_the_field(
+    stack: ServiceStack, world: dict[str, Any], operation: str
+) -> None:
     listing = listings(world)[operation]
     client = reader(stack, listing.service)
-    for cursor in ("not-base64-json!", encode_cursor(("a", "b", "c", "d", "e")), "W10"):  # garbage; a key of another list's shape; []
+    for cursor in (
+        "not-base64-json!",
+        encode_cursor(("a", "b", "c", "d", "e")),
+        "W10",
+    ):  # garbage; a key of another list's shape; []
         assert_problem(client.get(listing.path, params={**listing.params, "cursor": cursor}), 422, "query.cursor")
 
 
-def test_a_project_registered_while_a_client_pages_appears_once_and_none_is_skipped(stack: ServiceStack, world: dict[str, Any]) -> None:
+def test_a_project_registered_while_a_client_pages_appears_once_and_none_is_skipped(
+    stack: ServiceStack, world: dict[str, Any]
+) -> None:
     ministry: Ministry = world["ministry"]
     client = reader(stack, "registry")
     walk = pages(client, "/v1/projects", 2, ministry=ministry.code)
@@ -165,7 +210,11 @@ def test_a_project_registered_while_a_client_pages_appears_once_and_none_is_skip
 
 
 def test_the_filters_of_the_first_request_carry_into_the_next_link(stack: ServiceStack, world: dict[str, Any]) -> None:
-    page = reader(stack, "registry").get("/v1/projects", params={"ministry": world["code"], "stage": "planning", "limit": 1}).json()
+    page = (
+        reader(stack, "registry")
+        .get("/v1/projects", params={"ministry": world["code"], "stage": "planning", "limit": 1})
+        .json()
+    )
     assert page["next"] is not None
     following = httpx.URL(page["next"]).params
     assert following["ministry"] == world["code"] and following["stage"] == "planning" and following["limit"] == "1"
@@ -188,13 +237,20 @@ def test_the_limit_is_bounded(stack: ServiceStack, world: dict[str, Any]) -> Non
 
 def test_the_csv_inventory_pages_by_its_link_header(stack: ServiceStack, world: dict[str, Any]) -> None:
     client = reader(stack, "reporting")
-    expected = [item["project_id"] for item in client.get("/v1/inventory", params={"ministry": world["code"], "limit": 500}).json()["items"]]
+    expected = [
+        item["project_id"]
+        for item in client.get("/v1/inventory", params={"ministry": world["code"], "limit": 500}).json()["items"]
+    ]
     served: list[str] = []
-    response = client.get("/v1/inventory", params={"ministry": world["code"], "limit": 1}, headers={"Accept": "text/csv"})
+    response = client.get(
+        "/v1/inventory", params={"ministry": world["code"], "limit": 1}, headers={"Accept": "text/csv"}
+    )
     while True:
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
         served += [line.split(",", 1)[0] for line in response.text.splitlines()[1:]]
         if "Link" not in response.headers:
             break
-        response = client.get(response.headers["Link"].removeprefix("<").split(">;", 1)[0], headers={"Accept": "text/csv"})
+        response = client.get(
+            response.headers["Link"].removeprefix("<").split(">;", 1)[0], headers={"Accept": "text/csv"}
+        )
     assert served == expected

@@ -27,7 +27,13 @@ from tests.test_registry_http import new_ministry
 
 APPS = {"registry": registry_app, "risk": risk_app, "reporting": reporting_app}
 PROBLEM = "application/problem+json"
-INCIDENT = {"occurred_at": "2026-11-20T09:00:00+09:00", "what_happened": "A draft cited a repealed ordinance", "harm": "none", "severity": "low", "immediate_actions": "Draft corrected"}
+INCIDENT = {
+    "occurred_at": "2026-11-20T09:00:00+09:00",
+    "what_happened": "A draft cited a repealed ordinance",
+    "harm": "none",
+    "severity": "low",
+    "immediate_actions": "Draft corrected",
+}
 
 
 def service_operations() -> Iterator[tuple[str, str, str, str]]:
@@ -42,12 +48,16 @@ ROUTES = sorted(set(service_operations()))
 def test_every_route_of_every_service_has_exactly_one_policy_line_and_every_line_is_used() -> None:
     operations = {operation for _, operation, _, _ in ROUTES}
     assert "" not in operations, "a route without an operationId"
-    assert operations == set(policy.POLICY), f"unused lines: {set(policy.POLICY) - operations}; missing: {operations - set(policy.POLICY)}"
+    assert operations == set(policy.POLICY), (
+        f"unused lines: {set(policy.POLICY) - operations}; missing: {operations - set(policy.POLICY)}"
+    )
     assert len(ROUTES) >= 50
 
 
 @pytest.mark.parametrize("operation", sorted(policy.POLICY))
-def test_removing_any_policy_line_stops_the_service_that_serves_it(operation: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_removing_any_policy_line_stops_the_service_that_serves_it(
+    operation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delitem(policy.POLICY, operation)
     services = {service for service, op, _, _ in ROUTES if op == operation}
     for service in services:
@@ -57,7 +67,11 @@ def test_removing_any_policy_line_stops_the_service_that_serves_it(operation: st
 
 def test_the_table_keeps_the_guideline_separation_of_duties() -> None:
     writes = {operation: rule for operation, rule in policy.POLICY.items() if rule.writes}
-    assert not [operation for operation, rule in writes.items() if "auditor" in rule.roles and operation not in {"rescore_ruleset", "export_audit_log", "get_board_queue"}]
+    assert not [
+        operation
+        for operation, rule in writes.items()
+        if "auditor" in rule.roles and operation not in {"rescore_ruleset", "export_audit_log", "get_board_queue"}
+    ]
     for decision in ("classify_assessment", "record_board_advice", "record_caio_decision", "submit_board_submission"):
         assert "admin" not in policy.POLICY[decision].roles
     for decision in ("classify_assessment", "record_caio_decision", "submit_board_submission", "report_incident"):
@@ -85,7 +99,9 @@ def foreign_ministry(stack: ServiceStack) -> str:
     return new_ministry(stack)
 
 
-def test_each_role_is_refused_exactly_the_routes_its_policy_line_leaves_out(stack: ServiceStack, foreign_ministry: str) -> None:
+def test_each_role_is_refused_exactly_the_routes_its_policy_line_leaves_out(
+    stack: ServiceStack, foreign_ministry: str
+) -> None:
     failures: list[str] = []
     for service, operation, method, path in ROUTES:
         rule = policy.POLICY[operation]
@@ -100,16 +116,25 @@ def test_each_role_is_refused_exactly_the_routes_its_policy_line_leaves_out(stac
             response = call(stack.client(service, stack.token(f"{role}-x", [role], foreign_ministry)), method, path)
             if role in rule.roles and response.status_code in (401, 403):
                 failures.append(f"{operation}: {role} is allowed but got {response.status_code}: {response.text[:120]}")
-            if role not in rule.roles and (response.status_code != 403 or not response.headers["content-type"].startswith(PROBLEM)):
+            if role not in rule.roles and (
+                response.status_code != 403 or not response.headers["content-type"].startswith(PROBLEM)
+            ):
                 failures.append(f"{operation}: {role} is not allowed but got {response.status_code}")
     assert not failures, "\n".join(failures)
 
 
-def test_planners_and_caios_of_another_ministry_cannot_touch_a_project(stack: ServiceStack, foreign_ministry: str) -> None:
+def test_planners_and_caios_of_another_ministry_cannot_touch_a_project(
+    stack: ServiceStack, foreign_ministry: str
+) -> None:
     home = new_ministry(stack)
     owner = stack.client("registry", stack.token("owner", ["planner"], home))
     project = owner.post("/v1/projects", json=project_body(home)).json()
-    wait_for(lambda: stack.client("risk", stack.token("a", ["auditor"])).get(f"/v1/projects/{project['id']}/risk").status_code == 200)
+    wait_for(
+        lambda: (
+            stack.client("risk", stack.token("a", ["auditor"])).get(f"/v1/projects/{project['id']}/risk").status_code
+            == 200
+        )
+    )
     attempts: list[tuple[str, str, str, dict[str, Any] | None]] = [
         ("registry", "POST", "/v1/projects", project_body(home)),
         ("registry", "PATCH", f"/v1/projects/{project['id']}", {"title": "Taken over", "reason": "foreign"}),
@@ -124,8 +149,14 @@ def test_planners_and_caios_of_another_ministry_cannot_touch_a_project(stack: Se
             if role not in policy.POLICY[operation_at(service, method, path)].roles:
                 continue  # the role may not use this action anywhere: the role matrix above proves the refusal
             assert response.status_code == 403, f"{role} {method} {path}: {response.status_code} {response.text}"
-            assert response.headers["content-type"].startswith(PROBLEM) and foreign_ministry in response.json()["detail"]
-    events = stack.client("registry", stack.token("a", ["auditor"])).get(f"/v1/projects/{project['id']}/events").json()["items"]
+            assert (
+                response.headers["content-type"].startswith(PROBLEM) and foreign_ministry in response.json()["detail"]
+            )
+    events = (
+        stack.client("registry", stack.token("a", ["auditor"]))
+        .get(f"/v1/projects/{project['id']}/events")
+        .json()["items"]
+    )
     assert [event["type"] for event in events] == ["ProjectRegistered"]
 
 

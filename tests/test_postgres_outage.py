@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SERVICES, PostgresRun, ServiceStack, list_all, migrated, new_ministry_code, project_body, read_whole_log, running_stack, wait_for
+from tests.support import (
+    SERVICES,
+    PostgresRun,
+    ServiceStack,
+    list_all,
+    migrated,
+    new_ministry_code,
+    project_body,
+    read_whole_log,
+    running_stack,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -19,17 +30,29 @@ def stack_and_ministry(postgres_run: PostgresRun, tmp_path: Path) -> Iterator[tu
     """The three services on a fresh PostgreSQL schema, and a ministry to write projects for."""
     with running_stack(migrated(postgres_run.fresh_schema_url()), tmp_path) as stack:
         code = new_ministry_code()
-        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+        assert (
+            stack.client("registry", stack.token("root", ["admin"]))
+            .post("/v1/ministries", json={"code": code, "name": "M"})
+            .status_code
+            == 201
+        )
         yield stack, code
 
 
 def pg_ctl(action: str) -> None:
     version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.slow
-def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_recovers(stack_and_ministry: tuple[ServiceStack, str]) -> None:
+def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_recovers(
+    stack_and_ministry: tuple[ServiceStack, str],
+) -> None:
     stack, code = stack_and_ministry
     planner = stack.client("registry", stack.token("alice", ["planner"], code))
     for service in SERVICES:
@@ -37,21 +60,34 @@ def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_
     pg_ctl("stop")
     try:
         for service in SERVICES:
-            down = wait_for(lambda s=service: (r := stack.client(s).get("/readyz")).status_code == 503 and r, timeout=15)
-            assert down.headers["content-type"].startswith("application/problem+json") and "database" in down.json()["detail"]
+            down = wait_for(
+                lambda s=service: (r := stack.client(s).get("/readyz")).status_code == 503 and r, timeout=15
+            )
+            assert (
+                down.headers["content-type"].startswith("application/problem+json")
+                and "database" in down.json()["detail"]
+            )
         refused = planner.post("/v1/projects", json=project_body(code))
         assert refused.status_code == 503 and refused.headers["Retry-After"], refused.text
         assert refused.json()["type"] == "urn:aigov:problem:storage-unavailable"
         retried = planner.post("/v1/projects", json=project_body(code), headers={"Idempotency-Key": "outage-1"})
-        assert retried.status_code == 503 and retried.headers["Retry-After"], retried.text  # keys live in the same database
+        assert retried.status_code == 503 and retried.headers["Retry-After"], (
+            retried.text
+        )  # keys live in the same database
         assert retried.json()["type"] == "urn:aigov:problem:storage-unavailable"
     finally:
         pg_ctl("start")
     for service in SERVICES:
         wait_for(lambda s=service: stack.client(s).get("/readyz").status_code == 200, timeout=30, interval=0.5)
-    created = wait_for(lambda: (r := planner.post("/v1/projects", json=project_body(code))).status_code == 201 and r, timeout=15, interval=0.5)
+    created = wait_for(
+        lambda: (r := planner.post("/v1/projects", json=project_body(code))).status_code == 201 and r,
+        timeout=15,
+        interval=0.5,
+    )
     reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-    wait_for(lambda: any(i["project_id"] == created.json()["id"] for i in list_all(reader, "/v1/inventory")), timeout=30)
+    wait_for(
+        lambda: any(i["project_id"] == created.json()["id"] for i in list_all(reader, "/v1/inventory")), timeout=30
+    )
     assert all(p.poll() is None for p in stack.processes.values())  # nobody was restarted
 
 
@@ -63,7 +99,9 @@ def registered_project_ids(stack: ServiceStack) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.faults
-def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknowledged_write(stack_and_ministry: tuple[ServiceStack, str]) -> None:
+def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknowledged_write(
+    stack_and_ministry: tuple[ServiceStack, str],
+) -> None:
     stack, code = stack_and_ministry
     token = stack.token("alice", ["planner"], code)
     statuses: list[int] = []
@@ -78,7 +116,10 @@ def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknow
             if response.status_code == 201:
                 acknowledged.append(response.json()["id"])
             elif response.status_code == 503:
-                assert response.headers["Retry-After"] and response.json()["type"] == "urn:aigov:problem:storage-unavailable"
+                assert (
+                    response.headers["Retry-After"]
+                    and response.json()["type"] == "urn:aigov:problem:storage-unavailable"
+                )
                 time.sleep(0.05)
 
     writers = [threading.Thread(target=write, args=(number,)) for number in range(4)]
@@ -100,5 +141,9 @@ def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknow
     auditor = stack.client("registry", stack.token("aud", ["auditor"]))
     assert auditor.get("/v1/log/verify").json()["ok"] is True
     reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-    wait_for(lambda: set(logged) <= {item["project_id"] for item in list_all(reader, "/v1/inventory")}, timeout=30, interval=0.5)
+    wait_for(
+        lambda: set(logged) <= {item["project_id"] for item in list_all(reader, "/v1/inventory")},
+        timeout=30,
+        interval=0.5,
+    )
     assert all(process.poll() is None for process in stack.processes.values())  # nobody was restarted

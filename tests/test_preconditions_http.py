@@ -22,9 +22,25 @@ from tests.test_registry_http import assert_problem, head
 from tests.test_risk_http import HIGH_RISK, Ministry, complete_submission
 
 # Changes under a collection create a new resource (the Idempotency-Key covers their retries); the rescore is a dry run.
-NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE = {"open_assessment", "draft_board_submission", "record_incident", "rescore_ruleset"}
-PROCUREMENT = {"vendor": "Example KK", "contract_reference": "MIC-2026-001", "procurement_checks": [{"item": "P-01", "answer": "met"}], "contract_checks": [{"item": "C-01", "answer": "met"}]}
-INCIDENT = {"occurred_at": "2026-11-20T09:00:00+09:00", "what_happened": "A reply cited a repealed ordinance", "harm": "individuals", "severity": "high", "immediate_actions": "Reply corrected"}
+NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE = {
+    "open_assessment",
+    "draft_board_submission",
+    "record_incident",
+    "rescore_ruleset",
+}
+PROCUREMENT = {
+    "vendor": "Example KK",
+    "contract_reference": "MIC-2026-001",
+    "procurement_checks": [{"item": "P-01", "answer": "met"}],
+    "contract_checks": [{"item": "C-01", "answer": "met"}],
+}
+INCIDENT = {
+    "occurred_at": "2026-11-20T09:00:00+09:00",
+    "what_happened": "A reply cited a repealed ordinance",
+    "harm": "individuals",
+    "severity": "high",
+    "immediate_actions": "Reply corrected",
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +91,9 @@ def changes_along_the_high_risk_path(stack: ServiceStack) -> list[tuple[str, Cal
 
     def drafted() -> str:
         assessment_id = state["assessment"].rsplit("/", 1)[1]
-        state["submission_id"] = ministry.planner.post(f"{project}/board-submissions", json=complete_submission(assessment_id)).json()["id"]
+        state["submission_id"] = ministry.planner.post(
+            f"{project}/board-submissions", json=complete_submission(assessment_id)
+        ).json()["id"]
         return f"/v1/board-submissions/{state['submission_id']}"
 
     def incident() -> str:
@@ -84,19 +102,138 @@ def changes_along_the_high_risk_path(stack: ServiceStack) -> list[tuple[str, Cal
 
     submission = lambda: f"/v1/board-submissions/{state['submission_id']}"  # noqa: E731 - read when the step runs
     return [
-        ("registry", lambda: Change("amend_project", ministry.planner_registry, "PATCH", project, project, {"reason": "second bureau", "expected_users": 900})),
-        ("registry", lambda: Change("transition_project", ministry.planner_registry, "POST", f"{project}/transitions", project, {"to": "procurement", "reason": "budget"})),
-        ("registry", lambda: Change("record_procurement", ministry.planner_registry, "PUT", f"{project}/procurement", project, {**PROCUREMENT, "reason": "contract signed"})),
-        ("risk", lambda: Change("record_answers", ministry.planner, "PUT", f"{opened()}/answers", state["assessment"], HIGH_RISK)),
-        ("risk", lambda: Change("submit_assessment", ministry.planner, "POST", f"{state['assessment']}/submit", state["assessment"])),
-        ("risk", lambda: Change("classify_assessment", ministry.caio, "POST", f"{state['assessment']}/classification", state["assessment"], {"classification": "high", "reasons": "public facing"})),
-        ("risk", lambda: Change("submit_board_submission", ministry.caio, "POST", f"{project}/board-submissions/{drafted().rsplit('/', 1)[1]}/submit", submission())),
-        ("risk", lambda: Change("record_board_advice", ministry.board, "POST", f"{submission()}/advice", submission(), {"opinion": "no_concerns", "text": "Adequate."})),
-        ("risk", lambda: Change("record_caio_decision", ministry.caio, "POST", f"{submission()}/decision", submission(), {"decision": "proceed", "reasons": "advice received"})),
-        ("risk", lambda: Change("report_incident", ministry.caio, "POST", f"{incident()}/report", state["incident"], {"reference": "DA-2026-0042"})),
-        ("risk", lambda: Change("close_incident", ministry.planner, "POST", f"{state['incident']}/close", state["incident"], {"corrective_measures": "Filter added"})),
-        ("registry", lambda: Change("designate_caio", root, "PUT", f"/v1/ministries/{ministry.code}/caio", f"/v1/ministries/{ministry.code}", {"officer_id": "caio-next", "name": "Kenji Mori", "reason": "reshuffle"})),
-        ("registry", lambda: Change("revoke_caio", root, "DELETE", f"/v1/ministries/{ministry.code}/caio", f"/v1/ministries/{ministry.code}", params={"reason": "post abolished"})),
+        (
+            "registry",
+            lambda: Change(
+                "amend_project",
+                ministry.planner_registry,
+                "PATCH",
+                project,
+                project,
+                {"reason": "second bureau", "expected_users": 900},
+            ),
+        ),
+        (
+            "registry",
+            lambda: Change(
+                "transition_project",
+                ministry.planner_registry,
+                "POST",
+                f"{project}/transitions",
+                project,
+                {"to": "procurement", "reason": "budget"},
+            ),
+        ),
+        (
+            "registry",
+            lambda: Change(
+                "record_procurement",
+                ministry.planner_registry,
+                "PUT",
+                f"{project}/procurement",
+                project,
+                {**PROCUREMENT, "reason": "contract signed"},
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "record_answers", ministry.planner, "PUT", f"{opened()}/answers", state["assessment"], HIGH_RISK
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "submit_assessment", ministry.planner, "POST", f"{state['assessment']}/submit", state["assessment"]
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "classify_assessment",
+                ministry.caio,
+                "POST",
+                f"{state['assessment']}/classification",
+                state["assessment"],
+                {"classification": "high", "reasons": "public facing"},
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "submit_board_submission",
+                ministry.caio,
+                "POST",
+                f"{project}/board-submissions/{drafted().rsplit('/', 1)[1]}/submit",
+                submission(),
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "record_board_advice",
+                ministry.board,
+                "POST",
+                f"{submission()}/advice",
+                submission(),
+                {"opinion": "no_concerns", "text": "Adequate."},
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "record_caio_decision",
+                ministry.caio,
+                "POST",
+                f"{submission()}/decision",
+                submission(),
+                {"decision": "proceed", "reasons": "advice received"},
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "report_incident",
+                ministry.caio,
+                "POST",
+                f"{incident()}/report",
+                state["incident"],
+                {"reference": "DA-2026-0042"},
+            ),
+        ),
+        (
+            "risk",
+            lambda: Change(
+                "close_incident",
+                ministry.planner,
+                "POST",
+                f"{state['incident']}/close",
+                state["incident"],
+                {"corrective_measures": "Filter added"},
+            ),
+        ),
+        (
+            "registry",
+            lambda: Change(
+                "designate_caio",
+                root,
+                "PUT",
+                f"/v1/ministries/{ministry.code}/caio",
+                f"/v1/ministries/{ministry.code}",
+                {"officer_id": "caio-next", "name": "Kenji Mori", "reason": "reshuffle"},
+            ),
+        ),
+        (
+            "registry",
+            lambda: Change(
+                "revoke_caio",
+                root,
+                "DELETE",
+                f"/v1/ministries/{ministry.code}/caio",
+                f"/v1/ministries/{ministry.code}",
+                params={"reason": "post abolished"},
+            ),
+        ),
     ]
 
 
@@ -122,6 +259,8 @@ def test_every_change_route_requires_if_match_and_is_exercised_above() -> None:
             if method == "get" or "{" not in path or operation["operationId"] in NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE:
                 continue
             header = [parameter for parameter in operation.get("parameters", []) if parameter["name"] == "If-Match"]
-            assert header and header[0]["required"] is True, f"{operation['operationId']} changes {path} without a required If-Match"
+            assert header and header[0]["required"] is True, (
+                f"{operation['operationId']} changes {path} without a required If-Match"
+            )
             requiring.add(operation["operationId"])
     assert requiring == set(EXERCISED)

@@ -6,11 +6,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.domain import MATERIAL_FIELDS, NothingToChange, Project, Stage, StageRuleViolated, TransitionNotAllowed, allowed_transitions
+from services.registry.domain import (
+    MATERIAL_FIELDS,
+    NothingToChange,
+    Project,
+    Stage,
+    StageRuleViolated,
+    TransitionNotAllowed,
+    allowed_transitions,
+)
 from shared.meta import EventMeta
 
 META = EventMeta("alice", "Alice", "planner", "MIC", "because", "corr")
-DETAILS = {"title": "T", "users": "staff_only", "nature_of_work": "internal_support", "business_area": "admin", "data": {"confidentiality": "internal", "personal_data": False}, "human_review": "every_output", "models": [], "owner": "O", "expected_users": 1, "description": "d", "objectives": "o"}
+DETAILS = {
+    "title": "T",
+    "users": "staff_only",
+    "nature_of_work": "internal_support",
+    "business_area": "admin",
+    "data": {"confidentiality": "internal", "personal_data": False},
+    "human_review": "every_output",
+    "models": [],
+    "owner": "O",
+    "expected_users": 1,
+    "description": "d",
+    "objectives": "o",
+}
 
 
 def new_project() -> Project:
@@ -81,7 +101,15 @@ def test_the_gate_names_every_missing_step() -> None:
     from services.registry.domain import operation_blockers
 
     now = datetime.now(UTC)
-    decided = {"classification": "high", "classification_current": True, "expires_at": now + timedelta(days=1), "board_advice_recorded": True, "decision": "proceed", "classified_registry_position": 10, "last_material_position": 5}
+    decided = {
+        "classification": "high",
+        "classification_current": True,
+        "expires_at": now + timedelta(days=1),
+        "board_advice_recorded": True,
+        "decision": "proceed",
+        "classified_registry_position": 10,
+        "last_material_position": 5,
+    }
     assert operation_blockers(decided, now) == []
     assert operation_blockers(None, now) == ["the CAIO's risk classification (the risk evaluation is not yet decided)"]
     assert "stale" in operation_blockers({**decided, "last_material_position": 11}, now)[0]
@@ -90,7 +118,12 @@ def test_the_gate_names_every_missing_step() -> None:
         "the Advisory Board's advice on a submission",
         "the CAIO's decision to proceed (proceed or proceed_with_conditions)",
     ]
-    assert operation_blockers({**decided, "classification": "not_high", "board_advice_recorded": False, "decision": None}, now) == []
+    assert (
+        operation_blockers(
+            {**decided, "classification": "not_high", "board_advice_recorded": False, "decision": None}, now
+        )
+        == []
+    )
 
 
 def test_a_classification_expires_after_the_ruleset_period_and_then_shows_reevaluation_due() -> None:

@@ -37,7 +37,9 @@ class ReplicatedStack(ServiceStack):
 
 
 @pytest.mark.slow
-def test_two_replicas_of_each_service_run_the_high_risk_path_and_fail_over(postgres_run: PostgresRun, tmp_path: Path) -> None:
+def test_two_replicas_of_each_service_run_the_high_risk_path_and_fail_over(
+    postgres_run: PostgresRun, tmp_path: Path
+) -> None:
     url = migrated(postgres_run.fresh_schema_url())
     stack = ReplicatedStack(url, tmp_path)
     store = ReportingStore(Settings(database_url=url, var_dir=tmp_path))
@@ -53,26 +55,78 @@ def test_two_replicas_of_each_service_run_the_high_risk_path_and_fail_over(postg
         for stage in ("procurement", "development"):
             assert ministry.transition(project_id, stage).status_code == 200
         assessment = assess(ministry, project_id, HIGH_RISK)
-        assert ministry.caio.post(f"/v1/assessments/{assessment['id']}/classification", headers=current(ministry.caio, f"/v1/assessments/{assessment['id']}"), json={"classification": "high", "reasons": "public"}).status_code == 200
-        submission = ministry.planner.post(f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])).json()["id"]
-        assert ministry.caio.post(f"/v1/projects/{project_id}/board-submissions/{submission}/submit", headers=current(ministry.caio, f"/v1/board-submissions/{submission}")).status_code == 200
-        assert ministry.board.post(f"/v1/board-submissions/{submission}/advice", headers=current(ministry.board, f"/v1/board-submissions/{submission}"), json={"opinion": "no_concerns", "text": "fine"}).status_code == 200
-        assert ministry.caio.post(f"/v1/board-submissions/{submission}/decision", headers=current(ministry.caio, f"/v1/board-submissions/{submission}"), json={"decision": "proceed", "reasons": "advice received"}).status_code == 200
+        assert (
+            ministry.caio.post(
+                f"/v1/assessments/{assessment['id']}/classification",
+                headers=current(ministry.caio, f"/v1/assessments/{assessment['id']}"),
+                json={"classification": "high", "reasons": "public"},
+            ).status_code
+            == 200
+        )
+        submission = ministry.planner.post(
+            f"/v1/projects/{project_id}/board-submissions", json=complete_submission(assessment["id"])
+        ).json()["id"]
+        assert (
+            ministry.caio.post(
+                f"/v1/projects/{project_id}/board-submissions/{submission}/submit",
+                headers=current(ministry.caio, f"/v1/board-submissions/{submission}"),
+            ).status_code
+            == 200
+        )
+        assert (
+            ministry.board.post(
+                f"/v1/board-submissions/{submission}/advice",
+                headers=current(ministry.board, f"/v1/board-submissions/{submission}"),
+                json={"opinion": "no_concerns", "text": "fine"},
+            ).status_code
+            == 200
+        )
+        assert (
+            ministry.caio.post(
+                f"/v1/board-submissions/{submission}/decision",
+                headers=current(ministry.caio, f"/v1/board-submissions/{submission}"),
+                json={"decision": "proceed", "reasons": "advice received"},
+            ).status_code
+            == 200
+        )
         wait_for(lambda: ministry.transition(project_id, "operation").status_code == 200, timeout=10)
 
         reader = stack.client("reporting", stack.token("aud", ["auditor"]))
-        wait_for(lambda: any(i["project_id"] == project_id and i["stage"] == "operation" for i in reader.get("/v1/high-risk-register").json()["items"]), timeout=10)
+        wait_for(
+            lambda: any(
+                i["project_id"] == project_id and i["stage"] == "operation"
+                for i in reader.get("/v1/high-risk-register").json()["items"]
+            ),
+            timeout=10,
+        )
 
         stack.kill("reporting")  # the replica holding the projection's lock
         killed = time.monotonic()
         second = ministry.register(title="After the fail-over")
-        wait_for(lambda: any(i["project_id"] == second for i in ServiceStack.client(stack, "reporting#2", stack.token("aud", ["auditor"])).get("/v1/inventory").json()["items"]), timeout=10)
+        wait_for(
+            lambda: any(
+                i["project_id"] == second
+                for i in ServiceStack.client(stack, "reporting#2", stack.token("aud", ["auditor"]))
+                .get("/v1/inventory")
+                .json()["items"]
+            ),
+            timeout=10,
+        )
         assert time.monotonic() - killed < 10
 
-        register = ServiceStack.client(stack, "reporting#2", stack.token("aud", ["auditor"])).get("/v1/high-risk-register").json()
+        register = (
+            ServiceStack.client(stack, "reporting#2", stack.token("aud", ["auditor"]))
+            .get("/v1/high-risk-register")
+            .json()
+        )
         entry = next(item for item in register["items"] if item["project_id"] == project_id)
         assert entry["decision"]["decision"] == "proceed" and entry["advice"]["opinion"] == "no_concerns"
-        heads = {service: ServiceStack.client(stack, service, stack.token("aud", ["auditor"])).get("/v1/log", params={"limit": 1}).json()["head_position"] for service in ("registry", "risk")}
+        heads = {
+            service: ServiceStack.client(stack, service, stack.token("aud", ["auditor"]))
+            .get("/v1/log", params={"limit": 1})
+            .json()["head_position"]
+            for service in ("registry", "risk")
+        }
         wait_for(lambda: store.positions() == heads, timeout=10)
     finally:
         stack.stop_all()

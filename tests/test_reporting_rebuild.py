@@ -35,7 +35,9 @@ def seed(url: str) -> int:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_catch_up_ends_equal_to_a_clean_rebuild(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_sigkill_mid_catch_up_ends_equal_to_a_clean_rebuild(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = migrated(fresh_url(backend, tmp_path, request))
     head = seed(url)
     assert head == 4 * PROJECTS + 1
@@ -44,7 +46,7 @@ def test_sigkill_mid_catch_up_ends_equal_to_a_clean_rebuild(backend: str, tmp_pa
     store = ReportingStore(settings)
     try:
         stack.start("reporting")
-        wait_for(lambda: 1000 < store.positions()["registry"], timeout=60, interval=0.005)
+        wait_for(lambda: store.positions()["registry"] > 1000, timeout=60, interval=0.005)
         stack.kill("reporting")
         killed_at = store.positions()["registry"]
         assert killed_at < head, "the kill must land in the middle of the catch-up"

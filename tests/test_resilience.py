@@ -14,17 +14,33 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_url
-from tests.support import PROJECT_ROOT, free_port, list_all, migrated, new_ministry_code, project_body, running_stack, wait_for
+from tests.support import (
+    PROJECT_ROOT,
+    free_port,
+    list_all,
+    migrated,
+    new_ministry_code,
+    project_body,
+    running_stack,
+    wait_for,
+)
 
 PROJECTS = 1000
 
 
 @pytest.mark.slow
-def test_inventory_has_exactly_every_project_after_reporting_is_killed_twice(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_inventory_has_exactly_every_project_after_reporting_is_killed_twice(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = migrated(fresh_url(backend, tmp_path, request))
     with running_stack(url, tmp_path) as stack:
         code = new_ministry_code()
-        assert stack.client("registry", stack.token("root", ["admin"])).post("/v1/ministries", json={"code": code, "name": "M"}).status_code == 201
+        assert (
+            stack.client("registry", stack.token("root", ["admin"]))
+            .post("/v1/ministries", json={"code": code, "name": "M"})
+            .status_code
+            == 201
+        )
         token = stack.token("alice", ["planner"], code)
 
         def register(number: int) -> str:
@@ -53,7 +69,9 @@ def test_inventory_has_exactly_every_project_after_reporting_is_killed_twice(bac
         assert report["count"] == PROJECTS
         assert sorted(item["project_id"] for item in list_all(reader, "/v1/inventory", ministry=code)) == sorted(ids)
         time.sleep(0.5)
-        assert reader.get("/v1/inventory", params={"ministry": code}).json()["count"] == PROJECTS  # nothing doubles later
+        assert (
+            reader.get("/v1/inventory", params={"ministry": code}).json()["count"] == PROJECTS
+        )  # nothing doubles later
 
 
 def test_aigov_run_serves_all_three_health_checks_within_30_seconds(tmp_path: Path) -> None:
@@ -67,11 +85,21 @@ def test_aigov_run_serves_all_three_health_checks_within_30_seconds(tmp_path: Pa
         "AIGOV_REPORTING_PORT": str(ports["reporting"]),
     }
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "shared.cli", "run"], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "run"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
+
         def healthy() -> bool:
             try:
-                return all(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200 for port in ports.values())
+                return all(
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                    for port in ports.values()
+                )
             except httpx.HTTPError:
                 return False
 

@@ -21,10 +21,21 @@ def choose(**choices: str) -> dict[str, dict[str, str]]:
 
 
 def lowest(ruleset: evaluation.Ruleset) -> dict[str, dict[str, str]]:
-    return choose(**{question.id: min(question.choices, key=lambda c: (c.points, c.high)).id for question in ruleset.questions()})
+    return choose(
+        **{question.id: min(question.choices, key=lambda c: (c.points, c.high)).id for question in ruleset.questions()}
+    )
 
 
-@pytest.mark.parametrize(("question", "choice"), [("users", "public"), ("nature_of_work", "public_information"), ("nature_of_work", "administrative_decisions"), ("confidential_data", "confidential_or_personal"), ("staff_judgment", "none")])
+@pytest.mark.parametrize(
+    ("question", "choice"),
+    [
+        ("users", "public"),
+        ("nature_of_work", "public_information"),
+        ("nature_of_work", "administrative_decisions"),
+        ("confidential_data", "confidential_or_personal"),
+        ("staff_judgment", "none"),
+    ],
+)
 def test_each_high_side_answer_alone_makes_a_project_likely_high_risk(question: str, choice: str) -> None:
     result = evaluation.screen(JP, {**lowest(JP), **choose(**{question: choice})}, {})
     assert result["likely_high_risk"] is True
@@ -33,7 +44,16 @@ def test_each_high_side_answer_alone_makes_a_project_likely_high_risk(question: 
 
 
 def test_the_low_side_answers_are_not_likely_high_risk() -> None:
-    result = evaluation.screen(JP, choose(users="staff_only", nature_of_work="internal_support", confidential_data="internal", staff_judgment="every_output"), {})
+    result = evaluation.screen(
+        JP,
+        choose(
+            users="staff_only",
+            nature_of_work="internal_support",
+            confidential_data="internal",
+            staff_judgment="every_output",
+        ),
+        {},
+    )
     assert result["likely_high_risk"] is False and result["level"] == "I" and result["high_viewpoints"] == []
 
 
@@ -43,20 +63,47 @@ def test_sampled_staff_review_is_not_high_side_but_scores() -> None:
 
 
 def ca_answers(points_target: str) -> dict[str, dict[str, str]]:
-    table = {"low": dict(**{"rights.effect": "none", "reversibility.effects": "reversible", "scale.people": "few", "data.sensitivity": "open"}),
-             "high": dict(**{"rights.effect": "direct", "reversibility.effects": "irreversible", "scale.people": "many", "data.sensitivity": "protected"})}
+    table = {
+        "low": dict(
+            **{
+                "rights.effect": "none",
+                "reversibility.effects": "reversible",
+                "scale.people": "few",
+                "data.sensitivity": "open",
+            }
+        ),
+        "high": dict(
+            **{
+                "rights.effect": "direct",
+                "reversibility.effects": "irreversible",
+                "scale.people": "many",
+                "data.sensitivity": "protected",
+            }
+        ),
+    }
     return choose(**table[points_target])
 
 
 def test_the_fifteen_percent_reduction_applies_at_eighty_percent_mitigation_and_not_below() -> None:
     answers = ca_answers("high")  # 4 + 4 + 1 + 2 = 11 of 15
-    full = evaluation.screen(CA, answers, choose(**{"mitigation.peer_review": "yes", "mitigation.recourse": "yes", "mitigation.monitoring": "no"}))  # 4 of 5 = 80 %
-    below = evaluation.screen(CA, answers, choose(**{"mitigation.peer_review": "yes", "mitigation.recourse": "no", "mitigation.monitoring": "yes"}))  # 3 of 5
+    full = evaluation.screen(
+        CA,
+        answers,
+        choose(**{"mitigation.peer_review": "yes", "mitigation.recourse": "yes", "mitigation.monitoring": "no"}),
+    )  # 4 of 5 = 80 %
+    below = evaluation.screen(
+        CA,
+        answers,
+        choose(**{"mitigation.peer_review": "yes", "mitigation.recourse": "no", "mitigation.monitoring": "yes"}),
+    )  # 3 of 5
     assert full["reduction_applied"] is True and full["score"] == pytest.approx(11 * 0.85)
     assert below["reduction_applied"] is False and below["score"] == 11
 
 
-@pytest.mark.parametrize(("score", "level"), [(0, "I"), (3.75, "I"), (4, "II"), (7.5, "II"), (8, "III"), (11.25, "III"), (12, "IV"), (15, "IV")])
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [(0, "I"), (3.75, "I"), (4, "II"), (7.5, "II"), (8, "III"), (11.25, "III"), (12, "IV"), (15, "IV")],
+)
 def test_levels_are_cut_at_25_50_and_75_percent_of_the_maximum(score: float, level: str) -> None:
     assert CA.levels and next(item.name for item in CA.levels if score / 15 <= item.up_to) == level
 
@@ -106,7 +153,9 @@ def test_invalid_rulesets_are_refused_naming_the_fault(mutate: Any, field: str) 
 
 def answer_sets(ruleset: evaluation.Ruleset) -> st.SearchStrategy[dict[str, int]]:
     """Each question mapped to the index of its chosen choice, in the ruleset's order."""
-    return st.fixed_dictionaries({question.id: st.integers(0, len(question.choices) - 1) for question in ruleset.questions()})
+    return st.fixed_dictionaries(
+        {question.id: st.integers(0, len(question.choices) - 1) for question in ruleset.questions()}
+    )
 
 
 def riskier(a: evaluation.Choice, b: evaluation.Choice) -> bool:
@@ -121,7 +170,10 @@ LEVEL_ORDER = {"I": 1, "II": 2, "III": 3, "IV": 4}
 @given(data=st.data())
 def test_screening_is_monotone_in_riskier_answers(ruleset: evaluation.Ruleset, data: st.DataObject) -> None:
     picks = data.draw(answer_sets(ruleset))
-    mitigation = {question.id: {"choice": data.draw(st.sampled_from(question.choices)).id} for question in ruleset.mitigation.questions}
+    mitigation = {
+        question.id: {"choice": data.draw(st.sampled_from(question.choices)).id}
+        for question in ruleset.mitigation.questions
+    }
     question = data.draw(st.sampled_from(ruleset.questions()))
     current = question.choices[picks[question.id]]
     candidates = [choice for choice in question.choices if riskier(current, choice)]
@@ -144,7 +196,10 @@ def test_more_mitigation_never_raises_the_score(ruleset: evaluation.Ruleset, dat
     picks = data.draw(answer_sets(ruleset))
     answers = choose(**{q.id: q.choices[picks[q.id]].id for q in ruleset.questions()})
     weaker = {q.id: data.draw(st.sampled_from(q.choices)) for q in ruleset.mitigation.questions}
-    stronger = {qid: max((c for c in q.choices if c.credit >= weaker[qid].credit), key=lambda c: c.credit) for qid, q in ((q.id, q) for q in ruleset.mitigation.questions)}
+    stronger = {
+        qid: max((c for c in q.choices if c.credit >= weaker[qid].credit), key=lambda c: c.credit)
+        for qid, q in ((q.id, q) for q in ruleset.mitigation.questions)
+    }
     low = evaluation.screen(ruleset, answers, {qid: {"choice": c.id} for qid, c in weaker.items()})
     high = evaluation.screen(ruleset, answers, {qid: {"choice": c.id} for qid, c in stronger.items()})
     assert high["score"] <= low["score"]

@@ -39,7 +39,9 @@ def test_publishing_version_2_rescoring_and_replaying_version_1(stack: ServiceSt
     v1 = ruleset_content(stack, 1)
     before = head(stack, "risk")
     assert_problem(ministry.planner.post("/v1/rulesets", json=version_2(v1)), 403)
-    assert_problem(admin.post("/v1/rulesets", json={**version_2(v1), "levels": [{"name": "I", "up_to": 0.5}]}), 422, "body.levels")
+    assert_problem(
+        admin.post("/v1/rulesets", json={**version_2(v1), "levels": [{"name": "I", "up_to": 0.5}]}), 422, "body.levels"
+    )
     assert_problem(admin.post("/v1/rulesets", json={**v1, "title": "Same version, other content"}), 409)
     assert head(stack, "risk") == before
 
@@ -52,15 +54,23 @@ def test_publishing_version_2_rescoring_and_replaying_version_1(stack: ServiceSt
     assert rescored.status_code == 200
     changes = rescored.json()["changes"]
     assert [change["assessment_id"] for change in changes] == [sampled["id"]]
-    assert changes[0]["before"] == {"likely_high_risk": False, "level": "I"} and changes[0]["after"]["likely_high_risk"] is True
+    assert (
+        changes[0]["before"] == {"likely_high_risk": False, "level": "I"}
+        and changes[0]["after"]["likely_high_risk"] is True
+    )
     assert head(stack, "risk") == after_publish  # a dry run writes nothing
 
     risk = RiskApplication(stack.database_url)
     for stored in (sampled, unchanged_low, unchanged_high):
         assessment = risk.assessment(stored["id"])
         assert assessment.ruleset_version == 1
-        assert evaluation.screen(risk.pinned_ruleset(assessment), assessment.answers, assessment.mitigations) == stored["screening"]
+        assert (
+            evaluation.screen(risk.pinned_ruleset(assessment), assessment.answers, assessment.mitigations)
+            == stored["screening"]
+        )
 
-    pinned_to_new = ministry.planner.post(f"/v1/projects/{ministry.register()}/assessments", json={"ruleset_id": RULESET}).json()
+    pinned_to_new = ministry.planner.post(
+        f"/v1/projects/{ministry.register()}/assessments", json={"ruleset_id": RULESET}
+    ).json()
     assert pinned_to_new["ruleset_version"] == 2
     assert pinned_to_new["ruleset_hash"] == published.json()["content_hash"]

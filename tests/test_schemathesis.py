@@ -19,7 +19,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from shared.auth import ROLES
 from tests.support import ServiceStack
@@ -27,7 +31,9 @@ from tests.test_registry_http import new_ministry
 
 EXAMPLES = int(os.environ.get("AIGOV_FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
-FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 
 
 SERVICES = ("registry", "risk", "reporting")
@@ -50,7 +56,9 @@ def fuzz(operation: Any, headers: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_operation_answers_generated_requests_as_documented(stack: ServiceStack, fuzz_headers: dict[str, str], service: str) -> None:
+def test_every_operation_answers_generated_requests_as_documented(
+    stack: ServiceStack, fuzz_headers: dict[str, str], service: str
+) -> None:
     schema = schemathesis.openapi.from_url(stack.url(service) + "/openapi.json")
     failures: list[str] = []
     operations = 0

@@ -33,14 +33,20 @@ def test_any_single_changed_byte_is_found_at_its_position(states: list[bytes], d
     state = bytearray(original.state or b"\x00")
     byte = data.draw(st.integers(0, len(state) - 1))
     state[byte] ^= 0x01
-    records[index] = ChainedRecord(original.position, ORIGIN, original.originator_version, "topic", bytes(state), original.stored_hash)
+    records[index] = ChainedRecord(
+        original.position, ORIGIN, original.originator_version, "topic", bytes(state), original.stored_hash
+    )
     result = verify_chain(records)
     assert not result.ok and result.first_bad_position == original.position and result.checked == index
 
 
 def test_swapping_two_events_breaks_the_chain_at_the_first() -> None:
     records = chain([b"a", b"b", b"c"])
-    swapped = [records[0], ChainedRecord(2, ORIGIN, 2, "topic", b"c", records[2].stored_hash), ChainedRecord(3, ORIGIN, 3, "topic", b"b", records[1].stored_hash)]
+    swapped = [
+        records[0],
+        ChainedRecord(2, ORIGIN, 2, "topic", b"c", records[2].stored_hash),
+        ChainedRecord(3, ORIGIN, 3, "topic", b"b", records[1].stored_hash),
+    ]
     assert verify_chain(swapped).first_bad_position == 2
 
 
@@ -54,7 +60,9 @@ def test_development_tokens_round_trip_and_forged_ones_are_refused(tmp_path) -> 
     token = issue_dev_token(settings, "alice", "Alice", ["planner"], "MIC")
     assert decode_token(settings, token) == Principal("alice", "Alice", frozenset({"planner"}), "MIC")
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
-    other = issue_dev_token(Settings(var_dir=tmp_path, jwt_secret="another-key-" + "y" * 32), "alice", "Alice", ["admin"], None)
+    other = issue_dev_token(
+        Settings(var_dir=tmp_path, jwt_secret="another-key-" + "y" * 32), "alice", "Alice", ["admin"], None
+    )
     with pytest.raises(Unauthorized):
         decode_token(settings, other)
     with pytest.raises(Unauthorized):

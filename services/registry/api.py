@@ -9,8 +9,19 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
-from services.registry.domain import DomainError, Ministry, NoCurrentOfficer, NothingToChange, OperationBlocked, Project, Stage, StageRuleViolated, TransitionNotAllowed
+from services.registry.domain import (
+    DomainError,
+    Ministry,
+    NoCurrentOfficer,
+    NothingToChange,
+    OperationBlocked,
+    Project,
+    Stage,
+    StageRuleViolated,
+    TransitionNotAllowed,
+)
 from services.registry.examples import EXAMPLES
+from services.registry.followers import RiskPolicy
 from services.registry.schemas import (
     CaioDesignation,
     CaioHistory,
@@ -27,15 +38,14 @@ from services.registry.schemas import (
     TransitionRequest,
 )
 from shared.auth import CurrentPrincipal
-from services.registry.followers import RiskPolicy
 from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
+from shared.pagination import PageRequest, Paging, invalid_cursor
+from shared.policy import authorize
+from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Conflict, Unprocessable
 from shared.schemas import Reason
-from shared.policy import authorize
 from shared.settings import Settings
-from shared.pagination import PageRequest, Paging, invalid_cursor
-from shared.preconditions import RequiredIfMatch, tag
 from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
@@ -87,33 +97,75 @@ def project_out(project: Project, response: Response) -> ProjectOut:
 # -- ministries and CAIO designations ----------------------------------------------------------------
 
 
-@router.post("/ministries", status_code=status.HTTP_201_CREATED, response_model=MinistryOut, tags=["ministries"], operation_id="create_ministry", summary="Register a ministry or agency (admin)")
-def create_ministry(body: MinistryCreate, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
+@router.post(
+    "/ministries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MinistryOut,
+    tags=["ministries"],
+    operation_id="create_ministry",
+    summary="Register a ministry or agency (admin)",
+)
+def create_ministry(
+    body: MinistryCreate, request: Request, response: Response, principal: CurrentPrincipal
+) -> MinistryOut:
     actor = authorize(request, principal)
     ministry = registry(request).establish_ministry(body.code, body.name, EventMeta.of(actor))
     response.headers["Location"] = f"/v1/ministries/{ministry.code}"
     return ministry_out(ministry, response)
 
 
-@router.get("/ministries", response_model=MinistryList, tags=["ministries"], operation_id="list_ministries", summary="List ministries, by code")
+@router.get(
+    "/ministries",
+    response_model=MinistryList,
+    tags=["ministries"],
+    operation_id="list_ministries",
+    summary="List ministries, by code",
+)
 def list_ministries(request: Request, principal: CurrentPrincipal, paging: Paging) -> MinistryList:
     ministries = [ministry_fields(ministry) for ministry in registry(request).list_ministries()]
     return MinistryList.model_validate(paging.page(ministries, lambda ministry: (ministry["code"],)))
 
 
-@router.get("/ministries/{code}", response_model=MinistryOut, tags=["ministries"], operation_id="get_ministry", summary="One ministry")
+@router.get(
+    "/ministries/{code}",
+    response_model=MinistryOut,
+    tags=["ministries"],
+    operation_id="get_ministry",
+    summary="One ministry",
+)
 def get_ministry(code: str, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
     return ministry_out(registry(request).get_ministry(code), response)
 
 
-@router.put("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="designate_caio", summary="Designate the ministry's Chief AI Officer (admin)")
-def designate_caio(code: str, body: CaioDesignation, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> MinistryOut:
+@router.put(
+    "/ministries/{code}/caio",
+    response_model=MinistryOut,
+    tags=["ministries"],
+    operation_id="designate_caio",
+    summary="Designate the ministry's Chief AI Officer (admin)",
+)
+def designate_caio(
+    code: str,
+    body: CaioDesignation,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> MinistryOut:
     actor = authorize(request, principal)
-    ministry = registry(request).designate_caio(code, body.officer_id, body.name, EventMeta.of(actor, body.reason), if_match=if_match)
+    ministry = registry(request).designate_caio(
+        code, body.officer_id, body.name, EventMeta.of(actor, body.reason), if_match=if_match
+    )
     return ministry_out(ministry, response)
 
 
-@router.delete("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="revoke_caio", summary="Revoke the current CAIO designation (admin)")
+@router.delete(
+    "/ministries/{code}/caio",
+    response_model=MinistryOut,
+    tags=["ministries"],
+    operation_id="revoke_caio",
+    summary="Revoke the current CAIO designation (admin)",
+)
 def revoke_caio(
     code: str,
     request: Request,
@@ -130,21 +182,44 @@ def revoke_caio(
     return ministry_out(ministry, response)
 
 
-@router.get("/ministries/{code}/caio", response_model=MinistryOut, tags=["ministries"], operation_id="get_caio", summary="The ministry's current CAIO")
+@router.get(
+    "/ministries/{code}/caio",
+    response_model=MinistryOut,
+    tags=["ministries"],
+    operation_id="get_caio",
+    summary="The ministry's current CAIO",
+)
 def get_caio(code: str, request: Request, response: Response, principal: CurrentPrincipal) -> MinistryOut:
     return ministry_out(registry(request).get_ministry(code), response)
 
 
-@router.get("/ministries/{code}/caio/history", response_model=CaioHistory, tags=["ministries"], operation_id="get_caio_history", summary="Every CAIO designation of the ministry, oldest first")
+@router.get(
+    "/ministries/{code}/caio/history",
+    response_model=CaioHistory,
+    tags=["ministries"],
+    operation_id="get_caio_history",
+    summary="Every CAIO designation of the ministry, oldest first",
+)
 def get_caio_history(code: str, request: Request, principal: CurrentPrincipal, paging: Paging) -> CaioHistory:
-    return CaioHistory.model_validate(paging.page(registry(request).caio_history(code), lambda entry: (entry["designated_at"], entry["officer_id"])))
+    return CaioHistory.model_validate(
+        paging.page(registry(request).caio_history(code), lambda entry: (entry["designated_at"], entry["officer_id"]))
+    )
 
 
 # -- projects -----------------------------------------------------------------------------------------
 
 
-@router.post("/projects", status_code=status.HTTP_201_CREATED, response_model=ProjectOut, tags=["projects"], operation_id="register_project", summary="Register a generative-AI project")
-def register_project(body: ProjectRegistration, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectOut:
+@router.post(
+    "/projects",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="register_project",
+    summary="Register a generative-AI project",
+)
+def register_project(
+    body: ProjectRegistration, request: Request, response: Response, principal: CurrentPrincipal
+) -> ProjectOut:
     actor = authorize(request, principal, ministry=body.ministry)
     details = body.model_dump(mode="json", exclude={"ministry"})
     project = registry(request).register_project(body.ministry, details, EventMeta.of(actor))
@@ -163,24 +238,64 @@ def project_cursor(paging: PageRequest) -> tuple[datetime, UUID] | None:
         raise invalid_cursor() from error
 
 
-@router.get("/projects", response_model=ProjectList, tags=["projects"], operation_id="list_projects", summary="List projects, filtered by ministry and stage")
-def list_projects(request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None, stage: Stage | None = None) -> ProjectList:
-    rows = registry(request).list_projects(ministry, stage.value if stage else None, paging.limit + 1, project_cursor(paging))
+@router.get(
+    "/projects",
+    response_model=ProjectList,
+    tags=["projects"],
+    operation_id="list_projects",
+    summary="List projects, filtered by ministry and stage",
+)
+def list_projects(
+    request: Request,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    ministry: str | None = None,
+    stage: Stage | None = None,
+) -> ProjectList:
+    rows = registry(request).list_projects(
+        ministry, stage.value if stage else None, paging.limit + 1, project_cursor(paging)
+    )
     page = paging.fetched(rows, lambda row: (row["registered_at"].isoformat(), str(row["project_id"])))
     return ProjectList.model_validate({**page, "items": [project_summary(row) for row in page["items"]]})
 
 
 def project_summary(row: dict[str, Any]) -> ProjectSummary:
-    return ProjectSummary(id=str(row["project_id"]), ministry=row["ministry"], title=row["title"], stage=row["stage"], version=row["version"], updated_at=row["updated_at"].isoformat())
+    return ProjectSummary(
+        id=str(row["project_id"]),
+        ministry=row["ministry"],
+        title=row["title"],
+        stage=row["stage"],
+        version=row["version"],
+        updated_at=row["updated_at"].isoformat(),
+    )
 
 
-@router.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"], operation_id="get_project", summary="One project (ETag carries its version)")
+@router.get(
+    "/projects/{project_id}",
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="get_project",
+    summary="One project (ETag carries its version)",
+)
 def get_project(project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectOut:
     return project_out(registry(request).get_project(project_id), response)
 
 
-@router.patch("/projects/{project_id}", response_model=ProjectOut, tags=["projects"], operation_id="amend_project", summary="Amend a project (If-Match required)")
-def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> ProjectOut:
+@router.patch(
+    "/projects/{project_id}",
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="amend_project",
+    summary="Amend a project (If-Match required)",
+)
+def amend_project(
+    project_id: UUID,
+    body: ProjectAmendment,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     try:
@@ -190,8 +305,21 @@ def amend_project(project_id: UUID, body: ProjectAmendment, request: Request, re
     return project_out(project, response)
 
 
-@router.post("/projects/{project_id}/transitions", response_model=ProjectOut, tags=["projects"], operation_id="transition_project", summary="Move a project along its lifecycle")
-def transition_project(project_id: UUID, body: TransitionRequest, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> ProjectOut:
+@router.post(
+    "/projects/{project_id}/transitions",
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="transition_project",
+    summary="Move a project along its lifecycle",
+)
+def transition_project(
+    project_id: UUID,
+    body: TransitionRequest,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     try:
@@ -201,8 +329,21 @@ def transition_project(project_id: UUID, body: TransitionRequest, request: Reque
     return project_out(project, response)
 
 
-@router.put("/projects/{project_id}/procurement", response_model=ProjectOut, tags=["projects"], operation_id="record_procurement", summary="Record vendor, contract and check-sheet answers")
-def record_procurement(project_id: UUID, body: ProcurementRecord, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> ProjectOut:
+@router.put(
+    "/projects/{project_id}/procurement",
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="record_procurement",
+    summary="Record vendor, contract and check-sheet answers",
+)
+def record_procurement(
+    project_id: UUID,
+    body: ProcurementRecord,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     record = body.model_dump(mode="json", exclude={"reason"})
@@ -213,8 +354,16 @@ def record_procurement(project_id: UUID, body: ProcurementRecord, request: Reque
     return project_out(project, response)
 
 
-@router.get("/projects/{project_id}/events", response_model=ProjectEvents, tags=["projects"], operation_id="get_project_events", summary="The project's own history in the registry log, by position")
-def get_project_events(project_id: UUID, request: Request, principal: CurrentPrincipal, paging: Paging) -> ProjectEvents:
+@router.get(
+    "/projects/{project_id}/events",
+    response_model=ProjectEvents,
+    tags=["projects"],
+    operation_id="get_project_events",
+    summary="The project's own history in the registry log, by position",
+)
+def get_project_events(
+    project_id: UUID, request: Request, principal: CurrentPrincipal, paging: Paging
+) -> ProjectEvents:
     entries = [entry.as_dict() for entry in registry(request).project_history(project_id)]
     return ProjectEvents.model_validate(paging.page(entries, lambda entry: (entry["position"],)))
 

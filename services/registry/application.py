@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
-from services.risk.domain import ProjectRisk
 from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
+from services.risk.domain import ProjectRisk
 from shared.eventlog import AuditedApplication, LogEntry
 from shared.meta import EventMeta
 from shared.preconditions import ANY_VERSION, IfMatch
@@ -54,7 +54,9 @@ class RegistryApplication(AuditedApplication):
             codes = session.execute(select(tables.ministries.c.code).order_by(tables.ministries.c.code)).scalars().all()
         return [self.get_ministry(code) for code in codes]
 
-    def designate_caio(self, code: str, officer_id: str, name: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Ministry:
+    def designate_caio(
+        self, code: str, officer_id: str, name: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Ministry:
         ministry = self.get_ministry(code)
         if_match.check(ministry.version, "ministry")
         ministry.designate_caio(officer_id, name, meta)
@@ -102,7 +104,12 @@ class RegistryApplication(AuditedApplication):
             )
             session.execute(
                 tables.risk_gate.insert().values(
-                    project_id=project.id, risk_id=ProjectRisk.create_id(project.id), classification=None, classification_current=False, board_advice_recorded=False, decision=None
+                    project_id=project.id,
+                    risk_id=ProjectRisk.create_id(project.id),
+                    classification=None,
+                    classification_current=False,
+                    board_advice_recorded=False,
+                    decision=None,
                 )
             )
         return project
@@ -129,12 +136,16 @@ class RegistryApplication(AuditedApplication):
         if_match.check(project.version, "project")
         return project
 
-    def amend_project(self, project_id: UUID, changes: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Project:
+    def amend_project(
+        self, project_id: UUID, changes: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
         project = self.project_for_change(project_id, if_match)
         project.amend(changes, meta)
         return self._save_project(project)
 
-    def transition_project(self, project_id: UUID, to: Stage, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Project:
+    def transition_project(
+        self, project_id: UUID, to: Stage, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
         project = self.project_for_change(project_id, if_match)
         if to is Stage.operation and project.stage is Stage.development:
             self.check_operation_gate(project_id)
@@ -143,7 +154,11 @@ class RegistryApplication(AuditedApplication):
 
     def risk_gate(self, project_id: UUID) -> dict[str, Any] | None:
         with self.read_session() as session:
-            row = session.execute(select(tables.risk_gate).where(tables.risk_gate.c.project_id == project_id)).mappings().first()
+            row = (
+                session.execute(select(tables.risk_gate).where(tables.risk_gate.c.project_id == project_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         gate = dict(row)
@@ -158,7 +173,9 @@ class RegistryApplication(AuditedApplication):
         if missing:
             raise OperationBlocked(missing)
 
-    def record_procurement(self, project_id: UUID, record: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Project:
+    def record_procurement(
+        self, project_id: UUID, record: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
         project = self.project_for_change(project_id, if_match)
         project.record_procurement(record, meta)
         return self._save_project(project)
@@ -169,9 +186,17 @@ class RegistryApplication(AuditedApplication):
         with self.transaction() as session:
             recordings = self.save(project)
             self._index_project(session, project)
-            material = [r.notification.id for r in recordings if isinstance(r.domain_event, Project.ProjectAmended) and r.domain_event.material]
+            material = [
+                r.notification.id
+                for r in recordings
+                if isinstance(r.domain_event, Project.ProjectAmended) and r.domain_event.material
+            ]
             if material:
-                session.execute(update(tables.risk_gate).where(tables.risk_gate.c.project_id == project.id).values(last_material_position=max(material)))
+                session.execute(
+                    update(tables.risk_gate)
+                    .where(tables.risk_gate.c.project_id == project.id)
+                    .values(last_material_position=max(material))
+                )
         return project
 
     @staticmethod
@@ -179,10 +204,17 @@ class RegistryApplication(AuditedApplication):
         session.execute(
             update(tables.projects)
             .where(tables.projects.c.project_id == project.id)
-            .values(title=project.details["title"], stage=project.stage.value, version=project.version, updated_at=project.modified_on)
+            .values(
+                title=project.details["title"],
+                stage=project.stage.value,
+                version=project.version,
+                updated_at=project.modified_on,
+            )
         )
 
-    def list_projects(self, ministry: str | None, stage: str | None, limit: int, cursor: tuple[datetime, UUID] | None) -> list[dict[str, Any]]:
+    def list_projects(
+        self, ministry: str | None, stage: str | None, limit: int, cursor: tuple[datetime, UUID] | None
+    ) -> list[dict[str, Any]]:
         """Index rows in registration order (stable), starting after ``cursor``."""
         table = tables.projects
         query = select(table).order_by(table.c.registered_at, table.c.project_id).limit(limit)
@@ -192,7 +224,9 @@ class RegistryApplication(AuditedApplication):
             query = query.where(table.c.stage == stage)
         if cursor:
             at, last_id = cursor
-            query = query.where((table.c.registered_at > at) | ((table.c.registered_at == at) & (table.c.project_id > last_id)))
+            query = query.where(
+                (table.c.registered_at > at) | ((table.c.registered_at == at) & (table.c.project_id > last_id))
+            )
         with self.read_session() as session:
             return [dict(row._mapping) for row in session.execute(query)]
 
@@ -204,9 +238,15 @@ class RegistryApplication(AuditedApplication):
     def entries_of(self, aggregate_id: UUID) -> list[LogEntry]:
         record_class = self.recorder.events_record_cls  # type: ignore[attr-defined]
         with self.read_session() as session:
-            positions = session.execute(
-                select(record_class.id).where(record_class.originator_id == aggregate_id).order_by(record_class.originator_version)
-            ).scalars().all()
+            positions = (
+                session.execute(
+                    select(record_class.id)
+                    .where(record_class.originator_id == aggregate_id)
+                    .order_by(record_class.originator_version)
+                )
+                .scalars()
+                .all()
+            )
         entries: list[LogEntry] = []
         for position in positions:
             entries.extend(self.read_log(after=position - 1, limit=1))

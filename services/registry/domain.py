@@ -29,7 +29,9 @@ class TransitionNotAllowed(DomainError):
     def __init__(self, current: Stage, requested: Stage, allowed: list[Stage]):
         self.current, self.requested, self.allowed = current, requested, allowed
         names = ", ".join(stage.value for stage in allowed) or "none (the project is retired)"
-        super().__init__(f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}.")
+        super().__init__(
+            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}."
+        )
 
 
 class NothingToChange(DomainError):
@@ -186,10 +188,23 @@ class Project(Aggregate):
             raise NothingToChange("The amendment changes nothing: every field already has the value sent.")
         material_fields = sorted(MATERIAL_FIELDS & effective.keys())
         previous = {key: self.details.get(key) for key in effective}
-        self._amended(changes=effective, previous=previous, material=bool(material_fields), material_fields=material_fields, meta=meta)
+        self._amended(
+            changes=effective,
+            previous=previous,
+            material=bool(material_fields),
+            material_fields=material_fields,
+            meta=meta,
+        )
 
     @event("ProjectAmended")
-    def _amended(self, changes: dict[str, Any], previous: dict[str, Any], material: bool, material_fields: list[str], meta: EventMeta) -> None:
+    def _amended(
+        self,
+        changes: dict[str, Any],
+        previous: dict[str, Any],
+        material: bool,
+        material_fields: list[str],
+        meta: EventMeta,
+    ) -> None:
         self.details.update(changes)
 
     def transition(self, to: Stage, meta: EventMeta) -> None:

@@ -50,16 +50,26 @@ PROCUREMENT: dict[str, Any] = {
     "contract_reference": "MIC-AEB-2026-0042",
     "procurement_checks": [
         {"item": "P-01", "answer": "met", "note": "ISMAP-registered service; data stored in Japan."},
-        {"item": "P-02", "answer": "met", "note": "The vendor documents the model's training data sources and known limitations."},
+        {
+            "item": "P-02",
+            "answer": "met",
+            "note": "The vendor documents the model's training data sources and known limitations.",
+        },
     ],
     "contract_checks": [
-        {"item": "C-01", "answer": "met", "note": "Clause 14: inputs and outputs are not used to train the vendor's models."},
+        {
+            "item": "C-01",
+            "answer": "met",
+            "note": "Clause 14: inputs and outputs are not used to train the vendor's models.",
+        },
         {"item": "C-02", "answer": "not_applicable", "note": "No personal data is processed."},
     ],
 }
 AMENDMENT = {"expected_users": 150000, "human_review": "every_output"}
 FIRST_DESIGNATION_REASON = "First designation under the government's guideline on generative AI."
-DESIGNATION_REASON = "Personnel change of 1 April 2026: the Director-General for Digital Transformation is designated CAIO."
+DESIGNATION_REASON = (
+    "Personnel change of 1 April 2026: the Director-General for Digital Transformation is designated CAIO."
+)
 TRANSITION_REASON = "Contract MIC-AEB-2026-0042 signed; development starts."
 
 
@@ -67,7 +77,9 @@ def ministry(version: int, caio: dict[str, str] | None) -> dict[str, Any]:
     return {**MINISTRY, "caio": caio, "version": version}
 
 
-def project(version: int, stage: Stage, updated_at: str, procurement: dict[str, Any] | None, details: dict[str, Any] = DETAILS) -> dict[str, Any]:
+def project(
+    version: int, stage: Stage, updated_at: str, procurement: dict[str, Any] | None, details: dict[str, Any] = DETAILS
+) -> dict[str, Any]:
     """The project as the registry returns it, at one version."""
     return {
         "id": PROJECT_ID,
@@ -82,28 +94,96 @@ def project(version: int, stage: Stage, updated_at: str, procurement: dict[str, 
     }
 
 
-def designation(officer: dict[str, str], designated_at: str, reason: str, ended: tuple[str, str] | None) -> dict[str, Any]:
+def designation(
+    officer: dict[str, str], designated_at: str, reason: str, ended: tuple[str, str] | None
+) -> dict[str, Any]:
     """One CAIO designation; ``ended`` is (when, why) for a designation a successor replaced."""
     ended_at, end_reason = ended or (None, None)
     ended_by, ended_how = (ADMIN[0], "replaced") if ended else (None, None)
-    return {**officer, "designated_at": designated_at, "designated_by": ADMIN[0], "reason": reason, "ended_at": ended_at, "ended_by": ended_by, "end_reason": end_reason, "ended_how": ended_how}
+    return {
+        **officer,
+        "designated_at": designated_at,
+        "designated_by": ADMIN[0],
+        "reason": reason,
+        "ended_at": ended_at,
+        "ended_by": ended_by,
+        "end_reason": end_reason,
+        "ended_how": ended_how,
+    }
 
 
-def project_event(position: int, topic: str, version: int, occurred_at: str, reason: str | None, data: dict[str, Any]) -> dict[str, Any]:
-    return log_entry("registry", position, f"services.registry.domain:Project.{topic}", (PROJECT_ID, version), occurred_at, PLANNER, reason, data)
+def project_event(
+    position: int, topic: str, version: int, occurred_at: str, reason: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    return log_entry(
+        "registry",
+        position,
+        f"services.registry.domain:Project.{topic}",
+        (PROJECT_ID, version),
+        occurred_at,
+        PLANNER,
+        reason,
+        data,
+    )
 
 
 PROJECT_EVENTS = [
-    project_event(41, "ProjectRegistered", 1, REGISTERED_AT, None, {"originator_topic": "services.registry.domain:Project", "ministry": "MIC", "details": DETAILS}),
-    project_event(57, "ProjectStageChanged", 2, PROCUREMENT_AT, "FY2026 budget approved; procurement starts.", {"from_stage": "planning", "to_stage": "procurement"}),
+    project_event(
+        41,
+        "ProjectRegistered",
+        1,
+        REGISTERED_AT,
+        None,
+        {"originator_topic": "services.registry.domain:Project", "ministry": "MIC", "details": DETAILS},
+    ),
+    project_event(
+        57,
+        "ProjectStageChanged",
+        2,
+        PROCUREMENT_AT,
+        "FY2026 budget approved; procurement starts.",
+        {"from_stage": "planning", "to_stage": "procurement"},
+    ),
     project_event(63, "ProcurementRecorded", 3, PROCUREMENT_RECORDED_AT, None, {"record": PROCUREMENT}),
-    project_event(70, "ProjectStageChanged", 4, DEVELOPMENT_AT, TRANSITION_REASON, {"from_stage": "procurement", "to_stage": "development"}),
+    project_event(
+        70,
+        "ProjectStageChanged",
+        4,
+        DEVELOPMENT_AT,
+        TRANSITION_REASON,
+        {"from_stage": "procurement", "to_stage": "development"},
+    ),
 ]
 MINISTRY_EVENTS = [
-    log_entry("registry", 1, "services.registry.domain:Ministry.MinistryEstablished", (MINISTRY_ID, 1), ESTABLISHED_AT, ADMIN, None, {"originator_topic": "services.registry.domain:Ministry", **MINISTRY}),
-    log_entry("registry", 2, "services.registry.domain:Ministry.ChiefAIOfficerDesignated", (MINISTRY_ID, 2), FIRST_DESIGNATED_AT, ADMIN, FIRST_DESIGNATION_REASON, {**PREVIOUS_CAIO, "previous_officer_id": None}),
+    log_entry(
+        "registry",
+        1,
+        "services.registry.domain:Ministry.MinistryEstablished",
+        (MINISTRY_ID, 1),
+        ESTABLISHED_AT,
+        ADMIN,
+        None,
+        {"originator_topic": "services.registry.domain:Ministry", **MINISTRY},
+    ),
+    log_entry(
+        "registry",
+        2,
+        "services.registry.domain:Ministry.ChiefAIOfficerDesignated",
+        (MINISTRY_ID, 2),
+        FIRST_DESIGNATED_AT,
+        ADMIN,
+        FIRST_DESIGNATION_REASON,
+        {**PREVIOUS_CAIO, "previous_officer_id": None},
+    ),
 ]
-PROJECT_SUMMARY = {"id": PROJECT_ID, "ministry": "MIC", "title": PROJECT_TITLE, "stage": "development", "version": 4, "updated_at": DEVELOPMENT_AT}
+PROJECT_SUMMARY = {
+    "id": PROJECT_ID,
+    "ministry": "MIC",
+    "title": PROJECT_TITLE,
+    "stage": "development",
+    "version": 4,
+    "updated_at": DEVELOPMENT_AT,
+}
 PROJECTS_CURSOR = encode_cursor((REGISTERED_AT, PROJECT_ID))
 MINISTRIES_CURSOR = encode_cursor(("MIC",))
 
@@ -113,7 +193,15 @@ EXAMPLES: dict[str, OperationExamples] = {
     "create_ministry": OperationExamples(request=MINISTRY, response=ministry(1, None)),
     "list_ministries": OperationExamples(
         response=page(
-            [{"code": "MHLW", "name": "Ministry of Health, Labour and Welfare", "caio": {"officer_id": "mhlw-caio-002", "name": "Yamamoto Keiko"}, "version": 2}, ministry(3, CAIO)],
+            [
+                {
+                    "code": "MHLW",
+                    "name": "Ministry of Health, Labour and Welfare",
+                    "caio": {"officer_id": "mhlw-caio-002", "name": "Yamamoto Keiko"},
+                    "version": 2,
+                },
+                ministry(3, CAIO),
+            ],
             MINISTRIES_CURSOR,
             f"/v1/ministries?limit=2&cursor={MINISTRIES_CURSOR}",
         )
@@ -125,21 +213,35 @@ EXAMPLES: dict[str, OperationExamples] = {
     "get_caio_history": OperationExamples(
         response=page(
             [
-                designation(PREVIOUS_CAIO, FIRST_DESIGNATED_AT, FIRST_DESIGNATION_REASON, (DESIGNATED_AT, DESIGNATION_REASON)),
+                designation(
+                    PREVIOUS_CAIO, FIRST_DESIGNATED_AT, FIRST_DESIGNATION_REASON, (DESIGNATED_AT, DESIGNATION_REASON)
+                ),
                 designation(CAIO, DESIGNATED_AT, DESIGNATION_REASON, None),
             ],
             None,
             None,
         )
     ),
-    "register_project": OperationExamples(request={"ministry": "MIC", **DETAILS}, response=project(1, Stage.planning, REGISTERED_AT, None)),
-    "list_projects": OperationExamples(response=page([PROJECT_SUMMARY], PROJECTS_CURSOR, f"/v1/projects?ministry=MIC&limit=1&cursor={PROJECTS_CURSOR}")),
+    "register_project": OperationExamples(
+        request={"ministry": "MIC", **DETAILS}, response=project(1, Stage.planning, REGISTERED_AT, None)
+    ),
+    "list_projects": OperationExamples(
+        response=page([PROJECT_SUMMARY], PROJECTS_CURSOR, f"/v1/projects?ministry=MIC&limit=1&cursor={PROJECTS_CURSOR}")
+    ),
     "get_project": OperationExamples(response=project(4, Stage.development, DEVELOPMENT_AT, PROCUREMENT)),
     "amend_project": OperationExamples(
-        request={"reason": "Counsellors will now review every answer during the first three months of operation.", **AMENDMENT},
+        request={
+            "reason": "Counsellors will now review every answer during the first three months of operation.",
+            **AMENDMENT,
+        },
         response=project(5, Stage.development, AMENDED_AT, PROCUREMENT, {**DETAILS, **AMENDMENT}),
     ),
-    "transition_project": OperationExamples(request={"to": "development", "reason": TRANSITION_REASON}, response=project(4, Stage.development, DEVELOPMENT_AT, PROCUREMENT)),
-    "record_procurement": OperationExamples(request=PROCUREMENT, response=project(3, Stage.procurement, PROCUREMENT_RECORDED_AT, PROCUREMENT)),
+    "transition_project": OperationExamples(
+        request={"to": "development", "reason": TRANSITION_REASON},
+        response=project(4, Stage.development, DEVELOPMENT_AT, PROCUREMENT),
+    ),
+    "record_procurement": OperationExamples(
+        request=PROCUREMENT, response=project(3, Stage.procurement, PROCUREMENT_RECORDED_AT, PROCUREMENT)
+    ),
     "get_project_events": OperationExamples(response=page(PROJECT_EVENTS, None, None)),
 }

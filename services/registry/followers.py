@@ -28,7 +28,9 @@ class RiskPolicy:
         gate = tables.risk_gate
         values = self._gate_change(event)
         if values is not None:
-            session.execute(update(gate).where(gate.c.risk_id == event.originator_id).values(risk_position=entry.position, **values))
+            session.execute(
+                update(gate).where(gate.c.risk_id == event.originator_id).values(risk_position=entry.position, **values)
+            )
         if isinstance(event, ProjectRisk.MinistryDecisionRecorded) and event.decision == Decision.discontinue:
             self._retire(event, entry)
 
@@ -62,7 +64,12 @@ class RiskPolicy:
         project = self.registry.get_project(project_id)
         if project.stage is Stage.retired:
             return
-        meta = EventMeta.system("registry", f"CAIO decided to discontinue (risk position {entry.position}): {event.meta.reason or ''}".strip(), project.ministry, event.meta.correlation_id)
+        meta = EventMeta.system(
+            "registry",
+            f"CAIO decided to discontinue (risk position {entry.position}): {event.meta.reason or ''}".strip(),
+            project.ministry,
+            event.meta.correlation_id,
+        )
         project.transition(Stage.retired, meta)
         self.registry._save_project(project)
 

@@ -71,8 +71,12 @@ class ProjectFields(StrictModel):
     data: DataHandled
     expected_users: StrictInt = Field(ge=0, le=100_000_000)
     owner: ShortText
-    nature_of_work: NatureOfWork | None = Field(default=None, description="Internal support, information to the public, or administrative decisions.")
-    human_review: HumanReview | None = Field(default=None, description="Whether staff judge outputs before they are used.")
+    nature_of_work: NatureOfWork | None = Field(
+        default=None, description="Internal support, information to the public, or administrative decisions."
+    )
+    human_review: HumanReview | None = Field(
+        default=None, description="Whether staff judge outputs before they are used."
+    )
 
 
 class ProjectRegistration(ProjectFields):
@@ -119,8 +123,12 @@ class CheckItem(StrictModel):
 class ProcurementRecord(StrictModel):
     vendor: ShortText
     contract_reference: ShortText
-    procurement_checks: list[CheckItem] = Field(min_length=1, max_length=200, description="Answers to the procurement check sheet.")
-    contract_checks: list[CheckItem] = Field(min_length=1, max_length=200, description="Answers to the contract check sheet.")
+    procurement_checks: list[CheckItem] = Field(
+        min_length=1, max_length=200, description="Answers to the procurement check sheet."
+    )
+    contract_checks: list[CheckItem] = Field(
+        min_length=1, max_length=200, description="Answers to the contract check sheet."
+    )
     reason: Reason | None = None
 
     @model_validator(mode="after")
@@ -203,4 +211,3 @@ class CaioHistory(Page[CaioHistoryEntry]):
 
 class ProjectEvents(Page[LogEntryOut]):
     """A project's events in log order."""
-

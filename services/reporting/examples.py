@@ -15,9 +15,34 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.registry.examples import AMENDMENT, CAIO, DETAILS, MINISTRY, MINISTRY_EVENTS, PLANNER, PROCUREMENT, PROJECT_EVENTS, PROJECT_ID, PROJECT_TITLE, REGISTERED_AT
+from services.registry.examples import (
+    AMENDMENT,
+    CAIO,
+    DETAILS,
+    MINISTRY,
+    MINISTRY_EVENTS,
+    PLANNER,
+    PROCUREMENT,
+    PROJECT_EVENTS,
+    PROJECT_ID,
+    PROJECT_TITLE,
+    REGISTERED_AT,
+)
 from services.reporting import periodic
-from services.risk.examples import ADVICE_IN, ASSESSMENT_ID, BECAME_DUE, CLASSIFIED_EVENTS, CLASSIFICATION_REASONS, CLASSIFIED_AT, DECISION, INCIDENT_ID, INCIDENT_IN, REEVALUATION_DUE_AT, SCREENING, SUBMISSION_ID
+from services.risk.examples import (
+    ADVICE_IN,
+    ASSESSMENT_ID,
+    BECAME_DUE,
+    CLASSIFICATION_REASONS,
+    CLASSIFIED_AT,
+    CLASSIFIED_EVENTS,
+    DECISION,
+    INCIDENT_ID,
+    INCIDENT_IN,
+    REEVALUATION_DUE_AT,
+    SCREENING,
+    SUBMISSION_ID,
+)
 from shared.checkpoints import key_id, public_pem, sign
 from shared.export import checkpoint_line, event_line
 from shared.openapi_examples import OperationExamples, health_examples, illustrative_hash, page
@@ -35,40 +60,96 @@ MEMO_ID = "8a1d5e2f-6b3c-4d7e-9f0a-1b2c3d4e5f60"
 MEMO_ASSESSMENT_ID = "c4f8a2b6-0d1e-4f3a-8b5c-7d9e1f2a3b4c"
 MEMO_TITLE = "Internal memo drafting aid"
 ITEM = {
-    "project_id": PROJECT_ID, "ministry": "MIC", "title": PROJECT_TITLE, "stage": "operation", "risk_status": "classified_high", "classification": "high",
-    "board_status": "decided", "caio": CAIO, "incidents": 1, "registered_at": REGISTERED_AT, "updated_at": OPERATION_AT,
+    "project_id": PROJECT_ID,
+    "ministry": "MIC",
+    "title": PROJECT_TITLE,
+    "stage": "operation",
+    "risk_status": "classified_high",
+    "classification": "high",
+    "board_status": "decided",
+    "caio": CAIO,
+    "incidents": 1,
+    "registered_at": REGISTERED_AT,
+    "updated_at": OPERATION_AT,
 }
 MEMO_ITEM = {
-    "project_id": MEMO_ID, "ministry": "MIC", "title": MEMO_TITLE, "stage": "development", "risk_status": "in_progress", "classification": None,
-    "board_status": "not_required", "caio": CAIO, "incidents": 0, "registered_at": "2026-07-06T04:21:37.772015+00:00", "updated_at": "2026-09-01T00:15:48.301127+00:00",
+    "project_id": MEMO_ID,
+    "ministry": "MIC",
+    "title": MEMO_TITLE,
+    "stage": "development",
+    "risk_status": "in_progress",
+    "classification": None,
+    "board_status": "not_required",
+    "caio": CAIO,
+    "incidents": 0,
+    "registered_at": "2026-07-06T04:21:37.772015+00:00",
+    "updated_at": "2026-09-01T00:15:48.301127+00:00",
 }
 ADVICE = ADVICE_IN | {"at": ADVISED_AT}
 DECISION_RECORDED = DECISION | {"at": DECIDED_AT}
 INCIDENT = {
-    "id": INCIDENT_ID, "occurred_at": INCIDENT_IN["occurred_at"], "recorded_at": INCIDENT_RECORDED_AT, "severity": INCIDENT_IN["severity"], "harm": INCIDENT_IN["harm"],
-    "what_happened": INCIDENT_IN["what_happened"], "reported_to_digital_agency": "2026-09-14T08:40:26.615093+00:00", "closed": "2026-10-02T05:11:09.347760+00:00",
+    "id": INCIDENT_ID,
+    "occurred_at": INCIDENT_IN["occurred_at"],
+    "recorded_at": INCIDENT_RECORDED_AT,
+    "severity": INCIDENT_IN["severity"],
+    "harm": INCIDENT_IN["harm"],
+    "what_happened": INCIDENT_IN["what_happened"],
+    "reported_to_digital_agency": "2026-09-14T08:40:26.615093+00:00",
+    "closed": "2026-10-02T05:11:09.347760+00:00",
 }
 AMENDED_DETAILS = DETAILS | AMENDMENT
 PROJECT_STATE = {
     "project_id": PROJECT_ID,
     "registry": {
-        "ministry": "MIC", "title": PROJECT_TITLE, "stage": "operation", "details": AMENDED_DETAILS, "procurement": PROCUREMENT,
-        "registered_at": REGISTERED_AT, "updated_at": OPERATION_AT, "registered_by": PLANNER[0],
+        "ministry": "MIC",
+        "title": PROJECT_TITLE,
+        "stage": "operation",
+        "details": AMENDED_DETAILS,
+        "procurement": PROCUREMENT,
+        "registered_at": REGISTERED_AT,
+        "updated_at": OPERATION_AT,
+        "registered_by": PLANNER[0],
     },
     "risk": {
-        "status": "classified_high", "classification": "high", "classified_at": CLASSIFIED_AT, "expires_at": REEVALUATION_DUE_AT, "override": False,
-        "assessment": {"id": ASSESSMENT_ID, "state": "classified", "ruleset": "jp-genai-2.0@1", "likely_high_risk": SCREENING["likely_high_risk"], "level": SCREENING["level"], "high_viewpoints": SCREENING["high_viewpoints"]},
-        "stale_causes": [], "reasons": CLASSIFICATION_REASONS,
+        "status": "classified_high",
+        "classification": "high",
+        "classified_at": CLASSIFIED_AT,
+        "expires_at": REEVALUATION_DUE_AT,
+        "override": False,
+        "assessment": {
+            "id": ASSESSMENT_ID,
+            "state": "classified",
+            "ruleset": "jp-genai-2.0@1",
+            "likely_high_risk": SCREENING["likely_high_risk"],
+            "level": SCREENING["level"],
+            "high_viewpoints": SCREENING["high_viewpoints"],
+        },
+        "stale_causes": [],
+        "reasons": CLASSIFICATION_REASONS,
     },
-    "board": {"status": "decided", "submission_id": SUBMISSION_ID, "submitted_at": SUBMITTED_AT, "advice": ADVICE, "decision": DECISION_RECORDED, "drafts": [SUBMISSION_ID]},
+    "board": {
+        "status": "decided",
+        "submission_id": SUBMISSION_ID,
+        "submitted_at": SUBMITTED_AT,
+        "advice": ADVICE,
+        "decision": DECISION_RECORDED,
+        "drafts": [SUBMISSION_ID],
+    },
     "incidents": [INCIDENT],
     "caio": CAIO,
     "positions": POSITIONS,
 }
 PERIODIC_REPORT: dict[str, Any] = {
-    "ministry": "MIC", "ministry_name": MINISTRY["name"], "period": "2026H2", "period_start": "2026-07-01T00:00:00+00:00", "period_end": "2027-01-01T00:00:00+00:00",
+    "ministry": "MIC",
+    "ministry_name": MINISTRY["name"],
+    "period": "2026H2",
+    "period_start": "2026-07-01T00:00:00+00:00",
+    "period_end": "2027-01-01T00:00:00+00:00",
     "caio": CAIO,
-    "systems": [ITEM | {"incidents_in_period": 1, "severe_incidents_in_period": 0}, MEMO_ITEM | {"incidents_in_period": 0, "severe_incidents_in_period": 0}],
+    "systems": [
+        ITEM | {"incidents_in_period": 1, "severe_incidents_in_period": 0},
+        MEMO_ITEM | {"incidents_in_period": 0, "severe_incidents_in_period": 0},
+    ],
     "by_stage_and_risk": {stage: dict.fromkeys(periodic.RISK_GROUPS, 0) for stage in periodic.STAGES},
     "positions": POSITIONS,
 }
@@ -77,7 +158,10 @@ PERIODIC_REPORT["by_stage_and_risk"]["development"]["other"] = 1  # the memo dra
 PUBLIC_RECORD = {
     "project_id": PROJECT_ID,
     "tier_1": {
-        "name": PROJECT_TITLE, "ministry": "MIC", "stage": "operation", "contact": DETAILS["owner"],
+        "name": PROJECT_TITLE,
+        "ministry": "MIC",
+        "stage": "operation",
+        "contact": DETAILS["owner"],
         "summary": f"{PROJECT_TITLE}: {DETAILS['objectives']} It is used by members of the public. Staff check every output before it is used.",
     },
     "tier_2": {
@@ -86,7 +170,13 @@ PUBLIC_RECORD = {
         "data": DETAILS["data"],
         "models": DETAILS["models"],
         "human_oversight": {"human_review": AMENDED_DETAILS["human_review"], "users": DETAILS["users"]},
-        "risks": {"status": "classified_high", "classification": "high", "advisory_board": "decided", "board_advice": ADVICE["opinion"], "decision": DECISION["decision"]},
+        "risks": {
+            "status": "classified_high",
+            "classification": "high",
+            "advisory_board": "decided",
+            "board_advice": ADVICE["opinion"],
+            "decision": DECISION["decision"],
+        },
     },
     "positions": POSITIONS,
 }
@@ -95,7 +185,10 @@ INVENTORY_CSV = (
     f"{PROJECT_ID},MIC,{PROJECT_TITLE},operation,classified_high,high,decided,{CAIO['officer_id']},{CAIO['name']},1,{REGISTERED_AT},{OPERATION_AT}\n"
     f"{MEMO_ID},MIC,{MEMO_TITLE},development,in_progress,,not_required,{CAIO['officer_id']},{CAIO['name']},0,{MEMO_ITEM['registered_at']},{MEMO_ITEM['updated_at']}\n"
 )
-SIGNED = [sign(EXAMPLE_KEY, service, head, illustrative_hash(service, head), CHECKPOINTS_AT) for service, head in POSITIONS.items()]
+SIGNED = [
+    sign(EXAMPLE_KEY, service, head, illustrative_hash(service, head), CHECKPOINTS_AT)
+    for service, head in POSITIONS.items()
+]
 CHECKPOINTS = [checkpoint.as_dict() for checkpoint in SIGNED]
 
 
@@ -111,7 +204,17 @@ def export_lines() -> str:
         meta = {"_type_": "event_meta", "_data_": entry["meta"]}
         state = {"timestamp": {"_type_": "datetime_iso", "_data_": entry["occurred_at"]}, **entry["data"], "meta": meta}
         stored = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
-        events.append(event_line("registry", entry["position"], entry["aggregate_id"], entry["aggregate_version"], entry["topic"], stored, entry["hash"]))
+        events.append(
+            event_line(
+                "registry",
+                entry["position"],
+                entry["aggregate_id"],
+                entry["aggregate_version"],
+                entry["topic"],
+                stored,
+                entry["hash"],
+            )
+        )
     return "".join(line + "\n" for line in events + [checkpoint_line(checkpoint) for checkpoint in SIGNED])
 
 
@@ -119,20 +222,56 @@ EXAMPLES: dict[str, OperationExamples] = {
     **health_examples(followed=("registry", "risk")),
     "get_inventory": OperationExamples(response=report([ITEM, MEMO_ITEM]), texts={"text/csv": INVENTORY_CSV}),
     "get_high_risk_register": OperationExamples(
-        response=report([ITEM | {"classified_at": CLASSIFIED_AT, "submission": {"id": SUBMISSION_ID, "submitted_at": SUBMITTED_AT}, "advice": ADVICE, "decision": DECISION_RECORDED}])
+        response=report(
+            [
+                ITEM
+                | {
+                    "classified_at": CLASSIFIED_AT,
+                    "submission": {"id": SUBMISSION_ID, "submitted_at": SUBMITTED_AT},
+                    "advice": ADVICE,
+                    "decision": DECISION_RECORDED,
+                }
+            ]
+        )
     ),
     "get_pending": OperationExamples(
-        response=report([{"project_id": MEMO_ID, "title": MEMO_TITLE, "project_ministry": "MIC", "what": f"classification of assessment {MEMO_ASSESSMENT_ID}", "role": "caio", "ministry": "MIC"}])
+        response=report(
+            [
+                {
+                    "project_id": MEMO_ID,
+                    "title": MEMO_TITLE,
+                    "project_ministry": "MIC",
+                    "what": f"classification of assessment {MEMO_ASSESSMENT_ID}",
+                    "role": "caio",
+                    "ministry": "MIC",
+                }
+            ]
+        )
     ),
     "get_periodic_report": OperationExamples(
         response=PERIODIC_REPORT,
-        texts={"text/csv": periodic.as_csv(PERIODIC_REPORT["systems"], periodic.CSV_COLUMNS), "text/html": periodic.as_html(PERIODIC_REPORT)},
+        texts={
+            "text/csv": periodic.as_csv(PERIODIC_REPORT["systems"], periodic.CSV_COLUMNS),
+            "text/html": periodic.as_html(PERIODIC_REPORT),
+        },
     ),
     "get_public_record": OperationExamples(response=PUBLIC_RECORD),
-    "get_project_timeline": OperationExamples(response={"project_id": PROJECT_ID, "as_of": None, "events": [PROJECT_EVENTS[0], BECAME_DUE, *PROJECT_EVENTS[1:], *CLASSIFIED_EVENTS]}),
+    "get_project_timeline": OperationExamples(
+        response={
+            "project_id": PROJECT_ID,
+            "as_of": None,
+            "events": [PROJECT_EVENTS[0], BECAME_DUE, *PROJECT_EVENTS[1:], *CLASSIFIED_EVENTS],
+        }
+    ),
     "get_project_state": OperationExamples(response={"positions": POSITIONS, "as_of": None, "project": PROJECT_STATE}),
     "export_audit_log": OperationExamples(texts={"application/x-ndjson": export_lines()}),
     "list_checkpoints": OperationExamples(response=page(CHECKPOINTS, None, None)),
     "take_checkpoints": OperationExamples(response=CHECKPOINTS),
-    "get_public_key": OperationExamples(response={"key_id": key_id(EXAMPLE_KEY.public_key()), "algorithm": "Ed25519", "public_key_pem": public_pem(EXAMPLE_KEY.public_key())}),
+    "get_public_key": OperationExamples(
+        response={
+            "key_id": key_id(EXAMPLE_KEY.public_key()),
+            "algorithm": "Ed25519",
+            "public_key_pem": public_pem(EXAMPLE_KEY.public_key()),
+        }
+    ),
 }

@@ -30,7 +30,10 @@ class ProjectionFollower:
         """Fold the next batch of each log and commit documents and positions together."""
         if self.state is None:
             self.state = self.store.load()
-        batches = {service: self.store.upstreams[service].read_log(after=self.state.positions[service], limit=self.batch_size) for service in UPSTREAMS}
+        batches = {
+            service: self.store.upstreams[service].read_log(after=self.state.positions[service], limit=self.batch_size)
+            for service in UPSTREAMS
+        }
         handled = sum(len(batch) for batch in batches.values())
         if not handled:
             return 0

@@ -33,8 +33,18 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
     systems = []
     for item in inventory(state, ministry=ministry):
         doc = state.projects[item["project_id"]]
-        incidents = [incident for incident in doc["incidents"].values() if start.isoformat() <= incident["recorded_at"] < end.isoformat()]
-        systems.append({**item, "incidents_in_period": len(incidents), "severe_incidents_in_period": sum(i["severity"] in ("high", "critical") for i in incidents)})
+        incidents = [
+            incident
+            for incident in doc["incidents"].values()
+            if start.isoformat() <= incident["recorded_at"] < end.isoformat()
+        ]
+        systems.append(
+            {
+                **item,
+                "incidents_in_period": len(incidents),
+                "severe_incidents_in_period": sum(i["severity"] in ("high", "critical") for i in incidents),
+            }
+        )
     matrix = {stage: {group: 0 for group in RISK_GROUPS} for stage in STAGES}
     for system in systems:
         group = system["risk_status"] if system["risk_status"] in RISK_GROUPS else "other"
@@ -52,7 +62,17 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
     }
 
 
-CSV_COLUMNS = ("project_id", "title", "stage", "risk_status", "classification", "board_status", "incidents_in_period", "severe_incidents_in_period", "registered_at")
+CSV_COLUMNS = (
+    "project_id",
+    "title",
+    "stage",
+    "risk_status",
+    "classification",
+    "board_status",
+    "incidents_in_period",
+    "severe_incidents_in_period",
+    "registered_at",
+)
 
 
 def as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
@@ -71,7 +91,9 @@ def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
     """A stacked bar chart of projects by stage and risk, as inline SVG (prints, needs no script)."""
     width, bar, gap, height = 640, 70, 30, 220
     tallest = max([sum(groups.values()) for groups in matrix.values()] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Projects by stage and risk" width="{width}" height="{height + 60}" viewBox="0 0 {width} {height + 60}">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Projects by stage and risk" width="{width}" height="{height + 60}" viewBox="0 0 {width} {height + 60}">'
+    ]
     for index, stage in enumerate(STAGES):
         x, top = 40 + index * (bar + gap), height
         for group in RISK_GROUPS:
@@ -79,11 +101,17 @@ def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
             if count:
                 size = count / tallest * (height - 20)
                 top -= size
-                parts.append(f'<rect x="{x}" y="{top:.1f}" width="{bar}" height="{size:.1f}" fill="{COLOURS[group]}"><title>{stage}: {count} {group}</title></rect>')
+                parts.append(
+                    f'<rect x="{x}" y="{top:.1f}" width="{bar}" height="{size:.1f}" fill="{COLOURS[group]}"><title>{stage}: {count} {group}</title></rect>'
+                )
         parts.append(f'<text x="{x + bar / 2}" y="{height + 18}" text-anchor="middle" font-size="12">{stage}</text>')
-        parts.append(f'<text x="{x + bar / 2}" y="{top - 4:.1f}" text-anchor="middle" font-size="12">{sum(matrix[stage].values())}</text>')
+        parts.append(
+            f'<text x="{x + bar / 2}" y="{top - 4:.1f}" text-anchor="middle" font-size="12">{sum(matrix[stage].values())}</text>'
+        )
     for index, group in enumerate(RISK_GROUPS):
-        parts.append(f'<rect x="{40 + index * 200}" y="{height + 32}" width="12" height="12" fill="{COLOURS[group]}"/><text x="{58 + index * 200}" y="{height + 43}" font-size="12">{group.replace("_", " ")}</text>')
+        parts.append(
+            f'<rect x="{40 + index * 200}" y="{height + 32}" width="12" height="12" fill="{COLOURS[group]}"/><text x="{58 + index * 200}" y="{height + 43}" font-size="12">{group.replace("_", " ")}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -96,16 +124,16 @@ def as_html(report: dict[str, Any]) -> str:
     )
     caio = report["caio"]["name"] if report["caio"] else "not designated"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Periodic report {escape(report['ministry'])} {escape(report['period'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Periodic report {escape(report["ministry"])} {escape(report["period"])}</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}th{{background:#f3f3f3}}@media print{{body{{margin:0}}}}</style></head>
 <body><h1>Generative AI systems: periodic report</h1>
-<p><strong>{escape(report['ministry_name'] or report['ministry'])}</strong> ({escape(report['ministry'])}), period {escape(report['period'])} ({escape(report['period_start'][:10])} to {escape(report['period_end'][:10])}).
-Chief AI Officer: {escape(caio)}. Systems: {len(report['systems'])}.</p>
+<p><strong>{escape(report["ministry_name"] or report["ministry"])}</strong> ({escape(report["ministry"])}), period {escape(report["period"])} ({escape(report["period_start"][:10])} to {escape(report["period_end"][:10])}).
+Chief AI Officer: {escape(caio)}. Systems: {len(report["systems"])}.</p>
 <h2>Projects by stage and risk</h2>
-<figure id="chart">{chart_svg(report['by_stage_and_risk'])}</figure>
+<figure id="chart">{chart_svg(report["by_stage_and_risk"])}</figure>
 <h2>Systems</h2>
 <table><thead><tr><th>Title</th><th>Stage</th><th>Risk</th><th>Advisory Board</th><th>Incidents in period</th></tr></thead><tbody>{rows}</tbody></table>
-<p><small>Reflects registry log position {report['positions']['registry']} and risk log position {report['positions']['risk']}.</small></p>
+<p><small>Reflects registry log position {report["positions"]["registry"]} and risk log position {report["positions"]["risk"]}.</small></p>
 </body></html>"""
 
 
@@ -117,18 +145,43 @@ def public_record(state: Projection, project_id: str) -> dict[str, Any] | None:
     registry, risk, board = doc["registry"], doc["risk"], doc["board"]
     details = registry["details"]
     users = "members of the public" if details.get("users") == "public" else "government staff"
-    review = {"every_output": "Staff check every output before it is used.", "sampled": "Staff check a sample of outputs.", "none": "Outputs are used without staff checking them."}.get(details.get("human_review") or "", "How staff check outputs has not been stated.")
+    review = {
+        "every_output": "Staff check every output before it is used.",
+        "sampled": "Staff check a sample of outputs.",
+        "none": "Outputs are used without staff checking them.",
+    }.get(details.get("human_review") or "", "How staff check outputs has not been stated.")
     summary = f"{details['title']}: {details['objectives']} It is used by {users}. {review}"
     return {
         "project_id": project_id,
-        "tier_1": {"name": details["title"], "summary": summary, "ministry": registry["ministry"], "stage": registry["stage"], "contact": details.get("owner")},
+        "tier_1": {
+            "name": details["title"],
+            "summary": summary,
+            "ministry": registry["ministry"],
+            "stage": registry["stage"],
+            "contact": details.get("owner"),
+        },
         "tier_2": {
-            "owner": {"ministry": registry["ministry"], "owner": details.get("owner"), "chief_ai_officer": caio_of(state, registry["ministry"])},
-            "purpose": {"objectives": details.get("objectives"), "description": details.get("description"), "business_area": details.get("business_area"), "nature_of_work": details.get("nature_of_work")},
+            "owner": {
+                "ministry": registry["ministry"],
+                "owner": details.get("owner"),
+                "chief_ai_officer": caio_of(state, registry["ministry"]),
+            },
+            "purpose": {
+                "objectives": details.get("objectives"),
+                "description": details.get("description"),
+                "business_area": details.get("business_area"),
+                "nature_of_work": details.get("nature_of_work"),
+            },
             "data": details.get("data"),
             "models": details.get("models"),
             "human_oversight": {"human_review": details.get("human_review"), "users": details.get("users")},
-            "risks": {"status": risk["status"], "classification": risk["classification"], "advisory_board": board["status"], "board_advice": (board["advice"] or {}).get("opinion"), "decision": (board["decision"] or {}).get("decision")},
+            "risks": {
+                "status": risk["status"],
+                "classification": risk["classification"],
+                "advisory_board": board["status"],
+                "board_advice": (board["advice"] or {}).get("opinion"),
+                "decision": (board["decision"] or {}).get("decision"),
+            },
         },
         "positions": dict(state.positions),
     }

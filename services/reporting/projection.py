@@ -20,8 +20,22 @@ def new_project(project_id: str) -> dict[str, Any]:
     return {
         "project_id": project_id,
         "registry": None,
-        "risk": {"status": NOT_KNOWN_TO_RISK, "classification": None, "classified_at": None, "expires_at": None, "override": False, "assessment": None, "stale_causes": []},
-        "board": {"status": "not_required", "submission_id": None, "submitted_at": None, "advice": None, "decision": None},
+        "risk": {
+            "status": NOT_KNOWN_TO_RISK,
+            "classification": None,
+            "classified_at": None,
+            "expires_at": None,
+            "override": False,
+            "assessment": None,
+            "stale_causes": [],
+        },
+        "board": {
+            "status": "not_required",
+            "submission_id": None,
+            "submitted_at": None,
+            "advice": None,
+            "decision": None,
+        },
         "incidents": {},
     }
 
@@ -47,7 +61,12 @@ class Projection:
     def take_changes(self) -> tuple[set[str], set[str], set[str], list[tuple[str, str, int]]]:
         """What changed since the last call (for writing only the touched rows)."""
         changes = (self.changed_projects, self.changed_ministries, self.changed_aggregates, self.new_project_events)
-        self.changed_projects, self.changed_ministries, self.changed_aggregates, self.new_project_events = set(), set(), set(), []
+        self.changed_projects, self.changed_ministries, self.changed_aggregates, self.new_project_events = (
+            set(),
+            set(),
+            set(),
+            [],
+        )
         return changes
 
     # -- folding -----------------------------------------------------------------------------------
@@ -83,7 +102,12 @@ class Projection:
 
 def _ministry_established(state: Projection, entry: Envelope) -> None:
     data = entry["data"]
-    state.ministries[data["code"]] = {"ministry": data["code"], "ministry_id": entry["aggregate_id"], "name": data["name"], "caio": None}
+    state.ministries[data["code"]] = {
+        "ministry": data["code"],
+        "ministry_id": entry["aggregate_id"],
+        "name": data["name"],
+        "caio": None,
+    }
     state.ministry_codes[entry["aggregate_id"]] = data["code"]
     state.changed_ministries.add(data["code"])
 
@@ -91,7 +115,11 @@ def _ministry_established(state: Projection, entry: Envelope) -> None:
 def _caio_changed(state: Projection, entry: Envelope) -> None:
     code = state.ministry_codes[entry["aggregate_id"]]
     data = entry["data"]
-    state.ministries[code]["caio"] = {"officer_id": data["officer_id"], "name": data["name"]} if entry["type"] == "ChiefAIOfficerDesignated" else None
+    state.ministries[code]["caio"] = (
+        {"officer_id": data["officer_id"], "name": data["name"]}
+        if entry["type"] == "ChiefAIOfficerDesignated"
+        else None
+    )
     state.changed_ministries.add(code)
 
 
@@ -140,12 +168,24 @@ def _linked(state: Projection, entry: Envelope) -> str:
     elif entry["type"] == "IncidentRecorded":
         details = entry["data"]["details"]
         project["incidents"][entry["aggregate_id"]] = {
-            "id": entry["aggregate_id"], "occurred_at": details["occurred_at"], "recorded_at": entry["occurred_at"], "severity": details["severity"],
-            "harm": details["harm"], "what_happened": details["what_happened"], "reported_to_digital_agency": None, "closed": None,
+            "id": entry["aggregate_id"],
+            "occurred_at": details["occurred_at"],
+            "recorded_at": entry["occurred_at"],
+            "severity": details["severity"],
+            "harm": details["harm"],
+            "what_happened": details["what_happened"],
+            "reported_to_digital_agency": None,
+            "closed": None,
         }
     elif entry["type"] == "AssessmentOpened":
         data = entry["data"]
-        project["risk"]["assessment"] = {"id": entry["aggregate_id"], "state": "draft", "ruleset": f"{data['ruleset_id']}@{data['ruleset_version']}", "likely_high_risk": None, "level": None}
+        project["risk"]["assessment"] = {
+            "id": entry["aggregate_id"],
+            "state": "draft",
+            "ruleset": f"{data['ruleset_id']}@{data['ruleset_version']}",
+            "likely_high_risk": None,
+            "level": None,
+        }
     return project_id
 
 
@@ -158,13 +198,32 @@ def _project_risk(state: Projection, entry: Envelope) -> str | None:
     if kind == "AssessmentStarted" and risk["status"] == "due":
         risk["status"] = "in_progress"
     elif kind == "ProjectClassified":
-        risk.update(status="classified_high" if data["classification"] == "high" else "classified_not_high", classification=data["classification"], classified_at=entry["occurred_at"], expires_at=data["expires_at"])
-        board.update(status="submission_required" if data["classification"] == "high" else "not_required", submission_id=None, submitted_at=None, advice=None, decision=None)
-    elif kind == "ClassificationBecameStale" or (kind == "IncidentNoted" and data["severity"] in ("high", "critical") and risk["status"].startswith("classified")):
+        risk.update(
+            status="classified_high" if data["classification"] == "high" else "classified_not_high",
+            classification=data["classification"],
+            classified_at=entry["occurred_at"],
+            expires_at=data["expires_at"],
+        )
+        board.update(
+            status="submission_required" if data["classification"] == "high" else "not_required",
+            submission_id=None,
+            submitted_at=None,
+            advice=None,
+            decision=None,
+        )
+    elif kind == "ClassificationBecameStale" or (
+        kind == "IncidentNoted" and data["severity"] in ("high", "critical") and risk["status"].startswith("classified")
+    ):
         risk["status"] = "stale"
         risk["stale_causes"].append(data.get("cause") or f"severe incident {data['incident_id']}")
     elif kind == "SubmittedToAdvisoryBoard":
-        board.update(status="awaiting_advice", submission_id=data["submission_id"], submitted_at=entry["occurred_at"], advice=None, decision=None)
+        board.update(
+            status="awaiting_advice",
+            submission_id=data["submission_id"],
+            submitted_at=entry["occurred_at"],
+            advice=None,
+            decision=None,
+        )
     elif kind == "AdvisoryBoardAdviceReceived":
         board["status"] = "awaiting_decision"
     elif kind == "MinistryDecisionRecorded":
@@ -181,7 +240,12 @@ def _assessment(state: Projection, entry: Envelope) -> str | None:
         return project["project_id"]
     if entry["type"] == "AssessmentScreened":
         screening = entry["data"]["screening"]
-        assessment.update(state="submitted", likely_high_risk=screening["likely_high_risk"], level=screening["level"], high_viewpoints=screening["high_viewpoints"])
+        assessment.update(
+            state="submitted",
+            likely_high_risk=screening["likely_high_risk"],
+            level=screening["level"],
+            high_viewpoints=screening["high_viewpoints"],
+        )
     elif entry["type"] == "AssessmentClassified":
         assessment["state"] = "classified"
         project["risk"]["override"] = entry["data"]["override"]
@@ -195,9 +259,20 @@ def _submission(state: Projection, entry: Envelope) -> str | None:
         return None
     board, data = project["board"], entry["data"]
     if entry["type"] == "BoardAdviceRecorded" and board["submission_id"] == entry["aggregate_id"]:
-        board["advice"] = {"opinion": data["opinion"], "text": data["text"], "conditions": data["conditions"], "at": entry["occurred_at"]}
+        board["advice"] = {
+            "opinion": data["opinion"],
+            "text": data["text"],
+            "conditions": data["conditions"],
+            "at": entry["occurred_at"],
+        }
     elif entry["type"] == "CaioDecisionRecorded" and board["submission_id"] == entry["aggregate_id"]:
-        board["decision"] = {"decision": data["decision"], "reasons": data["reasons"], "condition_responses": data["condition_responses"], "at": entry["occurred_at"], "by": entry["meta"]["actor_id"]}
+        board["decision"] = {
+            "decision": data["decision"],
+            "reasons": data["reasons"],
+            "condition_responses": data["condition_responses"],
+            "at": entry["occurred_at"],
+            "by": entry["meta"]["actor_id"],
+        }
     return project["project_id"]
 
 

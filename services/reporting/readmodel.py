@@ -7,8 +7,8 @@ logs again, read through the library's recorders, up to the moment or positions 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import takewhile
 from datetime import UTC, datetime
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -62,7 +62,9 @@ class ReportingStore:
         with self.tracking.transaction(commit=False) as session:
             for row in session.execute(select(tables.projects.c.project_id, tables.projects.c.doc)):
                 state.projects[str(row.project_id)] = row.doc
-            for row in session.execute(select(tables.ministries.c.ministry, tables.ministries.c.ministry_id, tables.ministries.c.doc)):
+            for row in session.execute(
+                select(tables.ministries.c.ministry, tables.ministries.c.ministry_id, tables.ministries.c.doc)
+            ):
                 state.ministries[row.ministry] = row.doc
                 state.ministry_codes[str(row.ministry_id)] = row.ministry
             for row in session.execute(select(tables.aggregates)):
@@ -77,15 +79,28 @@ class ReportingStore:
         for project_id in projects:
             doc = state.projects[project_id]
             registry = doc["registry"] or {}
-            values = {"ministry": registry.get("ministry"), "stage": registry.get("stage"), "risk_status": doc["risk"]["status"], "doc": doc}
+            values = {
+                "ministry": registry.get("ministry"),
+                "stage": registry.get("stage"),
+                "risk_status": doc["risk"]["status"],
+                "doc": doc,
+            }
             _upsert(session, tables.projects, {"project_id": UUID(project_id)}, values)
         for code in ministries:
             doc = state.ministries[code]
-            _upsert(session, tables.ministries, {"ministry": code}, {"ministry_id": UUID(doc["ministry_id"]), "doc": doc})
+            _upsert(
+                session, tables.ministries, {"ministry": code}, {"ministry_id": UUID(doc["ministry_id"]), "doc": doc}
+            )
         if aggregates:
-            session.execute(tables.aggregates.insert(), [{"aggregate_id": UUID(a), "project_id": UUID(state.aggregates[a])} for a in aggregates])
+            session.execute(
+                tables.aggregates.insert(),
+                [{"aggregate_id": UUID(a), "project_id": UUID(state.aggregates[a])} for a in aggregates],
+            )
         if new_events:
-            session.execute(tables.project_events.insert(), [{"project_id": UUID(p), "service": s, "position": n} for p, s, n in new_events])
+            session.execute(
+                tables.project_events.insert(),
+                [{"project_id": UUID(p), "service": s, "position": n} for p, s, n in new_events],
+            )
         committed = self.positions()
         for upstream in UPSTREAMS:
             if state.positions[upstream] > committed[upstream]:
@@ -105,10 +120,22 @@ class ReportingStore:
         """Every read-model row, in a stable order: what a rebuild must reproduce exactly."""
         with self.tracking.transaction(commit=False) as session:
             return {
-                "projects": [tuple(row) for row in session.execute(select(tables.projects).order_by(tables.projects.c.project_id))],
-                "ministries": [tuple(row) for row in session.execute(select(tables.ministries).order_by(tables.ministries.c.ministry))],
-                "aggregates": [tuple(row) for row in session.execute(select(tables.aggregates).order_by(tables.aggregates.c.aggregate_id))],
-                "project_events": [tuple(row) for row in session.execute(select(tables.project_events).order_by(*tables.project_events.c))],
+                "projects": [
+                    tuple(row)
+                    for row in session.execute(select(tables.projects).order_by(tables.projects.c.project_id))
+                ],
+                "ministries": [
+                    tuple(row)
+                    for row in session.execute(select(tables.ministries).order_by(tables.ministries.c.ministry))
+                ],
+                "aggregates": [
+                    tuple(row)
+                    for row in session.execute(select(tables.aggregates).order_by(tables.aggregates.c.aggregate_id))
+                ],
+                "project_events": [
+                    tuple(row)
+                    for row in session.execute(select(tables.project_events).order_by(*tables.project_events.c))
+                ],
             }
 
     # -- replay ------------------------------------------------------------------------------------------
@@ -125,7 +152,9 @@ class ReportingStore:
                 return
             after = batch[-1].position
 
-    def replay(self, as_of: datetime | None = None, registry_position: int | None = None, risk_position: int | None = None) -> Projection:
+    def replay(
+        self, as_of: datetime | None = None, registry_position: int | None = None, risk_position: int | None = None
+    ) -> Projection:
         """The projection as it stood at ``as_of`` (events that had occurred by then) or at the given positions."""
         state = Projection()
         limits = {"registry": registry_position, "risk": risk_position}
@@ -138,8 +167,16 @@ class ReportingStore:
     def timeline(self, project_id: UUID, as_of: datetime | None = None) -> list[dict[str, Any]]:
         """Every event about the project from both logs, in causal order (time, each log's own order kept)."""
         with self.tracking.transaction(commit=False) as session:
-            rows = session.execute(select(tables.project_events.c.service, tables.project_events.c.position).where(tables.project_events.c.project_id == project_id)).all()
-        events = [entry for service, position in rows for entry in (e.as_dict() for e in self.upstreams[service].read_log(after=position - 1, limit=1))]
+            rows = session.execute(
+                select(tables.project_events.c.service, tables.project_events.c.position).where(
+                    tables.project_events.c.project_id == project_id
+                )
+            ).all()
+        events = [
+            entry
+            for service, position in rows
+            for entry in (e.as_dict() for e in self.upstreams[service].read_log(after=position - 1, limit=1))
+        ]
         events.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
         return [entry for entry in events if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of]
 
@@ -159,11 +196,18 @@ class ReportingStore:
         result = verify_chain(records if up_to is None else takewhile(lambda record: record.position <= up_to, records))
         if not result.ok:
             raise ValueError(f"{service} log is broken at position {result.first_bad_position}: {result.problem}")
-        checkpoint = signing.sign(self.signing_key(), service, result.head_position or 0, result.head_hash, datetime.now(UTC).isoformat())
+        checkpoint = signing.sign(
+            self.signing_key(), service, result.head_position or 0, result.head_hash, datetime.now(UTC).isoformat()
+        )
         with self.tracking.transaction(commit=True) as session:
             session.execute(
                 tables.checkpoints.insert().values(
-                    service=service, head_position=checkpoint.head_position, head_hash=checkpoint.head_hash, taken_at=datetime.fromisoformat(checkpoint.taken_at), key_id=checkpoint.key_id, signature=checkpoint.signature
+                    service=service,
+                    head_position=checkpoint.head_position,
+                    head_hash=checkpoint.head_hash,
+                    taken_at=datetime.fromisoformat(checkpoint.taken_at),
+                    key_id=checkpoint.key_id,
+                    signature=checkpoint.signature,
                 )
             )
         return checkpoint
@@ -171,14 +215,27 @@ class ReportingStore:
     def list_checkpoints(self) -> list[dict[str, Any]]:
         with self.tracking.transaction(commit=False) as session:
             rows = session.execute(select(tables.checkpoints).order_by(tables.checkpoints.c.id)).mappings().all()
-        return [{**{k: v for k, v in row.items() if k != "taken_at"}, "taken_at": as_utc(row["taken_at"]).isoformat()} for row in rows]
+        return [
+            {**{k: v for k, v in row.items() if k != "taken_at"}, "taken_at": as_utc(row["taken_at"]).isoformat()}
+            for row in rows
+        ]
 
     def export_lines(self) -> Iterator[str]:
         """Every event of every log, then a checkpoint of exactly the exported head of each log."""
         heads = {service: self.upstreams[service].head_position() for service in UPSTREAMS}
         for service in UPSTREAMS:
-            for record in takewhile(lambda record: record.position <= heads[service], self.upstreams[service].iter_chained_records()):
-                yield event_line(service, record.position, record.originator_id, record.originator_version, record.topic, record.state, record.stored_hash)
+            for record in takewhile(
+                lambda record: record.position <= heads[service], self.upstreams[service].iter_chained_records()
+            ):
+                yield event_line(
+                    service,
+                    record.position,
+                    record.originator_id,
+                    record.originator_version,
+                    record.topic,
+                    record.state,
+                    record.stored_hash,
+                )
         for service in UPSTREAMS:
             yield checkpoint_line(self.take_checkpoint(service, heads[service]))
 

@@ -33,9 +33,17 @@ def inventory_item(state: Projection, doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def inventory(state: Projection, ministry: str | None = None, stage: str | None = None, risk: str | None = None) -> list[dict[str, Any]]:
+def inventory(
+    state: Projection, ministry: str | None = None, stage: str | None = None, risk: str | None = None
+) -> list[dict[str, Any]]:
     items = [inventory_item(state, doc) for doc in _registered(state)]
-    return [item for item in items if (not ministry or item["ministry"] == ministry) and (not stage or item["stage"] == stage) and (not risk or item["risk_status"] == risk)]
+    return [
+        item
+        for item in items
+        if (not ministry or item["ministry"] == ministry)
+        and (not stage or item["stage"] == stage)
+        and (not risk or item["risk_status"] == risk)
+    ]
 
 
 def high_risk_register(state: Projection) -> list[dict[str, Any]]:
@@ -44,13 +52,17 @@ def high_risk_register(state: Projection) -> list[dict[str, Any]]:
         if doc["risk"]["classification"] != "high":
             continue
         board = doc["board"]
-        register.append({
-            **inventory_item(state, doc),
-            "classified_at": doc["risk"]["classified_at"],
-            "submission": {"id": board["submission_id"], "submitted_at": board["submitted_at"]} if board["submission_id"] else None,
-            "advice": board["advice"],
-            "decision": board["decision"],
-        })
+        register.append(
+            {
+                **inventory_item(state, doc),
+                "classified_at": doc["risk"]["classified_at"],
+                "submission": {"id": board["submission_id"], "submitted_at": board["submitted_at"]}
+                if board["submission_id"]
+                else None,
+                "advice": board["advice"],
+                "decision": board["decision"],
+            }
+        )
     return register
 
 
@@ -64,16 +76,32 @@ def pending_for(doc: dict[str, Any]) -> list[dict[str, Any]]:
     elif risk["status"] == "stale":
         waiting.append({"what": "re-evaluation due (classification stale)", "role": "planner", "ministry": ministry})
     if assessment.get("state") == "draft" and risk["status"] in ("in_progress", "stale"):
-        waiting.append({"what": f"assessment {assessment['id']} to be answered and submitted", "role": "planner", "ministry": ministry})
+        waiting.append(
+            {
+                "what": f"assessment {assessment['id']} to be answered and submitted",
+                "role": "planner",
+                "ministry": ministry,
+            }
+        )
     if assessment.get("state") == "submitted":
-        waiting.append({"what": f"classification of assessment {assessment['id']}", "role": "caio", "ministry": ministry})
+        waiting.append(
+            {"what": f"classification of assessment {assessment['id']}", "role": "caio", "ministry": ministry}
+        )
     if risk["status"] == "classified_high":
         if board["status"] in ("submission_required", "resubmission_required"):
             waiting.append({"what": "Advisory Board submission", "role": "caio", "ministry": ministry})
         elif board["status"] == "awaiting_advice":
-            waiting.append({"what": f"Advisory Board advice on submission {board['submission_id']}", "role": "board_member", "ministry": None})
+            waiting.append(
+                {
+                    "what": f"Advisory Board advice on submission {board['submission_id']}",
+                    "role": "board_member",
+                    "ministry": None,
+                }
+            )
         elif board["status"] == "awaiting_decision":
-            waiting.append({"what": f"CAIO decision on submission {board['submission_id']}", "role": "caio", "ministry": ministry})
+            waiting.append(
+                {"what": f"CAIO decision on submission {board['submission_id']}", "role": "caio", "ministry": ministry}
+            )
     return waiting
 
 
@@ -85,7 +113,14 @@ def pending(state: Projection, ministry: str | None = None, role: str | None = N
         for waiting in pending_for(doc):
             if role and waiting["role"] != role:
                 continue
-            items.append({"project_id": doc["project_id"], "title": doc["registry"]["title"], "project_ministry": doc["registry"]["ministry"], **waiting})
+            items.append(
+                {
+                    "project_id": doc["project_id"],
+                    "title": doc["registry"]["title"],
+                    "project_ministry": doc["registry"]["ministry"],
+                    **waiting,
+                }
+            )
     return items
 
 
@@ -93,4 +128,9 @@ def project_state(state: Projection, project_id: str) -> dict[str, Any] | None:
     doc = state.projects.get(project_id)
     if doc is None or doc["registry"] is None:
         return None
-    return {**doc, "incidents": list(doc["incidents"].values()), "caio": caio_of(state, doc["registry"]["ministry"]), "positions": dict(state.positions)}
+    return {
+        **doc,
+        "incidents": list(doc["incidents"].values()),
+        "caio": caio_of(state, doc["registry"]["ministry"]),
+        "positions": dict(state.positions),
+    }

@@ -13,7 +13,15 @@ from fastapi import APIRouter, Body, FastAPI, Request, Response, status
 from services.registry.application import RegistryApplication
 from services.risk import evaluation
 from services.risk.application import RiskApplication
-from services.risk.domain import Assessment, BoardSubmission, Incident, Incomplete, ProjectRisk, RiskRuleViolated, RiskStatus
+from services.risk.domain import (
+    Assessment,
+    BoardSubmission,
+    Incident,
+    Incomplete,
+    ProjectRisk,
+    RiskRuleViolated,
+    RiskStatus,
+)
 from services.risk.examples import EXAMPLES
 from services.risk.followers import RegistryPolicy
 from services.risk.schemas import (
@@ -38,10 +46,10 @@ from services.risk.schemas import (
 from shared.auth import CurrentPrincipal, Principal
 from shared.follower import Follower, FollowerThreads
 from shared.meta import Actor, EventMeta
-from shared.problems import Conflict, Forbidden, Unprocessable
 from shared.pagination import Paging
 from shared.policy import authorize, operation_of, rule_for
 from shared.preconditions import RequiredIfMatch, tag
+from shared.problems import Conflict, Forbidden, Unprocessable
 from shared.settings import Settings
 from shared.timeutil import as_utc
 from shared.web import create_service_app, log_router
@@ -62,9 +70,15 @@ def risk_rules() -> Iterator[None]:
     except RiskRuleViolated as error:
         raise Conflict(str(error)) from error
     except Incomplete as error:
-        raise Unprocessable(str(error), errors=[{"field": field, "message": "missing", "type": "missing"} for field in error.missing], missing=error.missing) from error
+        raise Unprocessable(
+            str(error),
+            errors=[{"field": field, "message": "missing", "type": "missing"} for field in error.missing],
+            missing=error.missing,
+        ) from error
     except evaluation.AnswerError as error:
-        raise Unprocessable(str(error), errors=[{"field": error.field, "message": str(error), "type": "invalid_answer"}]) from error
+        raise Unprocessable(
+            str(error), errors=[{"field": error.field, "message": str(error), "type": "invalid_answer"}]
+        ) from error
 
 
 def designated_caio(request: Request, principal: Principal, ministry: str, app: RiskApplication) -> Actor:
@@ -106,23 +120,44 @@ def project_risk_out(risk: ProjectRisk, registry_position: int) -> ProjectRiskOu
 
 def assessment_out(assessment: Assessment) -> AssessmentOut:
     return AssessmentOut(
-        id=str(assessment.id), project_id=str(assessment.project_id), ministry=assessment.ministry, ruleset_id=assessment.ruleset_id,
-        ruleset_version=assessment.ruleset_version, ruleset_hash=assessment.ruleset_hash, state=assessment.state, answers=assessment.answers,
-        mitigations=assessment.mitigations, screening=assessment.screening, classification=assessment.classification, version=assessment.version,
+        id=str(assessment.id),
+        project_id=str(assessment.project_id),
+        ministry=assessment.ministry,
+        ruleset_id=assessment.ruleset_id,
+        ruleset_version=assessment.ruleset_version,
+        ruleset_hash=assessment.ruleset_hash,
+        state=assessment.state,
+        answers=assessment.answers,
+        mitigations=assessment.mitigations,
+        screening=assessment.screening,
+        classification=assessment.classification,
+        version=assessment.version,
     )
 
 
 def submission_out(submission: BoardSubmission) -> SubmissionOut:
     return SubmissionOut(
-        id=str(submission.id), project_id=str(submission.project_id), ministry=submission.ministry, status=submission.status,
-        content=submission.content, advice=submission.advice, decision=submission.decision, version=submission.version,
+        id=str(submission.id),
+        project_id=str(submission.project_id),
+        ministry=submission.ministry,
+        status=submission.status,
+        content=submission.content,
+        advice=submission.advice,
+        decision=submission.decision,
+        version=submission.version,
     )
 
 
 def incident_out(incident: Incident) -> IncidentOut:
     return IncidentOut(
-        id=str(incident.id), project_id=str(incident.project_id), ministry=incident.ministry, details=incident.details, severe=incident.severe,
-        reported_onward=incident.reported_onward, closure=incident.closure, version=incident.version,
+        id=str(incident.id),
+        project_id=str(incident.project_id),
+        ministry=incident.ministry,
+        details=incident.details,
+        severe=incident.severe,
+        reported_onward=incident.reported_onward,
+        closure=incident.closure,
+        version=incident.version,
     )
 
 
@@ -140,8 +175,16 @@ def respond(response: Response, aggregate: Any, render: Callable[[Any], T]) -> T
 # -- project risk state -------------------------------------------------------------------------------
 
 
-@router.get("/projects/{project_id}/risk", response_model=ProjectRiskOut, tags=["risk"], operation_id="get_project_risk", summary="The project's risk state, and what is pending on whom")
-def get_project_risk(project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> ProjectRiskOut:
+@router.get(
+    "/projects/{project_id}/risk",
+    response_model=ProjectRiskOut,
+    tags=["risk"],
+    operation_id="get_project_risk",
+    summary="The project's risk state, and what is pending on whom",
+)
+def get_project_risk(
+    project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal
+) -> ProjectRiskOut:
     position = request.app.state.registry_follower.position()
     return respond(response, risk_app(request).project_risk(project_id), lambda risk: project_risk_out(risk, position))
 
@@ -149,91 +192,243 @@ def get_project_risk(project_id: UUID, request: Request, response: Response, pri
 # -- rulesets ---------------------------------------------------------------------------------------------
 
 
-@router.get("/rulesets", response_model=RulesetList, tags=["rulesets"], operation_id="list_rulesets", summary="Published ruleset versions")
+@router.get(
+    "/rulesets",
+    response_model=RulesetList,
+    tags=["rulesets"],
+    operation_id="list_rulesets",
+    summary="Published ruleset versions",
+)
 def list_rulesets(request: Request, principal: CurrentPrincipal, paging: Paging) -> RulesetList:
-    rows = [{**row, "published_at": as_utc(row["published_at"]).isoformat()} for row in risk_app(request).list_rulesets()]
+    rows = [
+        {**row, "published_at": as_utc(row["published_at"]).isoformat()} for row in risk_app(request).list_rulesets()
+    ]
     return RulesetList.model_validate(paging.page(rows, lambda row: (row["ruleset_id"], row["version"])))
 
 
-@router.get("/rulesets/{ruleset_id}/versions/{version}", response_model=RulesetOut, tags=["rulesets"], operation_id="get_ruleset", summary="One ruleset version, in full")
+@router.get(
+    "/rulesets/{ruleset_id}/versions/{version}",
+    response_model=RulesetOut,
+    tags=["rulesets"],
+    operation_id="get_ruleset",
+    summary="One ruleset version, in full",
+)
 def get_ruleset(ruleset_id: str, version: int, request: Request, principal: CurrentPrincipal) -> RulesetOut:
     published = risk_app(request).ruleset(ruleset_id, version)
-    return RulesetOut(ruleset_id=published.ruleset_id, version=published.version, content_hash=published.content_hash, content=published.content)
+    return RulesetOut(
+        ruleset_id=published.ruleset_id,
+        version=published.version,
+        content_hash=published.content_hash,
+        content=published.content,
+    )
 
 
-@router.post("/rulesets", status_code=status.HTTP_201_CREATED, response_model=RulesetOut, tags=["rulesets"], operation_id="publish_ruleset", summary="Publish a new ruleset version (admin)")
-def publish_ruleset(request: Request, principal: CurrentPrincipal, content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/).")) -> RulesetOut:
+@router.post(
+    "/rulesets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RulesetOut,
+    tags=["rulesets"],
+    operation_id="publish_ruleset",
+    summary="Publish a new ruleset version (admin)",
+)
+def publish_ruleset(
+    request: Request,
+    principal: CurrentPrincipal,
+    content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/)."),
+) -> RulesetOut:
     actor = authorize(request, principal)
     try:
         published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
     except evaluation.RulesetInvalid as error:
-        raise Unprocessable("The ruleset is not valid.", errors=[{**item, "field": f"body.{item['field']}"} for item in error.errors]) from error
-    return RulesetOut(ruleset_id=published.ruleset_id, version=published.version, content_hash=published.content_hash, content=published.content)
+        raise Unprocessable(
+            "The ruleset is not valid.", errors=[{**item, "field": f"body.{item['field']}"} for item in error.errors]
+        ) from error
+    return RulesetOut(
+        ruleset_id=published.ruleset_id,
+        version=published.version,
+        content_hash=published.content_hash,
+        content=published.content,
+    )
 
 
-@router.post("/rulesets/{ruleset_id}/versions/{version}/rescore", response_model=RescoreOut, tags=["rulesets"], operation_id="rescore_ruleset", summary="Dry run: which current assessments would change under this version")
+@router.post(
+    "/rulesets/{ruleset_id}/versions/{version}/rescore",
+    response_model=RescoreOut,
+    tags=["rulesets"],
+    operation_id="rescore_ruleset",
+    summary="Dry run: which current assessments would change under this version",
+)
 def rescore(ruleset_id: str, version: int, request: Request, principal: CurrentPrincipal) -> RescoreOut:
     authorize(request, principal)
-    return RescoreOut.model_validate({"ruleset_id": ruleset_id, "version": version, "changes": risk_app(request).rescore(ruleset_id, version)})
+    return RescoreOut.model_validate(
+        {"ruleset_id": ruleset_id, "version": version, "changes": risk_app(request).rescore(ruleset_id, version)}
+    )
 
 
 # -- assessments --------------------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut, tags=["assessments"], operation_id="open_assessment", summary="Open a draft risk evaluation (planner)")
-def open_assessment(project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, body: AssessmentOpen | None = None) -> AssessmentOut:
+@router.post(
+    "/projects/{project_id}/assessments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentOut,
+    tags=["assessments"],
+    operation_id="open_assessment",
+    summary="Open a draft risk evaluation (planner)",
+)
+def open_assessment(
+    project_id: UUID,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    body: AssessmentOpen | None = None,
+) -> AssessmentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     ruleset_id = (body or AssessmentOpen()).ruleset_id
-    return respond(response, run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))), assessment_out)
+    return respond(
+        response, run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))), assessment_out
+    )
 
 
-@router.get("/assessments/{assessment_id}", response_model=AssessmentOut, tags=["assessments"], operation_id="get_assessment", summary="One assessment")
-def get_assessment(assessment_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> AssessmentOut:
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentOut,
+    tags=["assessments"],
+    operation_id="get_assessment",
+    summary="One assessment",
+)
+def get_assessment(
+    assessment_id: UUID, request: Request, response: Response, principal: CurrentPrincipal
+) -> AssessmentOut:
     return respond(response, risk_app(request).assessment(assessment_id), assessment_out)
 
 
-@router.put("/assessments/{assessment_id}/answers", response_model=AssessmentOut, tags=["assessments"], operation_id="record_answers", summary="Record answers, each with a justification (planner)")
-def record_answers(assessment_id: UUID, body: AnswersIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> AssessmentOut:
+@router.put(
+    "/assessments/{assessment_id}/answers",
+    response_model=AssessmentOut,
+    tags=["assessments"],
+    operation_id="record_answers",
+    summary="Record answers, each with a justification (planner)",
+)
+def record_answers(
+    assessment_id: UUID,
+    body: AnswersIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> AssessmentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
     answers = {key: value.model_dump() for key, value in body.answers.items()}
     mitigations = {key: value.model_dump() for key, value in body.mitigations.items()}
-    return respond(response, run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match)), assessment_out)
+    return respond(
+        response,
+        run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match)),
+        assessment_out,
+    )
 
 
-@router.post("/assessments/{assessment_id}/submit", response_model=AssessmentOut, tags=["assessments"], operation_id="submit_assessment", summary="Compute and record the screening (planner)")
-def submit_assessment(assessment_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> AssessmentOut:
+@router.post(
+    "/assessments/{assessment_id}/submit",
+    response_model=AssessmentOut,
+    tags=["assessments"],
+    operation_id="submit_assessment",
+    summary="Compute and record the screening (planner)",
+)
+def submit_assessment(
+    assessment_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch
+) -> AssessmentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
-    return respond(response, run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match)), assessment_out)
+    return respond(
+        response,
+        run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match)),
+        assessment_out,
+    )
 
 
-@router.post("/assessments/{assessment_id}/classification", response_model=AssessmentOut, tags=["assessments"], operation_id="classify_assessment", summary="The CAIO's classification: high or not_high")
-def classify(assessment_id: UUID, body: ClassificationIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> AssessmentOut:
+@router.post(
+    "/assessments/{assessment_id}/classification",
+    response_model=AssessmentOut,
+    tags=["assessments"],
+    operation_id="classify_assessment",
+    summary="The CAIO's classification: high or not_high",
+)
+def classify(
+    assessment_id: UUID,
+    body: ClassificationIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> AssessmentOut:
     app = risk_app(request)
     actor = designated_caio(request, principal, app.assessment(assessment_id).ministry, app)
     meta = EventMeta.of(actor, body.reasons)
-    return respond(response, run(lambda: app.classify(assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match)), assessment_out)
+    return respond(
+        response,
+        run(
+            lambda: app.classify(
+                assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match
+            )
+        ),
+        assessment_out,
+    )
 
 
 # -- Advisory Board ---------------------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/board-submissions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut, tags=["board"], operation_id="draft_board_submission", summary="Draft an Advisory Board submission (planner)")
-def draft_submission(project_id: UUID, body: SubmissionDraft, request: Request, response: Response, principal: CurrentPrincipal) -> SubmissionOut:
+@router.post(
+    "/projects/{project_id}/board-submissions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionOut,
+    tags=["board"],
+    operation_id="draft_board_submission",
+    summary="Draft an Advisory Board submission (planner)",
+)
+def draft_submission(
+    project_id: UUID, body: SubmissionDraft, request: Request, response: Response, principal: CurrentPrincipal
+) -> SubmissionOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
-    return respond(response, run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))), submission_out)
+    return respond(
+        response,
+        run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))),
+        submission_out,
+    )
 
 
-@router.get("/board-submissions/{submission_id}", response_model=SubmissionOut, tags=["board"], operation_id="get_board_submission", summary="One submission")
-def get_submission(submission_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> SubmissionOut:
+@router.get(
+    "/board-submissions/{submission_id}",
+    response_model=SubmissionOut,
+    tags=["board"],
+    operation_id="get_board_submission",
+    summary="One submission",
+)
+def get_submission(
+    submission_id: UUID, request: Request, response: Response, principal: CurrentPrincipal
+) -> SubmissionOut:
     return respond(response, risk_app(request).submission(submission_id), submission_out)
 
 
-@router.post("/projects/{project_id}/board-submissions/{submission_id}/submit", response_model=SubmissionOut, tags=["board"], operation_id="submit_board_submission", summary="Check completeness and submit to the Board (CAIO)")
-def submit_submission(project_id: UUID, submission_id: UUID, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> SubmissionOut:
+@router.post(
+    "/projects/{project_id}/board-submissions/{submission_id}/submit",
+    response_model=SubmissionOut,
+    tags=["board"],
+    operation_id="submit_board_submission",
+    summary="Check completeness and submit to the Board (CAIO)",
+)
+def submit_submission(
+    project_id: UUID,
+    submission_id: UUID,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> SubmissionOut:
     app = risk_app(request)
     submission = app.submission(submission_id)
     if submission.project_id != project_id:
@@ -243,58 +438,172 @@ def submit_submission(project_id: UUID, submission_id: UUID, request: Request, r
     return respond(response, run(lambda: app.submit_to_board(submission_id, meta, if_match=if_match)), submission_out)
 
 
-@router.post("/board-submissions/{submission_id}/advice", response_model=SubmissionOut, tags=["board"], operation_id="record_board_advice", summary="The Board's advice (board member or secretariat)")
-def record_advice(submission_id: UUID, body: AdviceIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> SubmissionOut:
+@router.post(
+    "/board-submissions/{submission_id}/advice",
+    response_model=SubmissionOut,
+    tags=["board"],
+    operation_id="record_board_advice",
+    summary="The Board's advice (board member or secretariat)",
+)
+def record_advice(
+    submission_id: UUID,
+    body: AdviceIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> SubmissionOut:
     app = risk_app(request)
     actor = authorize(request, principal)
-    return respond(response, run(lambda: app.record_advice(submission_id, body.opinion, body.text, body.conditions, EventMeta.of(actor, body.text), if_match=if_match)), submission_out)
+    return respond(
+        response,
+        run(
+            lambda: app.record_advice(
+                submission_id,
+                body.opinion,
+                body.text,
+                body.conditions,
+                EventMeta.of(actor, body.text),
+                if_match=if_match,
+            )
+        ),
+        submission_out,
+    )
 
 
-@router.post("/board-submissions/{submission_id}/decision", response_model=SubmissionOut, tags=["board"], operation_id="record_caio_decision", summary="The ministry's decision after the advice (CAIO)")
-def record_decision(submission_id: UUID, body: DecisionIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> SubmissionOut:
+@router.post(
+    "/board-submissions/{submission_id}/decision",
+    response_model=SubmissionOut,
+    tags=["board"],
+    operation_id="record_caio_decision",
+    summary="The ministry's decision after the advice (CAIO)",
+)
+def record_decision(
+    submission_id: UUID,
+    body: DecisionIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> SubmissionOut:
     app = risk_app(request)
     actor = designated_caio(request, principal, app.submission(submission_id).ministry, app)
     responses = [response.model_dump() for response in body.condition_responses]
     meta = EventMeta.of(actor, body.reasons)
-    return respond(response, run(lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match)), submission_out)
+    return respond(
+        response,
+        run(
+            lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match)
+        ),
+        submission_out,
+    )
 
 
-@router.get("/board/queue", response_model=BoardQueue, tags=["board"], operation_id="get_board_queue", summary="Submissions awaiting advice, oldest first")
+@router.get(
+    "/board/queue",
+    response_model=BoardQueue,
+    tags=["board"],
+    operation_id="get_board_queue",
+    summary="Submissions awaiting advice, oldest first",
+)
 def board_queue(request: Request, principal: CurrentPrincipal, paging: Paging) -> BoardQueue:
     authorize(request, principal)
     app = risk_app(request)
     page = paging.page(app.board_queue(), lambda row: (row["submitted_at"], str(row["submission_id"])))
-    return BoardQueue.model_validate({**page, "items": [submission_out(app.submission(row["submission_id"])) for row in page["items"]]})
+    return BoardQueue.model_validate(
+        {**page, "items": [submission_out(app.submission(row["submission_id"])) for row in page["items"]]}
+    )
 
 
 # -- incidents ----------------------------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/incidents", status_code=status.HTTP_201_CREATED, response_model=IncidentOut, tags=["incidents"], operation_id="record_incident", summary="Record an incident (planner or CAIO)")
-def record_incident(project_id: UUID, body: IncidentIn, request: Request, response: Response, principal: CurrentPrincipal) -> IncidentOut:
+@router.post(
+    "/projects/{project_id}/incidents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncidentOut,
+    tags=["incidents"],
+    operation_id="record_incident",
+    summary="Record an incident (planner or CAIO)",
+)
+def record_incident(
+    project_id: UUID, body: IncidentIn, request: Request, response: Response, principal: CurrentPrincipal
+) -> IncidentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
-    return respond(response, run(lambda: app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened))), incident_out)
+    return respond(
+        response,
+        run(
+            lambda: app.record_incident(
+                project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened)
+            )
+        ),
+        incident_out,
+    )
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentOut, tags=["incidents"], operation_id="get_incident", summary="One incident")
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentOut,
+    tags=["incidents"],
+    operation_id="get_incident",
+    summary="One incident",
+)
 def get_incident(incident_id: UUID, request: Request, response: Response, principal: CurrentPrincipal) -> IncidentOut:
     return respond(response, risk_app(request).incident(incident_id), incident_out)
 
 
-@router.post("/incidents/{incident_id}/report", response_model=IncidentOut, tags=["incidents"], operation_id="report_incident", summary="Record the report to the Digital Agency (CAIO)")
-def report_incident(incident_id: UUID, body: IncidentReportIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> IncidentOut:
+@router.post(
+    "/incidents/{incident_id}/report",
+    response_model=IncidentOut,
+    tags=["incidents"],
+    operation_id="report_incident",
+    summary="Record the report to the Digital Agency (CAIO)",
+)
+def report_incident(
+    incident_id: UUID,
+    body: IncidentReportIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> IncidentOut:
     app = risk_app(request)
     actor = designated_caio(request, principal, app.incident(incident_id).ministry, app)
-    return respond(response, run(lambda: app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match)), incident_out)
+    return respond(
+        response,
+        run(
+            lambda: app.report_incident(
+                incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match
+            )
+        ),
+        incident_out,
+    )
 
 
-@router.post("/incidents/{incident_id}/close", response_model=IncidentOut, tags=["incidents"], operation_id="close_incident", summary="Close with the corrective measures (planner or CAIO)")
-def close_incident(incident_id: UUID, body: IncidentCloseIn, request: Request, response: Response, principal: CurrentPrincipal, if_match: RequiredIfMatch) -> IncidentOut:
+@router.post(
+    "/incidents/{incident_id}/close",
+    response_model=IncidentOut,
+    tags=["incidents"],
+    operation_id="close_incident",
+    summary="Close with the corrective measures (planner or CAIO)",
+)
+def close_incident(
+    incident_id: UUID,
+    body: IncidentCloseIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> IncidentOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.incident(incident_id).ministry)
     meta = EventMeta.of(actor, body.corrective_measures)
-    return respond(response, run(lambda: app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match)), incident_out)
+    return respond(
+        response,
+        run(lambda: app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match)),
+        incident_out,
+    )
 
 
 def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:

@@ -66,7 +66,9 @@ class RiskApplication(AuditedApplication):
         try:
             return self.repository.get(ProjectRisk.create_id(project_id))
         except AggregateNotFoundError as error:
-            raise NotFound(f"The risk service has no record of project {project_id} (unknown, or not yet followed from the registry).") from error
+            raise NotFound(
+                f"The risk service has no record of project {project_id} (unknown, or not yet followed from the registry)."
+            ) from error
 
     def find_project_risk(self, project_id: UUID) -> ProjectRisk | None:
         try:
@@ -92,12 +94,28 @@ class RiskApplication(AuditedApplication):
         existing = self.find_ruleset(ruleset.id, ruleset.version)
         if existing is not None:
             if existing.content_hash != digest:
-                raise Conflict(f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; publish a new version.")
+                raise Conflict(
+                    f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; publish a new version."
+                )
             return existing
-        published = RulesetVersion(ruleset_id=ruleset.id, version=ruleset.version, content_hash=digest, content=evaluation.dump(ruleset), meta=meta)
+        published = RulesetVersion(
+            ruleset_id=ruleset.id,
+            version=ruleset.version,
+            content_hash=digest,
+            content=evaluation.dump(ruleset),
+            meta=meta,
+        )
         with self.transaction() as session:
             self.save(published)
-            session.execute(tables.rulesets.insert().values(ruleset_id=ruleset.id, version=ruleset.version, content_hash=digest, title=ruleset.title, published_at=published.created_on))
+            session.execute(
+                tables.rulesets.insert().values(
+                    ruleset_id=ruleset.id,
+                    version=ruleset.version,
+                    content_hash=digest,
+                    title=ruleset.title,
+                    published_at=published.created_on,
+                )
+            )
         return published
 
     def publish_shipped_rulesets(self) -> None:
@@ -123,12 +141,20 @@ class RiskApplication(AuditedApplication):
     def list_rulesets(self) -> list[dict[str, Any]]:
         table = tables.rulesets
         with self.read_session() as session:
-            return [dict(row) for row in session.execute(select(table).order_by(table.c.ruleset_id, table.c.version)).mappings()]
+            return [
+                dict(row)
+                for row in session.execute(select(table).order_by(table.c.ruleset_id, table.c.version)).mappings()
+            ]
 
     def current_version(self, ruleset_id: str) -> int:
         versions = [row["version"] for row in self.list_rulesets() if row["ruleset_id"] == ruleset_id]
         if not versions:
-            raise Unprocessable(f"No ruleset {ruleset_id} is published.", errors=[{"field": "body.ruleset_id", "message": f"unknown ruleset {ruleset_id}", "type": "unknown_ruleset"}])
+            raise Unprocessable(
+                f"No ruleset {ruleset_id} is published.",
+                errors=[
+                    {"field": "body.ruleset_id", "message": f"unknown ruleset {ruleset_id}", "type": "unknown_ruleset"}
+                ],
+            )
         return max(versions)
 
     def pinned_ruleset(self, assessment: Assessment) -> Any:
@@ -141,18 +167,39 @@ class RiskApplication(AuditedApplication):
         risk = self.project_risk(project_id)
         version = self.current_version(ruleset_id)
         published = self.ruleset(ruleset_id, version)
-        assessment = Assessment(project_id=project_id, ministry=risk.ministry, ruleset_id=ruleset_id, ruleset_version=version, ruleset_hash=published.content_hash, meta=meta)
+        assessment = Assessment(
+            project_id=project_id,
+            ministry=risk.ministry,
+            ruleset_id=ruleset_id,
+            ruleset_version=version,
+            ruleset_hash=published.content_hash,
+            meta=meta,
+        )
         risk.start_assessment(assessment.id, meta)
         with self.transaction() as session:
             self.save(assessment, risk)
             session.execute(
                 tables.assessments.insert().values(
-                    assessment_id=assessment.id, project_id=project_id, ministry=risk.ministry, ruleset_id=ruleset_id, ruleset_version=version, state="draft", opened_at=assessment.created_on
+                    assessment_id=assessment.id,
+                    project_id=project_id,
+                    ministry=risk.ministry,
+                    ruleset_id=ruleset_id,
+                    ruleset_version=version,
+                    state="draft",
+                    opened_at=assessment.created_on,
                 )
             )
         return assessment
 
-    def record_answers(self, assessment_id: UUID, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Assessment:
+    def record_answers(
+        self,
+        assessment_id: UUID,
+        answers: dict[str, dict[str, str]],
+        mitigations: dict[str, dict[str, str]],
+        meta: EventMeta,
+        *,
+        if_match: IfMatch = ANY_VERSION,
+    ) -> Assessment:
         assessment = self._for_change(assessment_id, Assessment, "assessment", if_match)
         evaluation.check_answers(self.pinned_ruleset(assessment), answers, mitigations)
         assessment.record_answers(answers, mitigations, meta)
@@ -167,7 +214,16 @@ class RiskApplication(AuditedApplication):
         self._save_assessment(assessment)
         return assessment
 
-    def classify(self, assessment_id: UUID, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Assessment:
+    def classify(
+        self,
+        assessment_id: UUID,
+        classification: Classification,
+        reasons: str,
+        override_justification: str | None,
+        meta: EventMeta,
+        *,
+        if_match: IfMatch = ANY_VERSION,
+    ) -> Assessment:
         assessment = self._for_change(assessment_id, Assessment, "assessment", if_match)
         risk = self.project_risk(assessment.project_id)
         if risk.current_assessment_id != str(assessment.id):
@@ -175,14 +231,20 @@ class RiskApplication(AuditedApplication):
         assessment.classify(classification, reasons, override_justification, meta)
         validity = self.pinned_ruleset(assessment).classification_validity_months
         registry_position = self.recorder.max_tracking_id("registry") or 0  # type: ignore[attr-defined]
-        risk.record_classification(assessment.id, classification, add_months(datetime.now(UTC), validity), registry_position, meta)
+        risk.record_classification(
+            assessment.id, classification, add_months(datetime.now(UTC), validity), registry_position, meta
+        )
         self._save_assessment(assessment, risk)
         return assessment
 
     def _save_assessment(self, assessment: Assessment, *others: Aggregate) -> None:
         with self.transaction() as session:
             self.save(assessment, *others)
-            session.execute(update(tables.assessments).where(tables.assessments.c.assessment_id == assessment.id).values(state=assessment.state))
+            session.execute(
+                update(tables.assessments)
+                .where(tables.assessments.c.assessment_id == assessment.id)
+                .values(state=assessment.state)
+            )
 
     def assessments_of(self, project_id: UUID) -> list[Assessment]:
         return [self.assessment(UUID(aid)) for aid in self.project_risk(project_id).assessment_ids]
@@ -192,16 +254,34 @@ class RiskApplication(AuditedApplication):
         candidate = evaluation.parse(self.ruleset(ruleset_id, version).content)
         table = tables.assessments
         with self.read_session() as session:
-            ids = session.execute(select(table.c.assessment_id).where(table.c.ruleset_id == ruleset_id, table.c.state != "draft").order_by(table.c.opened_at)).scalars().all()
+            ids = (
+                session.execute(
+                    select(table.c.assessment_id)
+                    .where(table.c.ruleset_id == ruleset_id, table.c.state != "draft")
+                    .order_by(table.c.opened_at)
+                )
+                .scalars()
+                .all()
+            )
         changes = []
         for assessment_id in ids:
             assessment = self.assessment(assessment_id)
             risk = self.project_risk(assessment.project_id)
             if str(assessment.id) not in (risk.classified_assessment_id, risk.current_assessment_id):
                 continue
-            change = evaluation.compare(assessment.screening or {}, candidate, assessment.answers, assessment.mitigations)
+            change = evaluation.compare(
+                assessment.screening or {}, candidate, assessment.answers, assessment.mitigations
+            )
             if change is not None:
-                changes.append({"assessment_id": str(assessment.id), "project_id": str(assessment.project_id), "ministry": assessment.ministry, "pinned_version": assessment.ruleset_version, **change})
+                changes.append(
+                    {
+                        "assessment_id": str(assessment.id),
+                        "project_id": str(assessment.project_id),
+                        "ministry": assessment.ministry,
+                        "pinned_version": assessment.ruleset_version,
+                        **change,
+                    }
+                )
         return changes
 
     # -- Advisory Board ------------------------------------------------------------------------------
@@ -210,14 +290,29 @@ class RiskApplication(AuditedApplication):
         risk = self.project_risk(project_id)
         assessment_id = content.get("assessment_id")
         if assessment_id and str(assessment_id) not in risk.assessment_ids:
-            raise Unprocessable("The submission must rest on an assessment of this project.", errors=[{"field": "body.assessment_id", "message": "not an assessment of this project", "type": "unknown_assessment"}])
+            raise Unprocessable(
+                "The submission must rest on an assessment of this project.",
+                errors=[
+                    {
+                        "field": "body.assessment_id",
+                        "message": "not an assessment of this project",
+                        "type": "unknown_assessment",
+                    }
+                ],
+            )
         submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
         with self.transaction() as session:
             self.save(submission)
-            session.execute(tables.submissions.insert().values(submission_id=submission.id, project_id=project_id, ministry=risk.ministry, status=submission.status))
+            session.execute(
+                tables.submissions.insert().values(
+                    submission_id=submission.id, project_id=project_id, ministry=risk.ministry, status=submission.status
+                )
+            )
         return submission
 
-    def submit_to_board(self, submission_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> BoardSubmission:
+    def submit_to_board(
+        self, submission_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.submit(meta)
@@ -225,7 +320,16 @@ class RiskApplication(AuditedApplication):
         self._save_submission(submission, risk, submitted_at=submission.modified_on)
         return submission
 
-    def record_advice(self, submission_id: UUID, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> BoardSubmission:
+    def record_advice(
+        self,
+        submission_id: UUID,
+        opinion: BoardOpinion,
+        text: str,
+        conditions: list[str],
+        meta: EventMeta,
+        *,
+        if_match: IfMatch = ANY_VERSION,
+    ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.record_advice(opinion, text, conditions, meta)
@@ -233,7 +337,16 @@ class RiskApplication(AuditedApplication):
         self._save_submission(submission, risk)
         return submission
 
-    def record_decision(self, submission_id: UUID, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> BoardSubmission:
+    def record_decision(
+        self,
+        submission_id: UUID,
+        decision: Decision,
+        reasons: str,
+        condition_responses: list[dict[str, str]],
+        meta: EventMeta,
+        *,
+        if_match: IfMatch = ANY_VERSION,
+    ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.record_decision(decision, reasons, condition_responses, meta)
@@ -241,20 +354,31 @@ class RiskApplication(AuditedApplication):
         self._save_submission(submission, risk)
         return submission
 
-    def _save_submission(self, submission: BoardSubmission, risk: ProjectRisk, submitted_at: datetime | None = None) -> None:
+    def _save_submission(
+        self, submission: BoardSubmission, risk: ProjectRisk, submitted_at: datetime | None = None
+    ) -> None:
         values: dict[str, Any] = {"status": submission.status}
         if submitted_at is not None:
             values["submitted_at"] = submitted_at
         with self.transaction() as session:
             self.save(submission, risk)
-            session.execute(update(tables.submissions).where(tables.submissions.c.submission_id == submission.id).values(**values))
+            session.execute(
+                update(tables.submissions).where(tables.submissions.c.submission_id == submission.id).values(**values)
+            )
 
     def board_queue(self) -> list[dict[str, Any]]:
         """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows."""
         table = tables.submissions
-        query = select(table.c.submission_id, table.c.submitted_at).where(table.c.status == "awaiting_advice").order_by(table.c.submitted_at, table.c.submission_id)
+        query = (
+            select(table.c.submission_id, table.c.submitted_at)
+            .where(table.c.status == "awaiting_advice")
+            .order_by(table.c.submitted_at, table.c.submission_id)
+        )
         with self.read_session() as session:
-            return [{"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()} for row in session.execute(query)]
+            return [
+                {"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()}
+                for row in session.execute(query)
+            ]
 
     # -- incidents ------------------------------------------------------------------------------------
 
@@ -265,13 +389,17 @@ class RiskApplication(AuditedApplication):
         self.save(incident, risk)
         return incident
 
-    def report_incident(self, incident_id: UUID, reference: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Incident:
+    def report_incident(
+        self, incident_id: UUID, reference: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Incident:
         incident = self._for_change(incident_id, Incident, "incident", if_match)
         incident.report_onward(reference, meta)
         self.save(incident)
         return incident
 
-    def close_incident(self, incident_id: UUID, corrective_measures: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION) -> Incident:
+    def close_incident(
+        self, incident_id: UUID, corrective_measures: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Incident:
         incident = self._for_change(incident_id, Incident, "incident", if_match)
         incident.close(corrective_measures, meta)
         self.save(incident)
@@ -282,4 +410,6 @@ class RiskApplication(AuditedApplication):
     def designated_caio(self, ministry: str) -> str | None:
         table = tables.ministry_caios
         with self.read_session() as session:
-            return session.execute(select(table.c.caio_officer_id).where(table.c.ministry == ministry)).scalar_one_or_none()
+            return session.execute(
+                select(table.c.caio_officer_id).where(table.c.ministry == ministry)
+            ).scalar_one_or_none()

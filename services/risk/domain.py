@@ -139,7 +139,9 @@ class ProjectRisk(Aggregate):
 
     def start_assessment(self, assessment_id: UUID, meta: EventMeta) -> None:
         if self.current_assessment_id is not None:
-            raise RiskRuleViolated(f"Assessment {self.current_assessment_id} is still open for this project; finish it first.")
+            raise RiskRuleViolated(
+                f"Assessment {self.current_assessment_id} is still open for this project; finish it first."
+            )
         self._assessment_started(assessment_id=str(assessment_id), meta=meta)
 
     @event("AssessmentStarted")
@@ -149,18 +151,35 @@ class ProjectRisk(Aggregate):
         if self.status is RiskStatus.due:
             self.status = RiskStatus.in_progress
 
-    def record_classification(self, assessment_id: UUID, classification: Classification, expires_at: datetime, registry_position: int, meta: EventMeta) -> None:
+    def record_classification(
+        self,
+        assessment_id: UUID,
+        classification: Classification,
+        expires_at: datetime,
+        registry_position: int,
+        meta: EventMeta,
+    ) -> None:
         """``registry_position``: the registry events the classification was made in knowledge of; the registry
         counts it current only if it is at or after the project's last material amendment."""
-        self._classified(assessment_id=str(assessment_id), classification=classification.value, expires_at=expires_at.isoformat(), registry_position=registry_position, meta=meta)
+        self._classified(
+            assessment_id=str(assessment_id),
+            classification=classification.value,
+            expires_at=expires_at.isoformat(),
+            registry_position=registry_position,
+            meta=meta,
+        )
 
     @event("ProjectClassified")
-    def _classified(self, assessment_id: str, classification: str, expires_at: str, registry_position: int, meta: EventMeta) -> None:
+    def _classified(
+        self, assessment_id: str, classification: str, expires_at: str, registry_position: int, meta: EventMeta
+    ) -> None:
         self.classification = Classification(classification)
         self.classified_assessment_id = assessment_id
         self.current_assessment_id = None
         self.expires_at = datetime.fromisoformat(expires_at)
-        self.status = RiskStatus.classified_high if self.classification is Classification.high else RiskStatus.classified_not_high
+        self.status = (
+            RiskStatus.classified_high if self.classification is Classification.high else RiskStatus.classified_not_high
+        )
         self.submission_id = None
         self.decision = None
         self.board_status = "submission_required" if self.classification is Classification.high else "not_required"
@@ -169,7 +188,9 @@ class ProjectRisk(Aggregate):
 
     def board_submitted(self, submission_id: UUID, meta: EventMeta) -> None:
         if self.status is not RiskStatus.classified_high:
-            raise RiskRuleViolated("Only a project whose current classification is high is submitted to the Advisory Board.")
+            raise RiskRuleViolated(
+                "Only a project whose current classification is high is submitted to the Advisory Board."
+            )
         if self.board_status in ("awaiting_advice", "awaiting_decision"):
             raise RiskRuleViolated(f"Submission {self.submission_id} is already with the Board for this project.")
         self._submitted_to_board(submission_id=str(submission_id), meta=meta)
@@ -212,7 +233,13 @@ class ProjectRisk(Aggregate):
         """What is waiting, and on whom (role and ministry)."""
         waiting: list[dict[str, Any]] = []
         if self.current_assessment_id is not None:
-            waiting.append({"what": f"answers and submission of assessment {self.current_assessment_id} (or its classification)", "role": "planner", "ministry": self.ministry})
+            waiting.append(
+                {
+                    "what": f"answers and submission of assessment {self.current_assessment_id} (or its classification)",
+                    "role": "planner",
+                    "ministry": self.ministry,
+                }
+            )
         elif self.status is RiskStatus.due:
             waiting.append({"what": "risk evaluation", "role": "planner", "ministry": self.ministry})
         elif self.status is RiskStatus.stale or self.is_expired(now):
@@ -223,7 +250,9 @@ class ProjectRisk(Aggregate):
             elif self.board_status == "awaiting_advice":
                 waiting.append({"what": "Advisory Board advice", "role": "board_member", "ministry": None})
             elif self.board_status == "awaiting_decision":
-                waiting.append({"what": "ministry decision after the Board's advice", "role": "caio", "ministry": self.ministry})
+                waiting.append(
+                    {"what": "ministry decision after the Board's advice", "role": "caio", "ministry": self.ministry}
+                )
         return waiting
 
 
@@ -231,7 +260,9 @@ class Assessment(Aggregate):
     """One risk evaluation of a project, pinned to the ruleset version it was made under."""
 
     @event("AssessmentOpened")
-    def __init__(self, project_id: UUID, ministry: str, ruleset_id: str, ruleset_version: int, ruleset_hash: str, meta: EventMeta):
+    def __init__(
+        self, project_id: UUID, ministry: str, ruleset_id: str, ruleset_version: int, ruleset_hash: str, meta: EventMeta
+    ):
         self.project_id = project_id
         self.ministry = ministry
         self.ruleset_id = ruleset_id
@@ -248,13 +279,19 @@ class Assessment(Aggregate):
             return "classified"
         return "submitted" if self.screening is not None else "draft"
 
-    def record_answers(self, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta) -> None:
+    def record_answers(
+        self, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta
+    ) -> None:
         if self.screening is not None:
-            raise RiskRuleViolated("The assessment has been submitted; its answers can no longer change. Open a new assessment.")
+            raise RiskRuleViolated(
+                "The assessment has been submitted; its answers can no longer change. Open a new assessment."
+            )
         self._answers_recorded(answers=answers, mitigations=mitigations, meta=meta)
 
     @event("AssessmentAnswersRecorded")
-    def _answers_recorded(self, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta) -> None:
+    def _answers_recorded(
+        self, answers: dict[str, dict[str, str]], mitigations: dict[str, dict[str, str]], meta: EventMeta
+    ) -> None:
         self.answers.update(answers)
         self.mitigations.update(mitigations)
 
@@ -267,7 +304,9 @@ class Assessment(Aggregate):
     def _screened(self, screening: dict[str, Any], meta: EventMeta) -> None:
         self.screening = screening
 
-    def classify(self, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta) -> None:
+    def classify(
+        self, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta
+    ) -> None:
         """The CAIO's decision; going against a likely-high-risk screening needs a recorded justification."""
         if self.screening is None:
             raise RiskRuleViolated("Submit the assessment (and its screening) before classifying it.")
@@ -275,15 +314,39 @@ class Assessment(Aggregate):
             raise RiskRuleViolated("The assessment is already classified.")
         override = classification is Classification.not_high and bool(self.screening.get("likely_high_risk"))
         if override and not (override_justification or "").strip():
-            raise Incomplete("Classifying not_high against a likely-high-risk screening needs an override justification.", ["override_justification"])
-        self._classified(classification=classification.value, reasons=reasons, override=override, override_justification=override_justification if override else None, meta=meta)
+            raise Incomplete(
+                "Classifying not_high against a likely-high-risk screening needs an override justification.",
+                ["override_justification"],
+            )
+        self._classified(
+            classification=classification.value,
+            reasons=reasons,
+            override=override,
+            override_justification=override_justification if override else None,
+            meta=meta,
+        )
 
     @event("AssessmentClassified")
-    def _classified(self, classification: str, reasons: str, override: bool, override_justification: str | None, meta: EventMeta) -> None:
-        self.classification = {"classification": classification, "reasons": reasons, "override": override, "override_justification": override_justification, "by": meta.actor_id}
+    def _classified(
+        self, classification: str, reasons: str, override: bool, override_justification: str | None, meta: EventMeta
+    ) -> None:
+        self.classification = {
+            "classification": classification,
+            "reasons": reasons,
+            "override": override,
+            "override_justification": override_justification,
+            "by": meta.actor_id,
+        }
 
 
-SUBMISSION_PARTS = ("objectives", "expected_results", "assessment_id", "mitigation_measures", "quality_assurance", "supporting_information")
+SUBMISSION_PARTS = (
+    "objectives",
+    "expected_results",
+    "assessment_id",
+    "mitigation_measures",
+    "quality_assurance",
+    "supporting_information",
+)
 QUALITY_ASSURANCE_PARTS = ("evaluation_method", "metrics", "monitoring", "human_review", "incident_response")
 
 
@@ -294,9 +357,15 @@ def missing_submission_parts(content: dict[str, Any]) -> list[str]:
     if content.get("quality_assurance"):
         missing += [f"quality_assurance.{part}" for part in QUALITY_ASSURANCE_PARTS if not quality.get(part)]
         for index, metric in enumerate(quality.get("metrics") or []):
-            missing += [f"quality_assurance.metrics[{index}].{key}" for key in ("name", "threshold") if not metric.get(key)]
+            missing += [
+                f"quality_assurance.metrics[{index}].{key}" for key in ("name", "threshold") if not metric.get(key)
+            ]
     for index, measure in enumerate(content.get("mitigation_measures") or []):
-        missing += [f"mitigation_measures[{index}].{key}" for key in ("risk", "measure", "owner", "status") if not measure.get(key)]
+        missing += [
+            f"mitigation_measures[{index}].{key}"
+            for key in ("risk", "measure", "owner", "status")
+            if not measure.get(key)
+        ]
     return missing
 
 
@@ -328,7 +397,9 @@ class BoardSubmission(Aggregate):
 
     def record_advice(self, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> None:
         if self.status != "awaiting_advice":
-            raise RiskRuleViolated(f"The Board gives advice only on a submitted item; this submission is {self.status}.")
+            raise RiskRuleViolated(
+                f"The Board gives advice only on a submitted item; this submission is {self.status}."
+            )
         if opinion is BoardOpinion.advice_with_conditions and not conditions:
             raise Incomplete("Advice with conditions must list its conditions.", ["conditions"])
         self._advised(opinion=opinion.value, text=text, conditions=list(conditions), meta=meta)
@@ -338,22 +409,36 @@ class BoardSubmission(Aggregate):
         self.advice = {"opinion": opinion, "text": text, "conditions": conditions, "by": meta.actor_id}
         self.status = "awaiting_decision"
 
-    def record_decision(self, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> None:
+    def record_decision(
+        self, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta
+    ) -> None:
         """The CAIO's decision; each of the Board's conditions must be accepted or answered."""
         if self.status != "awaiting_decision" or self.advice is None:
             raise RiskRuleViolated(f"The decision follows the Board's advice; this submission is {self.status}.")
         answered = {response["condition"] for response in condition_responses}
-        missing = [f"condition_responses[{condition!r}]" for condition in self.advice["conditions"] if condition not in answered]
+        missing = [
+            f"condition_responses[{condition!r}]"
+            for condition in self.advice["conditions"]
+            if condition not in answered
+        ]
         unknown = sorted(answered - set(self.advice["conditions"]))
         if missing:
             raise Incomplete("Every condition of the Board's advice must be accepted or answered.", missing)
         if unknown:
-            raise Incomplete("Responses name conditions the Board did not set.", [f"condition_responses[{name!r}]" for name in unknown])
+            raise Incomplete(
+                "Responses name conditions the Board did not set.",
+                [f"condition_responses[{name!r}]" for name in unknown],
+            )
         self._decided(decision=decision.value, reasons=reasons, condition_responses=condition_responses, meta=meta)
 
     @event("CaioDecisionRecorded")
     def _decided(self, decision: str, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> None:
-        self.decision = {"decision": decision, "reasons": reasons, "condition_responses": condition_responses, "by": meta.actor_id}
+        self.decision = {
+            "decision": decision,
+            "reasons": reasons,
+            "condition_responses": condition_responses,
+            "by": meta.actor_id,
+        }
         self.status = "decided"
 
 

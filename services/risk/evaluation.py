@@ -92,8 +92,12 @@ class MitigationQuestion(Strict):
 
 class Mitigation(Strict):
     questions: list[MitigationQuestion] = Field(default_factory=list)
-    reduction_threshold: float = Field(default=0.8, gt=0, le=1, description="Share of the mitigation maximum that earns the reduction.")
-    reduction: float = Field(default=0.15, ge=0, lt=1, description="Share of the raw score removed when the threshold is reached.")
+    reduction_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="Share of the mitigation maximum that earns the reduction."
+    )
+    reduction: float = Field(
+        default=0.15, ge=0, lt=1, description="Share of the raw score removed when the threshold is reached."
+    )
 
 
 class Level(Strict):
@@ -128,7 +132,9 @@ class Ruleset(Strict):
     @classmethod
     def _unique_mitigation_questions(cls, mitigation: Mitigation, info: ValidationInfo) -> Mitigation:
         questions = [question.id for viewpoint in info.data.get("viewpoints", []) for question in viewpoint.questions]
-        _require_unique(questions + [question.id for question in mitigation.questions], "question ids (viewpoints and mitigation)")
+        _require_unique(
+            questions + [question.id for question in mitigation.questions], "question ids (viewpoints and mitigation)"
+        )
         return mitigation
 
     @field_validator("levels")
@@ -168,7 +174,16 @@ def parse(content: dict[str, Any]) -> Ruleset:
     try:
         return Ruleset.model_validate(content)
     except ValidationError as error:
-        raise RulesetInvalid([{"field": ".".join(str(part) for part in item["loc"]) or "(ruleset)", "message": item["msg"], "type": item["type"]} for item in error.errors()]) from error
+        raise RulesetInvalid(
+            [
+                {
+                    "field": ".".join(str(part) for part in item["loc"]) or "(ruleset)",
+                    "message": item["msg"],
+                    "type": item["type"],
+                }
+                for item in error.errors()
+            ]
+        ) from error
 
 
 def dump(ruleset: Ruleset) -> dict[str, Any]:
@@ -183,7 +198,9 @@ def content_hash(ruleset: Ruleset) -> str:
 
 def shipped_contents() -> list[dict[str, Any]]:
     """The ruleset documents shipped with this release, in file-name order."""
-    return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(RULESET_DIRECTORY.glob("*.v[0-9]*.yaml"))]
+    return [
+        yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(RULESET_DIRECTORY.glob("*.v[0-9]*.yaml"))
+    ]
 
 
 def load_shipped(ruleset_id: str, version: int) -> Ruleset:
@@ -201,16 +218,27 @@ def check_answers(ruleset: Ruleset, answers: dict[str, dict[str, str]], mitigati
     for question_id, answer in answers.items():
         question = ruleset.question(question_id)
         if question is None:
-            raise AnswerError(f"Ruleset {ruleset.id} v{ruleset.version} has no question {question_id}.", f"body.answers.{question_id}")
+            raise AnswerError(
+                f"Ruleset {ruleset.id} v{ruleset.version} has no question {question_id}.", f"body.answers.{question_id}"
+            )
         if question.choice(answer["choice"]) is None:
-            raise AnswerError(f"Question {question_id} has no choice {answer['choice']}; choose one of {', '.join(c.id for c in question.choices)}.", f"body.answers.{question_id}.choice")
+            raise AnswerError(
+                f"Question {question_id} has no choice {answer['choice']}; choose one of {', '.join(c.id for c in question.choices)}.",
+                f"body.answers.{question_id}.choice",
+            )
     by_id = {question.id: question for question in ruleset.mitigation.questions}
     for question_id, answer in mitigations.items():
         question = by_id.get(question_id)
         if question is None:
-            raise AnswerError(f"Ruleset {ruleset.id} v{ruleset.version} has no mitigation question {question_id}.", f"body.mitigations.{question_id}")
+            raise AnswerError(
+                f"Ruleset {ruleset.id} v{ruleset.version} has no mitigation question {question_id}.",
+                f"body.mitigations.{question_id}",
+            )
         if question.choice(answer["choice"]) is None:
-            raise AnswerError(f"Mitigation question {question_id} has no choice {answer['choice']}.", f"body.mitigations.{question_id}.choice")
+            raise AnswerError(
+                f"Mitigation question {question_id} has no choice {answer['choice']}.",
+                f"body.mitigations.{question_id}.choice",
+            )
 
 
 def missing_questions(ruleset: Ruleset, answers: dict[str, Any]) -> list[str]:
@@ -220,7 +248,10 @@ def missing_questions(ruleset: Ruleset, answers: dict[str, Any]) -> list[str]:
 def require_complete(ruleset: Ruleset, answers: dict[str, Any]) -> None:
     missing = missing_questions(ruleset, answers)
     if missing:
-        raise Incomplete(f"{len(missing)} question(s) of {ruleset.id} v{ruleset.version} are unanswered.", [f"answers.{question_id}" for question_id in missing])
+        raise Incomplete(
+            f"{len(missing)} question(s) of {ruleset.id} v{ruleset.version} are unanswered.",
+            [f"answers.{question_id}" for question_id in missing],
+        )
 
 
 # -- screening -----------------------------------------------------------------------------------------------
@@ -240,11 +271,32 @@ def screen(ruleset: Ruleset, answers: dict[str, Any], mitigations: dict[str, Any
             assert choice is not None
             points += choice.points
             if choice.high:
-                drivers.append({"question": question.id, "choice": choice.id, "label_en": choice.label_en, "label_ja": choice.label_ja})
+                drivers.append(
+                    {
+                        "question": question.id,
+                        "choice": choice.id,
+                        "label_en": choice.label_en,
+                        "label_ja": choice.label_ja,
+                    }
+                )
         high = bool(drivers)
-        viewpoints.append({"viewpoint": viewpoint.id, "label_en": viewpoint.label_en, "label_ja": viewpoint.label_ja, "high": high, "points": points, "max_points": sum(q.max_points for q in viewpoint.questions), "drivers": drivers})
+        viewpoints.append(
+            {
+                "viewpoint": viewpoint.id,
+                "label_en": viewpoint.label_en,
+                "label_ja": viewpoint.label_ja,
+                "high": high,
+                "points": points,
+                "max_points": sum(q.max_points for q in viewpoint.questions),
+                "drivers": drivers,
+            }
+        )
         if high:
-            explanation.append(f"Viewpoint '{viewpoint.label_en}' is on the high side: " + "; ".join(f"{d['question']} answered '{d['label_en']}'" for d in drivers) + ".")
+            explanation.append(
+                f"Viewpoint '{viewpoint.label_en}' is on the high side: "
+                + "; ".join(f"{d['question']} answered '{d['label_en']}'" for d in drivers)
+                + "."
+            )
     raw = sum(item["points"] for item in viewpoints)
     maximum = sum(item["max_points"] for item in viewpoints)
     mitigation_score, mitigation_max = _mitigation(ruleset, mitigations)
@@ -254,7 +306,11 @@ def screen(ruleset: Ruleset, answers: dict[str, Any], mitigations: dict[str, Any
     level = next(level.name for level in ruleset.levels if share <= level.up_to)
     high_viewpoints = [item["viewpoint"] for item in viewpoints if item["high"]]
     likely = (ruleset.screening.any_high_viewpoint and bool(high_viewpoints)) or level in ruleset.screening.high_levels
-    explanation.append(f"Score {final:g} of {maximum} ({share:.0%}) after mitigation {mitigation_score}/{mitigation_max}" + (f", reduced by {ruleset.mitigation.reduction:.0%}" if reduced else "") + f": level {level}.")
+    explanation.append(
+        f"Score {final:g} of {maximum} ({share:.0%}) after mitigation {mitigation_score}/{mitigation_max}"
+        + (f", reduced by {ruleset.mitigation.reduction:.0%}" if reduced else "")
+        + f": level {level}."
+    )
     if not likely:
         explanation.append("No viewpoint is on the high side and the level is not a high level: not likely high risk.")
     return {
@@ -284,14 +340,24 @@ def _mitigation(ruleset: Ruleset, mitigations: dict[str, Any]) -> tuple[int, int
     return score, maximum
 
 
-def compare(before: dict[str, Any], candidate: Ruleset, answers: dict[str, Any], mitigations: dict[str, Any]) -> dict[str, Any] | None:
+def compare(
+    before: dict[str, Any], candidate: Ruleset, answers: dict[str, Any], mitigations: dict[str, Any]
+) -> dict[str, Any] | None:
     """What would change for stored answers under ``candidate``: None when screening and level stay the same."""
     summary_before = {"likely_high_risk": before.get("likely_high_risk"), "level": before.get("level")}
-    known_answers = {key: value for key, value in answers.items() if candidate.question(key) is not None and candidate.question(key).choice(_choice_of(value)) is not None}  # type: ignore[union-attr]
+    known_answers = {
+        key: value
+        for key, value in answers.items()
+        if candidate.question(key) is not None and candidate.question(key).choice(_choice_of(value)) is not None
+    }  # type: ignore[union-attr]
     missing = missing_questions(candidate, known_answers)
     if missing:
         return {"before": summary_before, "after": {"incomplete": missing}}
-    known_mitigations = {key: value for key, value in mitigations.items() if any(q.id == key and q.choice(_choice_of(value)) for q in candidate.mitigation.questions)}
+    known_mitigations = {
+        key: value
+        for key, value in mitigations.items()
+        if any(q.id == key and q.choice(_choice_of(value)) for q in candidate.mitigation.questions)
+    }
     after = screen(candidate, known_answers, known_mitigations)
     summary_after = {"likely_high_risk": after["likely_high_risk"], "level": after["level"]}
     return None if summary_after == summary_before else {"before": summary_before, "after": summary_after}

@@ -27,17 +27,25 @@ class RegistryPolicy:
         elif isinstance(domain_event, Project.ProjectAmended) and domain_event.material:
             self._material_change(entry)
         elif isinstance(domain_event, Ministry.MinistryEstablished):
-            session.execute(tables.ministry_caios.insert().values(ministry_id=domain_event.originator_id, ministry=domain_event.code, caio_officer_id=None))
+            session.execute(
+                tables.ministry_caios.insert().values(
+                    ministry_id=domain_event.originator_id, ministry=domain_event.code, caio_officer_id=None
+                )
+            )
         elif isinstance(domain_event, (Ministry.ChiefAIOfficerDesignated, Ministry.ChiefAIOfficerRevoked)):
             officer = domain_event.officer_id if isinstance(domain_event, Ministry.ChiefAIOfficerDesignated) else None
             table = tables.ministry_caios
-            session.execute(update(table).where(table.c.ministry_id == domain_event.originator_id).values(caio_officer_id=officer))
+            session.execute(
+                update(table).where(table.c.ministry_id == domain_event.originator_id).values(caio_officer_id=officer)
+            )
 
     def _evaluation_due(self, entry: LogEntry) -> None:
         registered = entry.event
         cause = f"project registered (registry position {entry.position})"
         meta = EventMeta.system("risk", cause, registered.ministry, entry.meta.correlation_id if entry.meta else None)
-        self.risk.save(ProjectRisk(project_id=registered.originator_id, ministry=registered.ministry, cause=cause, meta=meta))
+        self.risk.save(
+            ProjectRisk(project_id=registered.originator_id, ministry=registered.ministry, cause=cause, meta=meta)
+        )
 
     def _material_change(self, entry: LogEntry) -> None:
         amended = entry.event
@@ -45,5 +53,7 @@ class RegistryPolicy:
         if risk is None:
             return
         cause = f"material amendment of {', '.join(amended.material_fields)} (registry position {entry.position})"
-        if risk.material_change(cause, EventMeta.system("risk", cause, risk.ministry, entry.meta.correlation_id if entry.meta else None)):
+        if risk.material_change(
+            cause, EventMeta.system("risk", cause, risk.ministry, entry.meta.correlation_id if entry.meta else None)
+        ):
             self.risk.save(risk)

@@ -28,7 +28,9 @@ class ProjectRiskOut(BaseModel):
     classified_assessment_id: str | None
     current_assessment_id: str | None
     assessment_ids: list[str]
-    reevaluation_due_at: str | None = Field(description="When the current classification expires and a re-evaluation falls due.")
+    reevaluation_due_at: str | None = Field(
+        description="When the current classification expires and a re-evaluation falls due."
+    )
     expired: bool
     board_status: str
     submission_id: str | None
@@ -89,7 +91,9 @@ class AnswersIn(StrictModel):
 class ClassificationIn(StrictModel):
     classification: Classification
     reasons: LongText
-    override_justification: LongText | None = Field(default=None, description="Required when classifying not_high against a likely-high-risk screening.")
+    override_justification: LongText | None = Field(
+        default=None, description="Required when classifying not_high against a likely-high-risk screening."
+    )
 
 
 class AssessmentOut(BaseModel):
