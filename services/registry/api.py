@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import (
@@ -20,8 +20,6 @@ from services.registry.domain import (
     StageRuleViolated,
     TransitionNotAllowed,
 )
-from services.registry.examples import EXAMPLES
-from services.registry.followers import RiskPolicy
 from services.registry.schemas import (
     CaioDesignation,
     CaioHistory,
@@ -38,15 +36,12 @@ from services.registry.schemas import (
     TransitionRequest,
 )
 from shared.auth import CurrentPrincipal
-from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
 from shared.pagination import PageRequest, Paging, invalid_cursor
 from shared.policy import authorize
 from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Conflict, Unprocessable
 from shared.schemas import Reason
-from shared.settings import Settings
-from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
 
@@ -366,35 +361,3 @@ def get_project_events(
 ) -> ProjectEvents:
     entries = [entry.as_dict() for entry in registry(request).project_history(project_id)]
     return ProjectEvents.model_validate(paging.page(entries, lambda entry: (entry["position"],)))
-
-
-def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
-    """The registry follows the risk log to keep the gate before operation."""
-    from services.risk.application import RiskApplication
-
-    upstream = RiskApplication(settings.upstream_url("risk"))
-    tracking = registry_app.factory.tracking_recorder()
-    return Follower.configured(settings, upstream, tracking, RiskPolicy(registry_app))
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The registry service; it follows the risk log for the gate before operation."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.registry = RegistryApplication(settings.database_url)
-        app.state.applications = [app.state.registry]
-        app.state.risk_follower = build_risk_follower(settings, app.state.registry)
-        return FollowerThreads([app.state.risk_follower], settings)
-
-    app = create_service_app(
-        service="registry",
-        title="aigov registry",
-        description="Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records.",
-        settings=settings,
-        build=build,
-    )
-    app.include_router(router)
-    app.include_router(log_router(registry))
-    app.state.openapi_examples = EXAMPLES
-    return app

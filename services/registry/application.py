@@ -16,9 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
+from services.registry.contract import REGISTRY
 from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
-from services.risk.domain import ProjectRisk
-from shared.eventlog import AuditedApplication, LogEntry
+from services.risk.contract import project_risk_id
+from shared.eventlog import AuditedApplication
+from shared.logreader import Envelope
 from shared.meta import EventMeta
 from shared.preconditions import ANY_VERSION, IfMatch
 from shared.problems import Conflict, NotFound, Unprocessable
@@ -27,6 +29,8 @@ from shared.timeutil import as_utc
 
 class RegistryApplication(AuditedApplication):
     """Ministries, CAIO designations and the AI project registry."""
+
+    contract = REGISTRY
 
     name = "registry"
     snapshotting_intervals = {Project: 100, Ministry: 100}
@@ -105,7 +109,7 @@ class RegistryApplication(AuditedApplication):
             session.execute(
                 tables.risk_gate.insert().values(
                     project_id=project.id,
-                    risk_id=ProjectRisk.create_id(project.id),
+                    risk_id=project_risk_id(project.id),
                     classification=None,
                     classification_current=False,
                     board_advice_recorded=False,
@@ -230,24 +234,7 @@ class RegistryApplication(AuditedApplication):
         with self.read_session() as session:
             return [dict(row._mapping) for row in session.execute(query)]
 
-    def project_history(self, project_id: UUID) -> list[LogEntry]:
+    def project_history(self, project_id: UUID) -> list[Envelope]:
         """The project's events as they sit in the log, with positions and chain links."""
         self.get_project(project_id)
         return self.entries_of(project_id)
-
-    def entries_of(self, aggregate_id: UUID) -> list[LogEntry]:
-        record_class = self.recorder.events_record_cls  # type: ignore[attr-defined]
-        with self.read_session() as session:
-            positions = (
-                session.execute(
-                    select(record_class.id)
-                    .where(record_class.originator_id == aggregate_id)
-                    .order_by(record_class.originator_version)
-                )
-                .scalars()
-                .all()
-            )
-        entries: list[LogEntry] = []
-        for position in positions:
-            entries.extend(self.read_log(after=position - 1, limit=1))
-        return entries

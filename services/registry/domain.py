@@ -7,18 +7,14 @@ rule, then triggers one past-tense event carrying the actor's ``EventMeta``.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
+from services.registry.contract import Stage, material_fields, ministry_id
 from shared.meta import EventMeta
-
-MINISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ministry")
-
-#: Changes to these project fields alter the risk picture (GUIDELINE.md): they make a classification stale.
-MATERIAL_FIELDS = frozenset({"users", "nature_of_work", "business_area", "data", "human_review", "models"})
 
 
 class DomainError(Exception):
@@ -73,15 +69,6 @@ class NoCurrentOfficer(DomainError):
     """Revoking a CAIO designation requires a current designation."""
 
 
-class Stage(StrEnum):
-    planning = "planning"
-    procurement = "procurement"
-    development = "development"
-    operation = "operation"
-    suspended = "suspended"
-    retired = "retired"
-
-
 _FORWARD: dict[Stage, Stage] = {
     Stage.planning: Stage.procurement,
     Stage.procurement: Stage.development,
@@ -110,7 +97,7 @@ class Ministry(Aggregate):
 
     @staticmethod
     def create_id(code: str) -> UUID:
-        return uuid5(MINISTRY_NAMESPACE, code)
+        return ministry_id(code)
 
     @event("MinistryEstablished")
     def __init__(self, code: str, name: str, meta: EventMeta):
@@ -186,13 +173,13 @@ class Project(Aggregate):
         effective = {key: value for key, value in changes.items() if self.details.get(key) != value}
         if not effective:
             raise NothingToChange("The amendment changes nothing: every field already has the value sent.")
-        material_fields = sorted(MATERIAL_FIELDS & effective.keys())
+        material = material_fields(set(effective))
         previous = {key: self.details.get(key) for key in effective}
         self._amended(
             changes=effective,
             previous=previous,
-            material=bool(material_fields),
-            material_fields=material_fields,
+            material=bool(material),
+            material_fields=material,
             meta=meta,
         )
 

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, FastAPI, Request, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 
-from services.registry.application import RegistryApplication
 from services.risk import evaluation
 from services.risk.application import RiskApplication
 from services.risk.domain import (
@@ -22,8 +21,6 @@ from services.risk.domain import (
     RiskRuleViolated,
     RiskStatus,
 )
-from services.risk.examples import EXAMPLES
-from services.risk.followers import RegistryPolicy
 from services.risk.schemas import (
     AdviceIn,
     AnswersIn,
@@ -44,15 +41,12 @@ from services.risk.schemas import (
     SubmissionOut,
 )
 from shared.auth import CurrentPrincipal, Principal
-from shared.follower import Follower, FollowerThreads
 from shared.meta import Actor, EventMeta
 from shared.pagination import Paging
 from shared.policy import authorize, operation_of, rule_for
 from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Conflict, Forbidden, Unprocessable
-from shared.settings import Settings
 from shared.timeutil import as_utc
-from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
 T = TypeVar("T")
@@ -604,32 +598,3 @@ def close_incident(
         run(lambda: app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match)),
         incident_out,
     )
-
-
-def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
-    upstream = RegistryApplication(settings.upstream_url("registry"))
-    return Follower.configured(settings, upstream, risk.recorder, RegistryPolicy(risk))
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The risk service; it follows the registry log."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.risk = RiskApplication(settings.database_url)
-        app.state.applications = [app.state.risk]
-        app.state.risk.publish_shipped_rulesets()
-        app.state.registry_follower = build_registry_follower(settings, app.state.risk)
-        return FollowerThreads([app.state.registry_follower], settings)
-
-    app = create_service_app(
-        service="risk",
-        title="aigov risk",
-        description="The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the CAIO's decision.",
-        settings=settings,
-        build=build,
-    )
-    app.include_router(router)
-    app.include_router(log_router(risk_app))
-    app.state.openapi_examples = EXAMPLES
-    return app

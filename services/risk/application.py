@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder
 from sqlalchemy import select, update
 
 from services.risk import evaluation, tables
+from services.risk.contract import RISK, add_months
 from services.risk.domain import (
     Assessment,
     BoardOpinion,
@@ -26,7 +27,6 @@ from services.risk.domain import (
     ProjectRisk,
     RiskRuleViolated,
     RulesetVersion,
-    add_months,
 )
 from shared.eventlog import AuditedApplication
 from shared.meta import EventMeta
@@ -37,6 +37,8 @@ from shared.timeutil import as_utc
 
 class RiskApplication(AuditedApplication):
     """Risk evaluations, Advisory Board submissions, decisions and incidents, per project."""
+
+    contract = RISK
 
     name = "risk"
     snapshotting_intervals = {ProjectRisk: 100}

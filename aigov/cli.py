@@ -15,7 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
+from services.registry.contract import REGISTRY
+from services.risk.contract import RISK
 from shared.settings import Settings
+
+#: The logs an export holds, each read through its service's published contract.
+CONTRACTS = (REGISTRY, RISK)
 
 app = typer.Typer(no_args_is_help=True, help="aigov: governance of generative AI in public administration.")
 log_app = typer.Typer(no_args_is_help=True, help="The services' event logs.")
@@ -28,9 +33,9 @@ reporting_app = typer.Typer(no_args_is_help=True, help="The reporting service's 
 app.add_typer(reporting_app, name="reporting")
 
 SERVICES = {
-    "registry": "services.registry.api:create_app",
-    "risk": "services.risk.api:create_app",
-    "reporting": "services.reporting.api:create_app",
+    "registry": "services.registry.service:create_app",
+    "risk": "services.risk.service:create_app",
+    "reporting": "services.reporting.service:create_app",
 }
 
 
@@ -95,7 +100,7 @@ def run() -> None:
 
     settings = Settings()
     upgrade(settings.database_url)
-    processes = {name: subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name]) for name in SERVICES}
+    processes = {name: subprocess.Popen([sys.executable, "-m", "aigov.cli", "serve", name]) for name in SERVICES}
     for name in SERVICES:
         typer.echo(f"{name:>9}: http://{settings.host}:{_port(settings, name)}  (OpenAPI: /docs)")
     typer.echo(f"database : {settings.database_url}")
@@ -179,7 +184,7 @@ def _replayed(export: Path, as_of: datetime | None) -> Any:
     from shared.export import envelopes
 
     state = Projection()
-    for entry in envelopes(_export_lines(export, "replaying")):
+    for entry in envelopes(_export_lines(export, "replaying"), CONTRACTS):
         if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
             state.apply(entry)
     return state
@@ -208,7 +213,7 @@ def audit_replay(
     state = _replayed(export, moment)
     timeline = [
         entry
-        for entry in envelopes(export.read_text(encoding="utf-8").splitlines())
+        for entry in envelopes(export.read_text(encoding="utf-8").splitlines(), CONTRACTS)
         if _about(state, entry, project) and (moment is None or datetime.fromisoformat(entry["occurred_at"]) <= moment)
     ]
     timeline.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
