@@ -284,6 +284,30 @@ def openapi_export(
         typer.echo(f"wrote {directory / f'{service}.json'}")
 
 
+EVENTS_DIRECTORY = Path(__file__).resolve().parent.parent / "docs" / "events"
+contracts_app = typer.Typer(no_args_is_help=True, help="The services' published event contracts.")
+app.add_typer(contracts_app, name="contracts")
+
+
+def event_documents() -> dict[str, str]:
+    """Each published contract as a stable JSON Schema document (what readers of a log may rely on)."""
+    return {
+        contract.service: json.dumps(contract.json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        for contract in CONTRACTS
+    }
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Option(help="Where to write <service>.json.")] = EVENTS_DIRECTORY,
+) -> None:
+    """Write each service's event contract as JSON Schema, so readers in any language can check payloads."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for service, document in event_documents().items():
+        (directory / f"{service}.json").write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {directory / f'{service}.json'}")
+
+
 @reporting_app.command("rebuild")
 def reporting_rebuild() -> None:
     """Empty reporting's read models and rebuild them from position zero of both logs."""
