@@ -22,9 +22,14 @@ run: $(STAMP)
 run-postgres: $(STAMP)
 	AIGOV_DATABASE_URL=$${AIGOV_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/aigov run
 
-## The whole suite, on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL).
+## Checks first (ruff, import contracts, strict types of the domain), then the fast unit rung (tests/unit, no
+## database), then the whole suite on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL).
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 ## Benchmarks (never part of make test): JSON and chart under bench/results/, summary in docs/benchmarks.md.
 ## BENCH_EVENTS=1000000 for the issue's full replay/verification log size (default 200000, ~15 min budget).

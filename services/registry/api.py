@@ -10,15 +10,9 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import (
-    DomainError,
     Ministry,
-    NoCurrentOfficer,
-    NothingToChange,
-    OperationBlocked,
     Project,
     Stage,
-    StageRuleViolated,
-    TransitionNotAllowed,
 )
 from services.registry.schemas import (
     CaioDesignation,
@@ -40,7 +34,6 @@ from shared.meta import EventMeta
 from shared.pagination import PageRequest, Paging, invalid_cursor
 from shared.policy import authorize
 from shared.preconditions import RequiredIfMatch, tag
-from shared.problems import Conflict, Unprocessable
 from shared.schemas import Reason
 
 router = APIRouter(prefix="/v1")
@@ -48,19 +41,6 @@ router = APIRouter(prefix="/v1")
 
 def registry(request: Request) -> RegistryApplication:
     return request.app.state.registry
-
-
-def domain_problem(error: DomainError) -> Exception:
-    """Rules of the guideline refuse with 409, naming what is allowed instead."""
-    if isinstance(error, TransitionNotAllowed):
-        return Conflict(str(error), current_stage=error.current.value, allowed=[stage.value for stage in error.allowed])
-    if isinstance(error, OperationBlocked):
-        return Conflict(str(error), missing=error.missing)
-    if isinstance(error, NothingToChange):
-        return Unprocessable(str(error), errors=[{"field": "body", "message": str(error), "type": "no_change"}])
-    if isinstance(error, (StageRuleViolated, NoCurrentOfficer)):
-        return Conflict(str(error))
-    return Conflict(str(error))
 
 
 def ministry_fields(ministry: Ministry) -> dict[str, Any]:
@@ -170,10 +150,7 @@ def revoke_caio(
     if_match: RequiredIfMatch,
 ) -> MinistryOut:
     actor = authorize(request, principal)
-    try:
-        ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason), if_match=if_match)
     return ministry_out(ministry, response)
 
 
@@ -293,10 +270,7 @@ def amend_project(
 ) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
-    try:
-        project = app.amend_project(project_id, body.changes(), EventMeta.of(actor, body.reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    project = app.amend_project(project_id, body.changes(), EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 
@@ -317,10 +291,7 @@ def transition_project(
 ) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
-    try:
-        project = app.transition_project(project_id, body.to, EventMeta.of(actor, body.reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    project = app.transition_project(project_id, body.to, EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 
@@ -342,10 +313,7 @@ def record_procurement(
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     record = body.model_dump(mode="json", exclude={"reason"})
-    try:
-        project = app.record_procurement(project_id, record, EventMeta.of(actor, body.reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    project = app.record_procurement(project_id, record, EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 

@@ -19,11 +19,11 @@ from services.registry import tables
 from services.registry.contract import REGISTRY
 from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
 from services.risk.contract import project_risk_id
+from shared.concurrency import ANY_VERSION, IfMatch
+from shared.errors import AlreadyExists, InvalidInput, NotFound
 from shared.eventlog import AuditedApplication
 from shared.logreader import Envelope
 from shared.meta import EventMeta
-from shared.preconditions import ANY_VERSION, IfMatch
-from shared.problems import Conflict, NotFound, Unprocessable
 from shared.timeutil import as_utc
 
 
@@ -44,7 +44,7 @@ class RegistryApplication(AuditedApplication):
                 self.save(ministry)
                 session.execute(tables.ministries.insert().values(code=code, name=name, created_at=ministry.created_on))
         except IntegrityError as error:
-            raise Conflict(f"Ministry {code} already exists.") from error
+            raise AlreadyExists(f"Ministry {code} already exists.") from error
         return ministry
 
     def get_ministry(self, code: str) -> Ministry:
@@ -123,9 +123,8 @@ class RegistryApplication(AuditedApplication):
         """One indexed lookup in the command's transaction (ministries are never removed); replaying the
         Ministry aggregate here cost ~40% of a registration (docs/benchmarks.md)."""
         if session.execute(select(tables.ministries.c.code).where(tables.ministries.c.code == code)).first() is None:
-            raise Unprocessable(
-                f"Ministry {code} is not registered.",
-                errors=[{"field": "body.ministry", "message": f"unknown ministry {code}", "type": "unknown_ministry"}],
+            raise InvalidInput(
+                f"Ministry {code} is not registered.", "ministry", "unknown_ministry", f"unknown ministry {code}"
             )
 
     def get_project(self, project_id: UUID, version: int | None = None) -> Project:

@@ -30,9 +30,8 @@ def material_fields(changed: set[str] | frozenset[str]) -> list[str]:
     return sorted(MATERIAL_FIELDS & changed)
 
 
+#: The lifecycle stages of a project (GUIDELINE.md). No docstring: it would change the OpenAPI documents.
 class Stage(StrEnum):
-    """The lifecycle stages of a project (GUIDELINE.md)."""
-
     planning = "planning"
     procurement = "procurement"
     development = "development"

@@ -14,36 +14,40 @@ from eventsourcing.domain import Aggregate, event
 
 from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
 from services.registry.contract import Stage, material_fields, ministry_id
+from shared.errors import InvalidInput, RuleViolated
 from shared.meta import EventMeta
 
 
-class DomainError(Exception):
-    """A rule of the guideline refused the command."""
+class TransitionNotAllowed(RuleViolated):
+    """The lifecycle does not lead from the current stage to the one asked for; names the allowed ones."""
 
-
-class TransitionNotAllowed(DomainError):
     def __init__(self, current: Stage, requested: Stage, allowed: list[Stage]):
         self.current, self.requested, self.allowed = current, requested, allowed
         names = ", ".join(stage.value for stage in allowed) or "none (the project is retired)"
         super().__init__(
-            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}."
+            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}.",
+            current_stage=current.value,
+            allowed=[stage.value for stage in allowed],
         )
 
 
-class NothingToChange(DomainError):
+class NothingToChange(InvalidInput):
     """An amendment that changes no field is refused: the log records facts, not no-ops."""
 
+    def __init__(self, detail: str):
+        super().__init__(detail, "", "no_change")
 
-class StageRuleViolated(DomainError):
+
+class StageRuleViolated(RuleViolated):
     """The command is not allowed in the project's current stage."""
 
 
-class OperationBlocked(DomainError):
+class OperationBlocked(RuleViolated):
     """The gate before operation: what the risk process has not yet settled."""
 
     def __init__(self, missing: list[str]):
         self.missing = missing
-        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".")
+        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".", missing=missing)
 
 
 def operation_blockers(gate: dict[str, Any] | None, now: datetime) -> list[str]:
@@ -65,7 +69,7 @@ def operation_blockers(gate: dict[str, Any] | None, now: datetime) -> list[str]:
     return missing
 
 
-class NoCurrentOfficer(DomainError):
+class NoCurrentOfficer(RuleViolated):
     """Revoking a CAIO designation requires a current designation."""
 
 
@@ -133,7 +137,8 @@ def caio_history(events: list[Any]) -> list[dict[str, Any]]:
 
     for domain_event in events:
         at = domain_event.timestamp.isoformat()
-        if isinstance(domain_event, Ministry.ChiefAIOfficerDesignated):
+        kind = type(domain_event).__name__
+        if kind == "ChiefAIOfficerDesignated":
             close(at, domain_event.meta, "replaced")
             history.append(
                 {
@@ -148,7 +153,7 @@ def caio_history(events: list[Any]) -> list[dict[str, Any]]:
                     "ended_how": None,
                 }
             )
-        elif isinstance(domain_event, Ministry.ChiefAIOfficerRevoked):
+        elif kind == "ChiefAIOfficerRevoked":
             close(at, domain_event.meta, "revoked")
     return history
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Request, Response, status
 
-from services.risk import evaluation
 from services.risk.application import RiskApplication
 from services.risk.domain import (
     Assessment,
     BoardSubmission,
     Incident,
-    Incomplete,
     ProjectRisk,
-    RiskRuleViolated,
     RiskStatus,
 )
 from services.risk.schemas import (
@@ -45,7 +41,7 @@ from shared.meta import Actor, EventMeta
 from shared.pagination import Paging
 from shared.policy import authorize, operation_of, rule_for
 from shared.preconditions import RequiredIfMatch, tag
-from shared.problems import Conflict, Forbidden, Unprocessable
+from shared.problems import Forbidden
 from shared.timeutil import as_utc
 
 router = APIRouter(prefix="/v1")
@@ -54,25 +50,6 @@ T = TypeVar("T")
 
 def risk_app(request: Request) -> RiskApplication:
     return request.app.state.risk
-
-
-@contextmanager
-def risk_rules() -> Iterator[None]:
-    """Rules of the risk process refuse with 409; missing parts with 422 listing every one of them."""
-    try:
-        yield
-    except RiskRuleViolated as error:
-        raise Conflict(str(error)) from error
-    except Incomplete as error:
-        raise Unprocessable(
-            str(error),
-            errors=[{"field": field, "message": "missing", "type": "missing"} for field in error.missing],
-            missing=error.missing,
-        ) from error
-    except evaluation.AnswerError as error:
-        raise Unprocessable(
-            str(error), errors=[{"field": error.field, "message": str(error), "type": "invalid_answer"}]
-        ) from error
 
 
 def designated_caio(request: Request, principal: Principal, ministry: str, app: RiskApplication) -> Actor:
@@ -155,11 +132,6 @@ def incident_out(incident: Incident) -> IncidentOut:
     )
 
 
-def run(command: Callable[[], T]) -> T:
-    with risk_rules():
-        return command()
-
-
 def respond(response: Response, aggregate: Any, render: Callable[[Any], T]) -> T:
     """The resource's representation, with the ETag a client sends back in If-Match to change it."""
     tag(response, aggregate.version)
@@ -231,12 +203,7 @@ def publish_ruleset(
     content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/)."),
 ) -> RulesetOut:
     actor = authorize(request, principal)
-    try:
-        published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
-    except evaluation.RulesetInvalid as error:
-        raise Unprocessable(
-            "The ruleset is not valid.", errors=[{**item, "field": f"body.{item['field']}"} for item in error.errors]
-        ) from error
+    published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
     return RulesetOut(
         ruleset_id=published.ruleset_id,
         version=published.version,
@@ -280,9 +247,7 @@ def open_assessment(
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     ruleset_id = (body or AssessmentOpen()).ruleset_id
-    return respond(
-        response, run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))), assessment_out
-    )
+    return respond(response, app.open_assessment(project_id, ruleset_id, EventMeta.of(actor)), assessment_out)
 
 
 @router.get(
@@ -319,7 +284,7 @@ def record_answers(
     mitigations = {key: value.model_dump() for key, value in body.mitigations.items()}
     return respond(
         response,
-        run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match)),
+        app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match),
         assessment_out,
     )
 
@@ -338,7 +303,7 @@ def submit_assessment(
     actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
     return respond(
         response,
-        run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match)),
+        app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match),
         assessment_out,
     )
 
@@ -363,10 +328,8 @@ def classify(
     meta = EventMeta.of(actor, body.reasons)
     return respond(
         response,
-        run(
-            lambda: app.classify(
-                assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match
-            )
+        app.classify(
+            assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match
         ),
         assessment_out,
     )
@@ -390,7 +353,7 @@ def draft_submission(
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     return respond(
         response,
-        run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))),
+        app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor)),
         submission_out,
     )
 
@@ -429,7 +392,7 @@ def submit_submission(
         raise Forbidden("The submission belongs to another project.")
     actor = designated_caio(request, principal, submission.ministry, app)
     meta = EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board")
-    return respond(response, run(lambda: app.submit_to_board(submission_id, meta, if_match=if_match)), submission_out)
+    return respond(response, app.submit_to_board(submission_id, meta, if_match=if_match), submission_out)
 
 
 @router.post(
@@ -451,15 +414,13 @@ def record_advice(
     actor = authorize(request, principal)
     return respond(
         response,
-        run(
-            lambda: app.record_advice(
-                submission_id,
-                body.opinion,
-                body.text,
-                body.conditions,
-                EventMeta.of(actor, body.text),
-                if_match=if_match,
-            )
+        app.record_advice(
+            submission_id,
+            body.opinion,
+            body.text,
+            body.conditions,
+            EventMeta.of(actor, body.text),
+            if_match=if_match,
         ),
         submission_out,
     )
@@ -486,9 +447,7 @@ def record_decision(
     meta = EventMeta.of(actor, body.reasons)
     return respond(
         response,
-        run(
-            lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match)
-        ),
+        app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match),
         submission_out,
     )
 
@@ -527,11 +486,7 @@ def record_incident(
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     return respond(
         response,
-        run(
-            lambda: app.record_incident(
-                project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened)
-            )
-        ),
+        app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened)),
         incident_out,
     )
 
@@ -566,11 +521,7 @@ def report_incident(
     actor = designated_caio(request, principal, app.incident(incident_id).ministry, app)
     return respond(
         response,
-        run(
-            lambda: app.report_incident(
-                incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match
-            )
-        ),
+        app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match),
         incident_out,
     )
 
@@ -595,6 +546,6 @@ def close_incident(
     meta = EventMeta.of(actor, body.corrective_measures)
     return respond(
         response,
-        run(lambda: app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match)),
+        app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match),
         incident_out,
     )

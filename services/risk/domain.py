@@ -29,19 +29,13 @@ from services.risk.contract import (
     project_risk_id,
     ruleset_version_id,
 )
+from shared.errors import Incomplete as Incomplete
+from shared.errors import RuleViolated
 from shared.meta import EventMeta
 
 
-class RiskRuleViolated(Exception):
-    """A rule of the risk process refused the command (mapped to 409 by the API)."""
-
-
-class Incomplete(Exception):
-    """Something required is missing (mapped to 422 listing every missing part)."""
-
-    def __init__(self, message: str, missing: list[str]):
-        super().__init__(message)
-        self.missing = missing
+class RiskRuleViolated(RuleViolated):
+    """A rule of the risk process refused the command."""
 
 
 class Harm(StrEnum):
