@@ -7,7 +7,7 @@ Reading is through the library's notification log (``select_notifications``); th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, ClassVar
@@ -25,8 +25,9 @@ from shared.logreader import DatabaseLog, Envelope
 from shared.meta import EventMetaAsDict
 from shared.schema import EVENT_HASH_TABLES
 
-#: Writes a service's query index from the events one save recorded, in the same transaction.
-Indexer = Callable[[Session, Sequence[Recording[UUID]]], None]
+#: Writes a service's query index from the events one save recorded (and the aggregates saved, by id), in the
+#: same transaction.
+Indexer = Callable[[Session, Sequence[Recording[UUID]], Mapping[UUID, Any]], None]
 
 
 class AuditedApplication(Application[UUID]):
@@ -50,7 +51,7 @@ class AuditedApplication(Application[UUID]):
         with self.transaction() as session:
             recordings = super().save(*objs, **kwargs)
             if self.indexer is not None:
-                self.indexer(session, recordings)
+                self.indexer(session, recordings, {obj.id: obj for obj in objs if hasattr(obj, "id")})
         if self.on_recorded is not None:
             self.on_recorded([type(recording.domain_event).__name__ for recording in recordings])
         return recordings

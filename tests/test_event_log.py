@@ -135,7 +135,7 @@ def test_concurrent_writers_of_one_project_get_a_conflict_not_a_lost_update(data
 
 
 def test_unknown_project_is_not_found(database_url: str) -> None:
-    from shared.problems import NotFound
+    from shared.errors import NotFound
 
     with pytest.raises(NotFound):
         RegistryApplication(database_url).get_project(uuid.uuid4())

@@ -6,6 +6,8 @@ rule, then triggers one past-tense event carrying the actor's ``EventMeta``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
 from services.registry.contract import Stage, material_fields, ministry_id
+from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
 from shared.errors import InvalidInput, RuleViolated
 from shared.meta import EventMeta
 
@@ -50,21 +53,53 @@ class OperationBlocked(RuleViolated):
         super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".", missing=missing)
 
 
-def operation_blockers(gate: dict[str, Any] | None, now: datetime) -> list[str]:
+@dataclass(frozen=True)
+class GateState:
+    """What the registry knows of a project's risk outcome, followed from the risk log (``registry_risk_gate``)."""
+
+    classification: str | None
+    classification_current: bool
+    classified_registry_position: int | None
+    last_material_position: int | None
+    expires_at: datetime | None
+    board_advice_recorded: bool
+    decision: str | None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> GateState:
+        return cls(
+            classification=values.get("classification"),
+            classification_current=bool(values.get("classification_current")),
+            classified_registry_position=values.get("classified_registry_position"),
+            last_material_position=values.get("last_material_position"),
+            expires_at=values.get("expires_at"),
+            board_advice_recorded=bool(values.get("board_advice_recorded")),
+            decision=values.get("decision"),
+        )
+
+    @property
+    def stale(self) -> bool:
+        """Stale: the risk service marked it so, or a material amendment came after the registry position the
+        classification was made in knowledge of (no window between the amendment and the risk log's reaction)."""
+        material = self.last_material_position
+        reflects_material_changes = material is None or (self.classified_registry_position or 0) >= material
+        return not self.classification_current or not reflects_material_changes
+
+
+def operation_blockers(gate: GateState | Mapping[str, Any] | None, now: datetime) -> list[str]:
     """What must still happen before a project may enter operation (GUIDELINE.md, "operation")."""
-    if gate is None or gate.get("classification") is None:
+    state = GateState.of(gate) if isinstance(gate, Mapping) else gate
+    if state is None or state.classification is None:
         return ["the CAIO's risk classification (the risk evaluation is not yet decided)"]
     missing: list[str] = []
-    material = gate.get("last_material_position")
-    reflects_material_changes = material is None or (gate.get("classified_registry_position") or 0) >= material
-    if not gate["classification_current"] or not reflects_material_changes:
+    if state.stale:
         missing.append("a re-evaluation: the risk classification is stale")
-    elif gate.get("expires_at") is not None and now >= gate["expires_at"]:
+    elif has_expired(state.expires_at, now):
         missing.append("a re-evaluation: the risk classification has expired")
-    if gate["classification"] == "high":
-        if not gate["board_advice_recorded"]:
+    if state.classification == Classification.high:
+        if not state.board_advice_recorded:
             missing.append("the Advisory Board's advice on a submission")
-        if gate.get("decision") not in ("proceed", "proceed_with_conditions"):
+        if state.decision not in PROCEED_DECISIONS:
             missing.append("the CAIO's decision to proceed (proceed or proceed_with_conditions)")
     return missing
 
