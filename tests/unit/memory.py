@@ -75,7 +75,7 @@ def answers_for(ruleset: evaluation.Ruleset, high: bool) -> dict[str, dict[str, 
     }
 
 
-def complete_submission(assessment_id: str = "a-1", conditions: bool = True) -> dict[str, Any]:
+def complete_submission(assessment_id: str = "a-1") -> dict[str, Any]:
     """A Board submission with every part the guideline asks for."""
     return {
         "objectives": "Faster drafting.",
