@@ -19,7 +19,7 @@ def mic() -> Ministry:
     return Ministry(code="MIC", name="Ministry of Internal Affairs", meta=ADMIN)
 
 
-# -- establish ----------------------------------------------------------------------------------------
+# -- establish -----------------------------------------------------------------------------------------------
 
 
 def test_establishing_records_the_ministry_under_an_id_derived_from_its_code(log: InMemoryLog) -> None:
@@ -41,7 +41,7 @@ def test_establishing_a_ministry_code_twice_is_refused(log: InMemoryLog) -> None
     assert log.repository.get(Ministry.create_id("MIC")).name == "Ministry of Internal Affairs"
 
 
-# -- designate_caio -------------------------------------------------------------------------------------
+# -- designate_caio ------------------------------------------------------------------------------------------
 
 
 def test_designating_a_caio_records_the_officer_and_whom_they_replace(log: InMemoryLog) -> None:
@@ -59,7 +59,7 @@ def test_a_designation_on_a_stale_copy_of_the_ministry_is_refused(log: InMemoryL
     assert_stale_copy_refused(log, mic(), lambda ministry: ministry.designate_caio("c1", "Carol", ADMIN))
 
 
-# -- revoke_caio -------------------------------------------------------------------------------------------
+# -- revoke_caio ---------------------------------------------------------------------------------------------
 
 
 def test_revoking_ends_the_current_designation(log: InMemoryLog) -> None:
@@ -93,7 +93,7 @@ def test_a_revocation_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     assert_stale_copy_refused(log, ministry, lambda copy: copy.revoke_caio(ADMIN))
 
 
-# -- caio_history ------------------------------------------------------------------------------------------
+# -- caio_history --------------------------------------------------------------------------------------------
 
 
 def test_the_history_closes_each_designation_by_the_replacement_or_revocation_that_ended_it(log: InMemoryLog) -> None:

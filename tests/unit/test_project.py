@@ -53,7 +53,7 @@ def at(stage: Stage) -> Project:
     return project
 
 
-# -- register ------------------------------------------------------------------------------------------
+# -- register ------------------------------------------------------------------------------------------------
 
 
 def test_registering_records_the_project_in_planning_with_its_details(log: InMemoryLog) -> None:
@@ -78,7 +78,7 @@ def test_a_registration_is_recorded_only_once(log: InMemoryLog) -> None:
     assert_created_once(log, new_project)
 
 
-# -- amend -----------------------------------------------------------------------------------------------
+# -- amend ---------------------------------------------------------------------------------------------------
 
 
 def test_an_amendment_records_only_the_fields_that_change_with_their_previous_values(log: InMemoryLog) -> None:
@@ -127,7 +127,7 @@ def test_an_amendment_is_material_exactly_when_a_material_field_really_changes(c
     assert amended.material_fields == sorted(effective & MATERIAL_FIELDS)
 
 
-# -- transition --------------------------------------------------------------------------------------------
+# -- transition ----------------------------------------------------------------------------------------------
 
 
 def test_the_forward_path_is_one_step_at_a_time(log: InMemoryLog) -> None:
@@ -173,7 +173,7 @@ def test_a_transition_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     assert_stale_copy_refused(log, new_project(), lambda copy: copy.transition(Stage.procurement, PLANNER))
 
 
-# -- the lifecycle rule ------------------------------------------------------------------------------------------
+# -- the lifecycle rule --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -228,7 +228,7 @@ def test_any_sequence_of_requests_keeps_the_lifecycle_invariants(requests: list[
     assert state_of(log.repository.get(project.id)) == state_of(project)
 
 
-# -- record_procurement --------------------------------------------------------------------------------------------
+# -- record_procurement --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("stage", [Stage.procurement, Stage.development, Stage.operation, Stage.suspended])

@@ -72,7 +72,7 @@ def high_with(board_status: str) -> ProjectRisk:
     return risk
 
 
-# -- becoming due (creation) --------------------------------------------------------------------------------
+# -- becoming due (creation) ---------------------------------------------------------------------------------
 
 
 def test_a_registered_project_has_its_risk_evaluation_due(log: InMemoryLog) -> None:
@@ -90,7 +90,7 @@ def test_a_project_becomes_due_only_once(log: InMemoryLog) -> None:
     assert log.types() == ["RiskEvaluationBecameDue"]
 
 
-# -- start_assessment -----------------------------------------------------------------------------------------------
+# -- start_assessment ----------------------------------------------------------------------------------------
 
 
 def test_starting_an_assessment_puts_the_evaluation_in_progress(log: InMemoryLog) -> None:
@@ -118,7 +118,7 @@ def test_a_reevaluation_starts_without_leaving_the_current_classification() -> N
     assert risk.status is RiskStatus.classified_not_high and len(risk.assessment_ids) == 2
 
 
-# -- record_classification ----------------------------------------------------------------------------------------
+# -- record_classification -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_a_classification_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     )
 
 
-# -- staleness: material_change ------------------------------------------------------------------------------------
+# -- staleness: material_change ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("classification", list(Classification))
@@ -192,7 +192,7 @@ def test_a_material_change_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     assert_stale_copy_refused(log, classified(Classification.high), lambda copy: copy.material_change("x", SYSTEM))
 
 
-# -- staleness: incident_noted --------------------------------------------------------------------------------------
+# -- staleness: incident_noted -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("severity", ["high", "critical"])
@@ -229,7 +229,7 @@ def test_noting_an_incident_on_a_stale_copy_is_refused(log: InMemoryLog) -> None
     )
 
 
-# -- expiry --------------------------------------------------------------------------------------------------------
+# -- expiry --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("months", "days"), [(1, 30), (6, 183), (12, 365), (24, 730)])
@@ -251,7 +251,7 @@ def test_nothing_expires_before_a_classification() -> None:
     assert risk.reevaluation_due_at() is None and not risk.is_expired(NOW + timedelta(days=10_000))
 
 
-# -- the Board part of ProjectRisk ----------------------------------------------------------------------------------
+# -- the Board part of ProjectRisk ---------------------------------------------------------------------------
 
 
 def test_submitting_to_the_board_awaits_its_advice(log: InMemoryLog) -> None:
@@ -341,7 +341,7 @@ def test_a_decision_recorded_on_a_stale_copy_is_refused(log: InMemoryLog) -> Non
     )
 
 
-# -- what is pending, and on whom ------------------------------------------------------------------------------------
+# -- what is pending, and on whom ----------------------------------------------------------------------------
 
 
 def open_assessment(risk: ProjectRisk) -> ProjectRisk:
