@@ -44,6 +44,7 @@ PLANNER = meta("alice", "planner")
 CAIO = meta("carol", "caio")
 BOARD = meta("bob", "board_member", None)
 ADMIN = meta("root", "admin", None)
+SYSTEM = meta("aigov-risk", "system")
 
 DETAILS: dict[str, Any] = {
     "title": "Drafting assistant",
@@ -198,7 +199,7 @@ class Government:
         project = Project(ministry=ministry, details={**DETAILS, **details}, meta=PLANNER)
         self.registry.save(project)
         cause = "project registered"
-        self.risk.save(ProjectRisk(project_id=project.id, ministry=ministry, cause=cause, meta=meta("aigov-risk")))
+        self.risk.save(ProjectRisk(project_id=project.id, ministry=ministry, cause=cause, meta=SYSTEM))
         return project.id
 
     def project(self, project_id: UUID) -> Project:
@@ -215,7 +216,7 @@ class Government:
         if amended.material:
             risk = self.project_risk(project_id)
             cause = f"material amendment of {', '.join(amended.material_fields)}"
-            if risk.material_change(cause, meta("aigov-risk")):
+            if risk.material_change(cause, SYSTEM):
                 self.risk.save(risk)
 
     def transition(self, project_id: UUID, *stages: Stage) -> None:
