@@ -62,7 +62,7 @@ def designated_caio(request: Request, principal: Principal, ministry: str, app: 
     return actor
 
 
-def project_risk_out(risk: ProjectRisk, registry_position: int) -> ProjectRiskOut:
+def project_risk_out(risk: ProjectRisk, registry_position: int, open_assessment_submitted: bool) -> ProjectRiskOut:
     now = datetime.now(UTC)
     expired = risk.is_expired(now)
     due_at = risk.reevaluation_due_at()
@@ -82,7 +82,7 @@ def project_risk_out(risk: ProjectRisk, registry_position: int) -> ProjectRiskOu
         decision=risk.decision,
         incident_ids=risk.incident_ids,
         severe_incidents=risk.severe_incidents,
-        pending=risk.pending(now),
+        pending=risk.pending(now, open_assessment_submitted),
         stale_causes=risk.stale_causes,
         version=risk.version,
         registry_position=registry_position,
@@ -152,7 +152,9 @@ def get_project_risk(
     project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal
 ) -> ProjectRiskOut:
     position = request.app.state.registry_follower.position()
-    return respond(response, risk_app(request).project_risk(project_id), lambda risk: project_risk_out(risk, position))
+    app = risk_app(request)
+    risk = app.project_risk(project_id)
+    return respond(response, risk, lambda risk: project_risk_out(risk, position, app.open_assessment_submitted(risk)))
 
 
 # -- rulesets ---------------------------------------------------------------------------------------------

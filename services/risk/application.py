@@ -248,6 +248,12 @@ class RiskApplication(AuditedApplication):
                 .values(state=assessment.state)
             )
 
+    def open_assessment_submitted(self, risk: ProjectRisk) -> bool:
+        """Whether the project's open assessment was submitted (then its classification is what waits)."""
+        if risk.current_assessment_id is None:
+            return False
+        return self.assessment(UUID(risk.current_assessment_id)).screening is not None
+
     def assessments_of(self, project_id: UUID) -> list[Assessment]:
         return [self.assessment(UUID(aid)) for aid in self.project_risk(project_id).assessment_ids]
 
