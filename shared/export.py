@@ -141,7 +141,10 @@ def verify_export(lines: Iterable[str], public_key: Ed25519PublicKey | None) -> 
                     False,
                     events,
                     checkpoints,
-                    f"log ends at position {position} but its checkpoint says {checkpoint.head_position} (truncated or altered)",
+                    (
+                        f"log ends at position {position} but its checkpoint says {checkpoint.head_position} "
+                        "(truncated or altered)"
+                    ),
                     number,
                     service,
                     position,

@@ -107,7 +107,10 @@ IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Retry safely: a retry with the same key and body returns the first response and records nothing more; the same key with another body is 422. Kept durably, per caller.",
+    "description": (
+        "Retry safely: a retry with the same key and body returns the first response and records "
+        "nothing more; the same key with another body is 422. Kept durably, per caller."
+    ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
 }
 READ_STATUSES = (400, 401, 403, 404, 422, 503)

@@ -238,8 +238,9 @@ def changes_along_the_high_risk_path(stack: ServiceStack) -> list[tuple[str, Cal
 
 
 EXERCISED = [
-    "amend_project", "transition_project", "record_procurement", "record_answers", "submit_assessment", "classify_assessment", "submit_board_submission",
-    "record_board_advice", "record_caio_decision", "report_incident", "close_incident", "designate_caio", "revoke_caio",
+    "amend_project", "transition_project", "record_procurement", "record_answers", "submit_assessment",
+    "classify_assessment", "submit_board_submission", "record_board_advice", "record_caio_decision",
+    "report_incident", "close_incident", "designate_caio", "revoke_caio",
 ]  # fmt: skip
 
 

@@ -190,7 +190,8 @@ class ReportingStore:
         return signing.public_pem(public), signing.key_id(public)
 
     def take_checkpoint(self, service: str, up_to: int | None = None) -> signing.Checkpoint:
-        """Verify the log's chain (up to ``up_to``) and sign its head; the signature vouches only for a verified chain."""
+        """Verify the log's chain (up to ``up_to``) and sign its head: the signature vouches only for a verified
+        chain."""
         app = self.upstreams[service]
         records = app.iter_records()
         result = verify_chain(records if up_to is None else takewhile(lambda record: record.position <= up_to, records))
@@ -223,9 +224,9 @@ class ReportingStore:
     def export_lines(self) -> Iterator[str]:
         """Every event of every log, then a checkpoint of exactly the exported head of each log."""
         heads = {service: self.upstreams[service].head() for service in UPSTREAMS}
-        for service in UPSTREAMS:
+        for service, head in heads.items():
             for record in takewhile(
-                lambda record: record.position <= heads[service], self.upstreams[service].iter_records()
+                lambda record, head=head: record.position <= head, self.upstreams[service].iter_records()
             ):
                 yield event_line(
                     service,

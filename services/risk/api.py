@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Request, Response, status
@@ -202,7 +202,7 @@ def get_ruleset(ruleset_id: str, version: int, request: Request, principal: Curr
 def publish_ruleset(
     request: Request,
     principal: CurrentPrincipal,
-    content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/)."),
+    content: Annotated[dict[str, Any], Body(description="The ruleset document (see services/risk/rulesets/).")],
 ) -> RulesetOut:
     actor = authorize(request, principal)
     published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))

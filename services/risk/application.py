@@ -69,7 +69,8 @@ class RiskApplication(AuditedApplication):
             return self.repository.get(ProjectRisk.create_id(project_id))
         except AggregateNotFoundError as error:
             raise NotFound(
-                f"The risk service has no record of project {project_id} (unknown, or not yet followed from the registry)."
+                f"The risk service has no record of project {project_id} (unknown, or not yet followed "
+                "from the registry)."
             ) from error
 
     def find_project_risk(self, project_id: UUID) -> ProjectRisk | None:
@@ -90,7 +91,8 @@ class RiskApplication(AuditedApplication):
     # -- rulesets ----------------------------------------------------------------------------------
 
     def publish_ruleset(self, content: dict[str, Any], meta: EventMeta) -> RulesetVersion:
-        """Publish a validated ruleset version; republishing identical content is a no-op, different content a conflict."""
+        """Publish a validated ruleset version; republishing identical content is a no-op, other content a
+        conflict."""
         ruleset = evaluation.parse(content)
         digest = evaluation.content_hash(ruleset)
         existing = self.find_ruleset(ruleset.id, ruleset.version)
