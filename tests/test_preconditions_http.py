@@ -18,8 +18,7 @@ import httpx
 from aigov.cli import openapi_documents
 from shared.openapi_examples import operations
 from tests.support import ServiceStack
-from tests.test_registry_http import assert_problem, head
-from tests.test_risk_http import HIGH_RISK, Ministry, complete_submission
+from tests.support.scenarios import HIGH_RISK, Ministry, assert_problem, complete_submission, head
 
 # Changes under a collection create a new resource (the Idempotency-Key covers their retries); the rescore is a dry run.
 NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE = {
