@@ -46,7 +46,9 @@ class HashChainMixin:
         rows = []
         leaves = []
         for position, stored in zip(positions, stored_events, strict=True):
-            leaf = canonical_bytes(position, stored.originator_id, stored.originator_version, stored.topic, stored.state)
+            leaf = canonical_bytes(
+                position, stored.originator_id, stored.originator_version, stored.topic, stored.state
+            )
             previous = link(previous, leaf)
             rows.append({"position": position, "hash": previous})
             leaves.append(leaf)

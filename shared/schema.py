@@ -61,6 +61,7 @@ def _event_hashes(service: str) -> Table:
 
 EVENT_HASH_TABLES: dict[str, Table] = {service: _event_hashes(service) for service in EVENT_LOG_SERVICES}
 
+
 def _tree_leaves(service: str) -> Table:
     """Which log position each Merkle leaf is: positions may skip (a rolled-back PostgreSQL insert), leaves never."""
     return Table(

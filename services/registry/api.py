@@ -46,6 +46,7 @@ from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Conflict, Unprocessable
 from shared.schemas import Reason
 from shared.settings import Settings
+from shared.transparency.web import install_publisher, transparency_examples, transparency_router
 from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
@@ -385,7 +386,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.registry = RegistryApplication(settings.database_url)
         app.state.applications = [app.state.registry]
         app.state.risk_follower = build_risk_follower(settings, app.state.registry)
-        return FollowerThreads([app.state.risk_follower], settings)
+        publisher = install_publisher(app, settings, app.state.registry)
+        return FollowerThreads([app.state.risk_follower, publisher], settings)
 
     app = create_service_app(
         service="registry",
@@ -396,5 +398,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(log_router(registry))
-    app.state.openapi_examples = EXAMPLES
+    app.include_router(transparency_router(lambda request: request.app.state.publisher))
+    app.state.openapi_examples = EXAMPLES | transparency_examples("registry")
     return app

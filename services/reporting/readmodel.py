@@ -30,6 +30,8 @@ from shared.export import checkpoint_line, event_line
 from shared.hashchain import verify_chain
 from shared.settings import Settings
 from shared.timeutil import as_utc
+from shared.transparency.exports import tree_checkpoint_line
+from shared.transparency.publish import Publisher, log_signer
 
 UPSTREAMS = ("registry", "risk")
 REPLAY_BATCH = 2000
@@ -223,10 +225,12 @@ class ReportingStore:
     def export_lines(self) -> Iterator[str]:
         """Every event of every log, then a checkpoint of exactly the exported head of each log."""
         heads = {service: self.upstreams[service].head_position() for service in UPSTREAMS}
+        exported = dict.fromkeys(UPSTREAMS, 0)
         for service in UPSTREAMS:
             for record in takewhile(
                 lambda record: record.position <= heads[service], self.upstreams[service].iter_chained_records()
             ):
+                exported[service] += 1
                 yield event_line(
                     service,
                     record.position,
@@ -238,6 +242,9 @@ class ReportingStore:
                 )
         for service in UPSTREAMS:
             yield checkpoint_line(self.take_checkpoint(service, heads[service]))
+        for service in UPSTREAMS:  # the C2SP checkpoint of exactly the exported leaves (shared/transparency)
+            publisher = Publisher(self.upstreams[service], log_signer(self.settings, service), [])
+            yield tree_checkpoint_line(service, publisher.latest(exported[service]))
 
 
 def _upsert(session: Session, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:

@@ -52,6 +52,7 @@ from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Conflict, Forbidden, Unprocessable
 from shared.settings import Settings
 from shared.timeutil import as_utc
+from shared.transparency.web import install_publisher, transparency_examples, transparency_router
 from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
@@ -620,7 +621,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.applications = [app.state.risk]
         app.state.risk.publish_shipped_rulesets()
         app.state.registry_follower = build_registry_follower(settings, app.state.risk)
-        return FollowerThreads([app.state.registry_follower], settings)
+        publisher = install_publisher(app, settings, app.state.risk)
+        return FollowerThreads([app.state.registry_follower, publisher], settings)
 
     app = create_service_app(
         service="risk",
@@ -631,5 +633,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(log_router(risk_app))
-    app.state.openapi_examples = EXAMPLES
+    app.include_router(transparency_router(lambda request: request.app.state.publisher))
+    app.state.openapi_examples = EXAMPLES | transparency_examples("risk")
     return app

@@ -37,7 +37,7 @@ def split_point(width: int) -> int:
 
 
 def perfect_subtrees(start: int, end: int) -> list[NodeKey]:
-    """The perfect subtrees, left to right, whose fold is ``MTH(D[start:end])`` (``start`` aligned as RFC ranges are)."""
+    """The perfect subtrees, left to right, whose fold is ``MTH(D[start:end])`` (an RFC 9162 subtree range)."""
     keys = []
     while start < end:
         width = end - start
@@ -151,9 +151,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes], 
         raise ProofError("inclusion proof leads to another root")
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     """RFC 9162 §2.1.4.2, plus the trivial cases: size 0 extends to anything, equal sizes need equal roots."""
     if not 0 <= old_size <= new_size:
         raise ProofError(f"size {new_size} cannot extend size {old_size}")
@@ -168,6 +166,13 @@ def verify_consistency(
     path = list(proof)
     if old_size & (old_size - 1) == 0:
         path.insert(0, old_root)
+    first, second = _consistency_roots(old_size, new_size, path)
+    if first != old_root or second != new_root:
+        raise ProofError("consistency proof does not lead to both roots")
+
+
+def _consistency_roots(old_size: int, new_size: int, path: list[bytes]) -> tuple[bytes, bytes]:
+    """Steps 3-6 of RFC 9162 §2.1.4.2: the old and new roots the proof leads to."""
     fn, sn = old_size - 1, new_size - 1
     while _is_odd(fn):
         fn, sn = fn >> 1, sn >> 1
@@ -182,8 +187,9 @@ def verify_consistency(
         else:
             second = node_hash(second, hash_)
         fn, sn = fn >> 1, sn >> 1
-    if sn != 0 or first != old_root or second != new_root:
-        raise ProofError("consistency proof does not lead to both roots")
+    if sn != 0:
+        raise ProofError("consistency proof is too short")
+    return first, second
 
 
 @dataclass

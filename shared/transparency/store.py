@@ -149,6 +149,4 @@ class TreeReader:
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         with self.read_session() as session:
-            return _computed(
-                session, self.service, lambda source: merkle.consistency_proof(source, old_size, new_size)
-            )
+            return _computed(session, self.service, lambda source: merkle.consistency_proof(source, old_size, new_size))
