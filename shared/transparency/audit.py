@@ -79,8 +79,7 @@ class LeafChecker:
             self._next += 1
 
     def add(self, position: int, leaf: bytes) -> None:
-        if self.failure is not None:
-            return
+        """Grow the tree (always: the export's own checkpoint is checked against all of it) and compare."""
         self._compare()
         if self.tree.size == self.matched_size and self.first_after_match is None:
             self.first_after_match = position
@@ -88,7 +87,12 @@ class LeafChecker:
         self.last_position = position
 
     def _failed(self, finding: Finding, detail: str) -> TreeCheck:
-        first = self.first_after_match if self.first_after_match is not None else self.last_position + 1
+        """First position concerned: the first leaf after the largest trusted size still matched; for a log cut
+        short with no smaller trusted size to narrow it down, the position after its last event."""
+        vague_cut = finding == Finding.TRUNCATED and self._next == 0
+        first = self.first_after_match
+        if first is None or vague_cut:
+            first = self.last_position + 1
         return TreeCheck(False, self.tree.size, self.tree.root().hex(), self._next, finding, first, detail)
 
     def finish(self) -> TreeCheck:

@@ -69,7 +69,7 @@ class Verifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> Verifier:
         try:
-            name, hex_id, material = vkey.strip().split("+")
+            name, hex_id, material = vkey.strip().split("+", 2)
             decoded = base64.b64decode(material, validate=True)
             key = Ed25519PublicKey.from_public_bytes(decoded[1:])
             verifier = cls(_check_name(name), SignatureType(decoded[0]), key)
