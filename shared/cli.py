@@ -161,8 +161,10 @@ def log_verify(
         application = classes[name](database_url or settings.upstream_url(name))
         result = application.verify_log()
         tree = log_tree_check(application, settings, trusted_checkpoint or [])
-        typer.echo(json.dumps({"service": name, **result.as_dict(), "transparency": tree}))
-        failed = failed or not result.ok or not tree["ok"]
+        extends = tree.pop("ok")
+        tree = {"extends_trusted_checkpoints": extends, **tree}
+        typer.echo(json.dumps({"service": name, **result.as_dict(), "ok": result.ok and extends, "transparency": tree}))
+        failed = failed or not result.ok or not extends
     raise typer.Exit(1 if failed else 0)
 
 

@@ -18,6 +18,7 @@ from shared.settings import Settings
 from shared.transparency.publish import Publisher, log_signer, parse_witnesses
 
 NOTE_MEDIA_TYPE = "text/plain; charset=utf-8"
+MAX_SIZE = 2**63 - 1  #: a PostgreSQL BIGINT: larger sizes are 422, not a database error
 
 
 class InclusionProofOut(BaseModel):
@@ -63,7 +64,6 @@ def transparency_router(get_publisher: Callable[[Request], Publisher]) -> APIRou
         operation_id="get_log_checkpoint",
         summary="The latest C2SP checkpoint of this log, with the witness cosignatures collected for it",
         response_class=PlainTextResponse,
-        responses={200: {"content": {NOTE_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
     )
     def checkpoint(request: Request) -> PlainTextResponse:
         return PlainTextResponse(get_publisher(request).latest(), media_type=NOTE_MEDIA_TYPE)
@@ -76,8 +76,8 @@ def transparency_router(get_publisher: Callable[[Request], Publisher]) -> APIRou
     )
     def inclusion(
         request: Request,
-        position: Annotated[int, Query(ge=1, description="The event's log position.")],
-        tree_size: Annotated[int, Query(ge=1, description="Size of the checkpoint to prove against.")],
+        position: Annotated[int, Query(ge=1, le=MAX_SIZE, description="The event's log position.")],
+        tree_size: Annotated[int, Query(ge=1, le=MAX_SIZE, description="Size of the checkpoint to prove against.")],
     ) -> InclusionProofOut:
         publisher = get_publisher(request)
         _within_head(publisher, tree_size, "query.tree_size")
@@ -94,8 +94,8 @@ def transparency_router(get_publisher: Callable[[Request], Publisher]) -> APIRou
     )
     def consistency(
         request: Request,
-        from_: Annotated[int, Query(alias="from", ge=0, description="The older tree size.")],
-        to: Annotated[int, Query(ge=0, description="The newer tree size.")],
+        from_: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE, description="The older tree size.")],
+        to: Annotated[int, Query(ge=0, le=MAX_SIZE, description="The newer tree size.")],
     ) -> ConsistencyProofOut:
         publisher = get_publisher(request)
         _within_head(publisher, to, "query.to")
@@ -119,6 +119,20 @@ def _within_head(publisher: Publisher, size: int, field: str) -> None:
         )
 
 
+def example_note(service: str) -> str:
+    """A genuine checkpoint with one log signature and one cosignature, from the fixed example keys of
+    docs/verifying.md (Ed25519 is deterministic, so the document never changes)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from shared.transparency.note import Checkpoint, SignatureType, SignedCheckpoint, Signer
+
+    log = Signer(f"aigov.localhost/{service}", SignatureType.ED25519, Ed25519PrivateKey.from_private_bytes(bytes(32)))
+    witness_key = Ed25519PrivateKey.from_private_bytes(bytes(range(32, 64)))
+    witness = Signer("witness.aigov.localhost/local", SignatureType.COSIGNATURE_V1, witness_key)
+    signed = SignedCheckpoint.sign(Checkpoint(log.name, 7, hashlib.sha256(service.encode()).digest()), log)
+    return signed.note.with_signatures([witness.signature_line(signed.note.text, 1796256000)]).render()
+
+
 def transparency_examples(service: str) -> dict[str, OperationExamples]:
     """Examples for the OpenAPI documents (illustrative hashes, not a real log)."""
 
@@ -126,7 +140,7 @@ def transparency_examples(service: str) -> dict[str, OperationExamples]:
         return hashlib.sha256(f"{service}:{label}".encode()).hexdigest()
 
     return {
-        "get_log_checkpoint": OperationExamples(),
+        "get_log_checkpoint": OperationExamples(texts={"text/plain": example_note(service)}),
         "get_inclusion_proof": OperationExamples(
             response={
                 "position": 5,
