@@ -240,11 +240,11 @@ class ReportingStore:
                     record.state,
                     record.stored_hash,
                 )
-        for service in UPSTREAMS:
-            yield checkpoint_line(self.take_checkpoint(service, heads[service]))
         for service in UPSTREAMS:  # the C2SP checkpoint of exactly the exported leaves (shared/transparency)
             publisher = Publisher(self.upstreams[service], log_signer(self.settings, service), [])
             yield tree_checkpoint_line(service, publisher.latest(exported[service]))
+        for service in UPSTREAMS:
+            yield checkpoint_line(self.take_checkpoint(service, heads[service]))
 
 
 def _upsert(session: Session, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:

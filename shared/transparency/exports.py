@@ -1,6 +1,6 @@
 """The transparency part of an audit export: one C2SP checkpoint per log, and its offline verification.
 
-After each log's events and JSON checkpoint the export carries ``{"kind": "tree_checkpoint", "service": …,
+After the events, before the JSON checkpoints, the export carries ``{"kind": "tree_checkpoint", "service": …,
 "note": …}``: the signed checkpoint of exactly the exported leaves, with the witness cosignatures collected
 for that size. ``verify_export_tree`` recomputes every leaf and root from the export, checks each note's log
 signature and cosignatures, and that the export extends every trusted checkpoint given to it.
