@@ -381,3 +381,40 @@ def _forged_without_last_event(lines: list[str], key: Ed25519PrivateKey) -> list
             record = {**record, "note": Note(text, shorter.signatures).render()}
         out.append(_resigned(json.dumps(record, ensure_ascii=False), key))
     return out
+
+
+def test_an_existing_log_gets_its_tree_by_backfill_rewriting_no_event(database_url: str, tmp_path: Path) -> None:
+    """Migration 0004 on a log written before it: the same tree as if it had grown with the log, events untouched."""
+    from alembic import command
+
+    from shared.hashchain import canonical_bytes
+    from shared.migrate import alembic_config, upgrade
+
+    with witnessed_log(database_url, tmp_path) as log:
+        seed_witnessed(log)
+        grown = log.publisher.reader.head()
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            before = connection.execute(text("SELECT id, state FROM registry_events ORDER BY id")).all()
+        command.downgrade(alembic_config(database_url), "0003")
+        from sqlalchemy import inspect
+
+        assert "registry_tree_nodes" not in inspect(engine).get_table_names()
+        upgrade(database_url)
+        with engine.connect() as connection:
+            after = connection.execute(text("SELECT id, state FROM registry_events ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [(i, bytes(s)) for i, s in after] == [(i, bytes(s)) for i, s in before]
+    from services.registry.application import RegistryApplication
+    from shared.transparency.store import TreeReader
+
+    app = RegistryApplication(database_url)
+    reader = TreeReader("registry", app.read_session)
+    assert reader.head() == grown
+    leaves = [
+        doc.h_leaf(canonical_bytes(r.position, r.originator_id, r.originator_version, r.topic, r.state))
+        for r in app.iter_chained_records()
+    ]
+    assert grown[1] == doc.mth(leaves)
