@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     checkpoint_interval: float = Field(
         default=300.0, description="Seconds between periodic checkpoints taken by the reporting service (0: never)."
     )
+    tlog_origin_prefix: str = Field(
+        default="aigov.localhost",
+        description="Start of each log's checkpoint origin and key name (`<prefix>/registry`, `<prefix>/risk`).",
+    )
+    witnesses: str | None = Field(
+        default=None,
+        description="Witnesses the services push checkpoints to: comma-separated `URL VKEY` pairs (C2SP tlog-witness).",
+    )
     follower_poll_interval: float = Field(
         default=0.05, description="Seconds a follower waits before polling its upstream log again."
     )
@@ -96,6 +104,7 @@ class Settings(BaseSettings):
     registry_port: int = 8001
     risk_port: int = 8002
     reporting_port: int = 8003
+    witness_port: int = 8009
 
     @property
     def jwt_algorithm_list(self) -> list[str]:

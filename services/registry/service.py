@@ -16,6 +16,7 @@ from services.risk.contract import RISK
 from shared.follower import Follower, FollowerThreads
 from shared.logreader import DatabaseLog
 from shared.settings import Settings
+from shared.transparency.web import install_publisher, transparency_examples, transparency_router
 from shared.web import ServiceDescription, log_router
 
 
@@ -30,7 +31,8 @@ def build(app: FastAPI, settings: Settings) -> FollowerThreads:
     app.state.registry = RegistryApplication(settings.database_url)
     app.state.applications = [app.state.registry]
     app.state.risk_follower = build_risk_follower(settings, app.state.registry)
-    return FollowerThreads([app.state.risk_follower], settings)
+    publisher = install_publisher(app, settings, app.state.registry)
+    return FollowerThreads([app.state.risk_follower, publisher], settings)
 
 
 REGISTRY_SERVICE = ServiceDescription(
@@ -39,8 +41,8 @@ REGISTRY_SERVICE = ServiceDescription(
     description=(
         "Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records."
     ),
-    routers=[router, log_router(registry)],
-    examples=EXAMPLES,
+    routers=[router, log_router(registry), transparency_router(lambda request: request.app.state.publisher)],
+    examples=EXAMPLES | transparency_examples("registry"),
     build=build,
 )
 

@@ -16,6 +16,7 @@ from services.risk.followers import RegistryPolicy
 from shared.follower import Follower, FollowerThreads
 from shared.logreader import DatabaseLog
 from shared.settings import Settings
+from shared.transparency.web import install_publisher, transparency_examples, transparency_router
 from shared.web import ServiceDescription, log_router
 
 
@@ -30,7 +31,8 @@ def build(app: FastAPI, settings: Settings) -> FollowerThreads:
     app.state.applications = [app.state.risk]
     app.state.risk.publish_shipped_rulesets()
     app.state.registry_follower = build_registry_follower(settings, app.state.risk)
-    return FollowerThreads([app.state.registry_follower], settings)
+    publisher = install_publisher(app, settings, app.state.risk)
+    return FollowerThreads([app.state.registry_follower, publisher], settings)
 
 
 RISK_SERVICE = ServiceDescription(
@@ -40,8 +42,8 @@ RISK_SERVICE = ServiceDescription(
         "The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and "
         "the CAIO's decision."
     ),
-    routers=[router, log_router(risk_app)],
-    examples=EXAMPLES,
+    routers=[router, log_router(risk_app), transparency_router(lambda request: request.app.state.publisher)],
+    examples=EXAMPLES | transparency_examples("risk"),
     build=build,
 )
 
