@@ -48,8 +48,7 @@ class ProjectionFollower:
                 clocks = {service: history.last_clock(session, service) for service in UPSTREAMS}
             batch = history.fold(state, entries, clocks)
             with self.store.tracking.transaction(commit=True) as session:
-                history.write(session, batch)
-                self.store.track(session, self.positions, state.positions)
+                self.store.persist(session, batch)
         except BaseException:
             self.positions = None  # what was committed is unknown: read it again
             raise

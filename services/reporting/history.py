@@ -61,6 +61,7 @@ class Batch:
     """What one batch of both logs changed: the live documents and every version and clock row it made."""
 
     state: Projection
+    committed: dict[str, int] = field(default_factory=dict)  # the positions the batch started from
     versions: list[dict[str, Any]] = field(default_factory=list)
     ministry_versions: list[dict[str, Any]] = field(default_factory=list)
     clock: list[dict[str, Any]] = field(default_factory=list)
@@ -123,7 +124,7 @@ def last_clock(session: Session, service: str) -> int | None:
 
 def fold(state: Projection, entries: dict[str, list[Envelope]], clocks: dict[str, int | None]) -> Batch:
     """Fold each log's entries in order, recording the version of each part after each event that made one."""
-    batch = Batch(state)
+    batch = Batch(state, committed=dict(state.positions))
     for service, batch_entries in entries.items():
         clock = clocks.get(service)
         for entry in batch_entries:

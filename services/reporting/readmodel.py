@@ -74,11 +74,12 @@ class ReportingStore:
         state.take_changes()
         return state
 
-    def track(self, session: Session, committed: dict[str, int], positions: dict[str, int]) -> None:
-        """Record the positions a batch reached, in the caller's transaction (with the batch's rows)."""
+    def persist(self, session: Session, batch: history.Batch) -> None:
+        """Write the rows a batch changed and the positions it reached, in the caller's transaction."""
+        history.write(session, batch)
         for upstream in UPSTREAMS:
-            if positions[upstream] > committed[upstream]:
-                self.tracking._insert_tracking(session, Tracking(upstream, positions[upstream]))
+            if batch.state.positions[upstream] > batch.committed[upstream]:
+                self.tracking._insert_tracking(session, Tracking(upstream, batch.state.positions[upstream]))
 
     def clear(self) -> None:
         """Empty every read model and forget the tracked positions (for a rebuild from position zero)."""
