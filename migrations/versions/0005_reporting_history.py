@@ -62,9 +62,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("reporting_log_clock", schema=None) as batch_op:
         batch_op.create_index("reporting_log_clock_by_time", ["service", "clock", "position"], unique=False)
+    op.create_table(
+        "reporting_counts",
+        sa.Column("ministry", sa.String(length=16), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("risk_status", sa.String(length=32), nullable=False),
+        sa.Column("classification", sa.String(length=16), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("ministry", "stage", "risk_status", "classification"),
+    )
+    op.create_table(
+        "reporting_registrations",
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("position", POSITION, autoincrement=False, nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "position"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("reporting_registrations")
+    op.drop_table("reporting_counts")
     op.drop_table("reporting_log_clock")
     op.drop_table("reporting_ministry_versions")
     op.drop_table("reporting_project_versions")

@@ -46,7 +46,8 @@ class ProjectionFollower:
             with self.store.tracking.transaction(commit=False) as session:
                 state = history.load_for(session, entries, self.positions)
                 clocks = {service: history.last_clock(session, service) for service in UPSTREAMS}
-            batch = history.fold(state, entries, clocks)
+                registered = history.registered_so_far(session, entries)
+            batch = history.fold(state, entries, clocks, registered)
             with self.store.tracking.transaction(commit=True) as session:
                 self.store.persist(session, batch)
         except BaseException:

@@ -38,7 +38,15 @@ REGISTRY_PART = ("registry",)
 RISK_PART = ("risk", "board", "incidents")
 PROJECT_EVENT_TYPES = frozenset({"ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProcurementRecorded"})
 MINISTRY_EVENT_TYPES = frozenset({"MinistryEstablished", "ChiefAIOfficerDesignated", "ChiefAIOfficerRevoked"})
-HISTORY_TABLES = (tables.project_versions, tables.ministry_versions, tables.log_clock)
+HISTORY_TABLES = (
+    tables.project_versions,
+    tables.ministry_versions,
+    tables.log_clock,
+    tables.registrations,
+    tables.counts,
+)
+EVERY_MINISTRY = "*"
+CountKey = tuple[str, str, str, str]
 
 
 def micros(moment: str | datetime) -> int:
@@ -62,6 +70,9 @@ class Batch:
 
     state: Projection
     committed: dict[str, int] = field(default_factory=dict)  # the positions the batch started from
+    before: dict[str, CountKey | None] = field(default_factory=dict)  # each loaded project's count key
+    registered: dict[str, int] = field(default_factory=dict)  # projects registered so far, per scope
+    registrations: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
     ministry_versions: list[dict[str, Any]] = field(default_factory=list)
     clock: list[dict[str, Any]] = field(default_factory=list)
@@ -122,9 +133,15 @@ def last_clock(session: Session, service: str) -> int | None:
     ).scalar_one_or_none()
 
 
-def fold(state: Projection, entries: dict[str, list[Envelope]], clocks: dict[str, int | None]) -> Batch:
+def fold(
+    state: Projection,
+    entries: dict[str, list[Envelope]],
+    clocks: dict[str, int | None],
+    registered: dict[str, int] | None = None,
+) -> Batch:
     """Fold each log's entries in order, recording the version of each part after each event that made one."""
-    batch = Batch(state, committed=dict(state.positions))
+    batch = Batch(state, committed=dict(state.positions), registered=dict(registered))
+    batch.before = {project_id: count_key(doc) for project_id, doc in state.projects.items()}
     for service, batch_entries in entries.items():
         clock = clocks.get(service)
         for entry in batch_entries:
@@ -136,12 +153,63 @@ def fold(state: Projection, entries: dict[str, list[Envelope]], clocks: dict[str
             batch.clock.append({"service": service, "position": entry["position"], "clock": clock})
             if len(state.new_project_events) > made:
                 batch.versions.append(_version(state, *state.new_project_events[-1]))
+            if entry["type"] == "ProjectRegistered":
+                _count_registration(batch, entry["data"]["ministry"], entry["position"])
             elif entry["type"] in MINISTRY_EVENT_TYPES:
                 code = state.ministry_codes[entry["aggregate_id"]]
                 batch.ministry_versions.append(
                     {"ministry": code, "position": entry["position"], "doc": dict(state.ministries[code])}
                 )
     return batch
+
+
+def _count_registration(batch: Batch, ministry: str, position: int) -> None:
+    for scope in (EVERY_MINISTRY, ministry):
+        batch.registered[scope] = batch.registered.get(scope, 0) + 1
+        batch.registrations.append({"scope": scope, "position": position, "count": batch.registered[scope]})
+
+
+def count_key(doc: dict[str, Any]) -> CountKey | None:
+    """Which count a project document adds to (None: not registered, counted nowhere)."""
+    registry = doc["registry"]
+    if registry is None:
+        return None
+    return (registry["ministry"], registry["stage"], doc["risk"]["status"], doc["risk"]["classification"] or "")
+
+
+def count_changes(batch: Batch, changed: set[str]) -> list[dict[str, Any]]:
+    """How the batch moved the counts: minus one where a changed project was, plus one where it is now."""
+    deltas: dict[CountKey, int] = {}
+    for project_id in changed:
+        before, after = batch.before.get(project_id), count_key(batch.state.projects[project_id])
+        if before == after:
+            continue
+        if before is not None:
+            deltas[before] = deltas.get(before, 0) - 1
+        if after is not None:
+            deltas[after] = deltas.get(after, 0) + 1
+    names = ("ministry", "stage", "risk_status", "classification")
+    return [{**dict(zip(names, key, strict=True)), "count": delta} for key, delta in sorted(deltas.items()) if delta]
+
+
+def registered_so_far(session: Session, entries: dict[str, list[Envelope]]) -> dict[str, int]:
+    """The running registration counts a batch continues, for every scope its registrations touch."""
+    scopes = {EVERY_MINISTRY} | {
+        e["data"]["ministry"] for e in entries.get("registry", []) if e["type"] == "ProjectRegistered"
+    }
+    registrations = tables.registrations
+    counts = {}
+    for scope in sorted(scopes):
+        counts[scope] = (
+            session.execute(
+                select(registrations.c.count)
+                .where(registrations.c.scope == scope)
+                .order_by(registrations.c.position.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            or 0
+        )
+    return counts
 
 
 def _version(state: Projection, project_id: str, service: str, position: int) -> dict[str, Any]:
@@ -185,6 +253,19 @@ def upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[
     bulk(session, statement, rows)
 
 
+def add_counts(session: Session, deltas: list[dict[str, Any]]) -> None:
+    """Add each delta to its count (a new count starts at the delta): one statement."""
+    if not deltas:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(tables.counts)
+    statement = statement.on_conflict_do_update(
+        index_elements=["ministry", "stage", "risk_status", "classification"],
+        set_={"count": tables.counts.c.count + statement.excluded["count"]},
+    )
+    bulk(session, statement, deltas)
+
+
 def bulk(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:
     """Run one statement for many rows on the driver (``executemany``), compiled once.
 
@@ -224,6 +305,7 @@ def write(session: Session, batch: Batch) -> None:
     """Write what the batch changed, each table in one statement, in the caller's transaction."""
     state = batch.state
     projects, ministries, aggregates, new_events = state.take_changes()
+    add_counts(session, count_changes(batch, projects))
     upsert(session, tables.projects, [live_row(state.projects[p]) for p in sorted(projects)], ["project_id"])
     docs = state.ministries
     ministry_rows = [
@@ -236,6 +318,7 @@ def write(session: Session, batch: Batch) -> None:
         (tables.project_versions, batch.versions),
         (tables.ministry_versions, batch.ministry_versions),
         (tables.log_clock, batch.clock),
+        (tables.registrations, batch.registrations),
     )
     for table, rows in inserts:
         bulk(session, table.insert(), rows)
@@ -292,3 +375,29 @@ def ministries_at(session: Session, position: int) -> tuple[dict[str, dict[str, 
     ):
         docs[code] = doc
     return docs, {doc["ministry_id"]: code for code, doc in docs.items()}
+
+
+def registered_at_position(session: Session, scope: str, position: int) -> int:
+    """How many projects were registered in ``scope`` up to a registry position: one index probe."""
+    registrations = tables.registrations
+    return (
+        session.execute(
+            select(registrations.c.count)
+            .where(registrations.c.scope == scope, registrations.c.position <= position)
+            .order_by(registrations.c.position.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        or 0
+    )
+
+
+def live_count(session: Session, ministry: str | None, stage: str | None, risk: str | None, high: bool) -> int:
+    """Registered projects now, by the kept counts (a table of a few hundred rows, not of every project)."""
+    counts = tables.counts
+    conditions = []
+    for column, value in ((counts.c.ministry, ministry), (counts.c.stage, stage), (counts.c.risk_status, risk)):
+        if value:
+            conditions.append(column == value)
+    if high:
+        conditions.append(counts.c.classification == "high")
+    return session.execute(select(func.coalesce(func.sum(counts.c.count), 0)).where(*conditions)).scalar_one()

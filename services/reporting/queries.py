@@ -133,6 +133,12 @@ class ReportQueries:
         return [assemble(str(row[0]), orjson.loads(row[1]), _loads(row[2])) for row in session.execute(query)]
 
     def count(self, session: Session, moment: Moment, filters: Filters) -> int:
+        """How many registered projects the filters select: from the kept counts where they answer it."""
+        if moment.live and not filters.pending:
+            return history.live_count(session, filters.ministry, filters.stage, filters.risk, filters.high_risk)
+        if not (filters.stage or filters.risk or filters.high_risk or filters.pending):
+            scope = filters.ministry or history.EVERY_MINISTRY
+            return history.registered_at_position(session, scope, moment.positions["registry"])
         query, _registered_at, _project_id = self._query(moment, filters)
         return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 

@@ -92,3 +92,23 @@ log_clock = Table(
     Column("clock", BigInteger(), nullable=False),  # running maximum of occurred_at up to here, microseconds, UTC
     Index("reporting_log_clock_by_time", "service", "clock", "position"),
 )
+
+# Counts (migration 0005), so a report's total is a lookup rather than a count over every project.
+
+counts = Table(
+    "reporting_counts",
+    metadata,
+    Column("ministry", String(16), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("risk_status", String(32), primary_key=True),
+    Column("classification", String(16), primary_key=True),  # "" when not classified
+    Column("count", Integer(), nullable=False),
+)
+
+registrations = Table(
+    "reporting_registrations",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # a ministry's code, or "*" for every ministry
+    position_column("position", primary_key=True),  # the registry position of a registration
+    Column("count", Integer(), nullable=False),  # projects registered in the scope up to and including it
+)
