@@ -36,6 +36,7 @@ from bench.common import (
     BenchDatabase,
     establish_ministry,
     fresh_database,
+    profile_top,
     service_settings,
     write_result,
 )
@@ -244,7 +245,20 @@ def reporting_memory(database: BenchDatabase, ministry: str, moment: datetime, p
     return {"idle_mb": idle, "after_reports_mb": peak}
 
 
-def point(backend: str, events: int) -> dict[str, Any]:
+def profiles(store: ReportingStore) -> dict[str, list[str]]:
+    """Where a rebuild's and a verification's time goes (cProfile of their first batches)."""
+    from itertools import islice
+
+    store.clear()
+    follower = ProjectionFollower(store, batch_size=REBUILD_BATCH)
+    rebuilding = profile_top(lambda: [follower.process_available() for _ in range(5)], top=12)
+    registry = store.upstreams["registry"]
+    verifying = profile_top(lambda: verify_chain(islice(registry.iter_chained_records(), 50_000)), top=8)
+    ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up()
+    return {"profile_rebuild": rebuilding, "profile_verification": verifying}
+
+
+def point(backend: str, events: int, profiled: bool = False) -> dict[str, Any]:
     """One size: make the log, then every measurement on it."""
     with fresh_database(backend) as database:
         ministry = establish_ministry(database.url)
@@ -261,16 +275,27 @@ def point(backend: str, events: int) -> dict[str, Any]:
         result["verification"] = verification(store, database.directory)
         result["reports"] = report_timings(store, ministry, moment)
         result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
+        if profiled:
+            result.update(profiles(store))
     return result
 
 
 def run(backend: str, sweep: tuple[int, ...] | None = None) -> dict[str, Any]:
     points = []
-    for events in sweep or sizes():
+    chosen = sweep or sizes()
+    for events in chosen:
         started = time.perf_counter()
         print(f"[bench] scale {backend} {events:,} events ...", flush=True)
-        points.append({**point(backend, events), "wall_seconds": round(time.perf_counter() - started, 1)})
-    result = {"benchmark": "scale sweep: cost against the log's size", "backend": backend, "points": points}
+        measured = point(backend, events, profiled=events == chosen[-1])
+        points.append({**measured, "wall_seconds": round(time.perf_counter() - started, 1)})
+    last = points[-1]
+    result = {
+        "benchmark": "scale sweep: cost against the log's size",
+        "backend": backend,
+        "points": points,
+        "profile_rebuild": last.pop("profile_rebuild", []),
+        "profile_verification": last.pop("profile_verification", []),
+    }
     write_result(f"scale-{backend}", result)
     return result
 

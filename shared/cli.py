@@ -178,10 +178,14 @@ def _replayed(export: Path, as_of: datetime | None) -> Any:
     from services.reporting.projection import Projection
     from shared.export import envelopes
 
-    state = Projection()
+    state, passed = Projection(), set()
     for entry in envelopes(_export_lines(export, "replaying")):
-        if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
-            state.apply(entry)
+        if entry["service"] in passed:
+            continue
+        if as_of is not None and datetime.fromisoformat(entry["occurred_at"]) > as_of:
+            passed.add(entry["service"])  # "as of": each log's prefix whose events had all occurred by then
+            continue
+        state.apply(entry)
     return state
 
 

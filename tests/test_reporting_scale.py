@@ -64,8 +64,8 @@ def test_as_of_over_a_100000_event_log_equals_a_replay_from_zero(
     registry = RegistryApplication(url)
     populate(registry, establish_ministry(url), EVENTS - 1)
     head = registry.head_position()
-    first, last = (datetime.fromisoformat(e["occurred_at"]) for e in (logrows.envelopes(registry, 0, 1)[0],
-                                                                      logrows.envelopes(registry, head - 1, 1)[0]))  # fmt: skip
+    ends = (logrows.envelopes(registry, 0, 1)[0], logrows.envelopes(registry, head - 1, 1)[0])
+    first, last = (datetime.fromisoformat(entry["occurred_at"]) for entry in ends)
     rng = random.Random(14)
     span = (last - first) // timedelta(microseconds=1)
     moments = sorted(
