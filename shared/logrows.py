@@ -24,7 +24,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 from sqlalchemy import select
 
-from shared.eventlog import AuditedApplication, LogEntry
+from shared.eventlog import AuditedApplication, LogEntry, uuid_of_bytes, uuid_text
 from shared.schema import EVENT_HASH_TABLES, library_metadata
 
 Envelope = dict[str, Any]
@@ -88,7 +88,7 @@ def envelope(
         "type": kind.name,
         "topic": topic,
         "schema_version": 1,
-        "aggregate_id": str(originator_id),
+        "aggregate_id": originator_id if isinstance(originator_id, str) else str(originator_id),
         "aggregate_version": originator_version,
         "occurred_at": _plain(timestamp["_type_"], timestamp["_data_"]),
         "meta": meta["_data_"] if meta else None,
@@ -98,22 +98,29 @@ def envelope(
 
 def decoded(app: AuditedApplication, row: Any) -> Envelope:
     """The library's path, for the events the plain path leaves alone."""
-    stored = StoredEvent(originator_id=row[1], originator_version=row[2], topic=row[3], state=row[4])
+    stored = StoredEvent(originator_id=UUID(row[1]), originator_version=row[2], topic=row[3], state=row[4])
     return LogEntry(app.name, row[0], row[5], app.mapper.to_domain_event(stored), row[3], row[4]).as_dict()
+
+
+def _select(app: AuditedApplication) -> Any:
+    """The stored rows and their links; the id as text or bytes (no ``UUID`` object per row)."""
+    events = library_metadata.tables[f"{app.name}_events"]
+    links = EVENT_HASH_TABLES[app.name]
+    dialect = app.recorder.datastore.engine.dialect.name  # type: ignore[attr-defined]
+    return select(
+        events.c.id,
+        uuid_text(events.c.originator_id, dialect),
+        events.c.originator_version,
+        events.c.topic,
+        events.c.state,
+        links.c.hash,
+    ).outerjoin(links, links.c.position == events.c.id)
 
 
 def envelopes(app: AuditedApplication, after: int = 0, limit: int = 1000, up_to: int | None = None) -> list[Envelope]:
     """Events after position ``after`` (to ``up_to``), in log order, with their chain links: one query."""
     events = library_metadata.tables[f"{app.name}_events"]
-    links = EVENT_HASH_TABLES[app.name]
-    query = (
-        select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
-        .add_columns(links.c.hash)
-        .outerjoin(links, links.c.position == events.c.id)
-        .where(events.c.id > after)
-        .order_by(events.c.id)
-        .limit(limit)
-    )
+    query = _select(app).where(events.c.id > after).order_by(events.c.id).limit(limit)
     if up_to is not None:
         query = query.where(events.c.id <= up_to)
     with app.read_session() as session:
@@ -124,24 +131,18 @@ def envelopes(app: AuditedApplication, after: int = 0, limit: int = 1000, up_to:
 def at_positions(app: AuditedApplication, positions: list[int]) -> list[Envelope]:
     """The events at the given positions (any order in, log order out), a thousand per query."""
     events = library_metadata.tables[f"{app.name}_events"]
-    links = EVENT_HASH_TABLES[app.name]
     found: list[Envelope] = []
     ordered = sorted(positions)
     for start in range(0, len(ordered), 1000):
         chunk = ordered[start : start + 1000]
-        query = (
-            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
-            .add_columns(links.c.hash)
-            .outerjoin(links, links.c.position == events.c.id)
-            .where(events.c.id.in_(chunk))
-            .order_by(events.c.id)
-        )
+        query = _select(app).where(events.c.id.in_(chunk)).order_by(events.c.id)
         with app.read_session() as session:
             found.extend(_one(app, row) for row in session.execute(query))
     return found
 
 
 def _one(app: AuditedApplication, row: Any) -> Envelope:
+    row = (row[0], uuid_of_bytes(row[1]), *row[2:])
     try:
         return envelope(app.name, *row)
     except NotPlain:

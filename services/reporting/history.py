@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import JSON, Uuid, delete, func, select
+from sqlalchemy import JSON, Text, Uuid, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -107,12 +107,11 @@ def load_for(session: Session, entries: dict[str, list[Envelope]], positions: di
             projects.add(str(project_id))
     for chunk in _chunks(sorted(projects)):
         rows = session.execute(
-            select(tables.projects.c.project_id, tables.projects.c.doc).where(
-                tables.projects.c.project_id.in_([UUID(p) for p in chunk])
-            )
+            select(cast(tables.projects.c.doc, Text)).where(tables.projects.c.project_id.in_([UUID(p) for p in chunk]))
         )
-        for project_id, doc in rows:
-            state.projects[str(project_id)] = doc
+        for (doc,) in rows:
+            loaded = orjson.loads(doc)  # the document as text, parsed by orjson (several times json's speed)
+            state.projects[loaded["project_id"]] = loaded
     for code, ministry_id, doc in session.execute(
         select(tables.ministries.c.ministry, tables.ministries.c.ministry_id, tables.ministries.c.doc)
     ):
@@ -274,18 +273,18 @@ def bulk(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect
-    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
-    converters = [(name, _converter(statement.table.c[name].type, dialect.name)) for name in rows[0]]
-    converted = [{name: convert(row[name]) for name, convert in converters} for row in rows]
+    names = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    converters = {name: _converter(statement.table.c[name].type, dialect.name) for name in names}
+    order = list(compiled.positiontup or ()) if compiled.positional else names
+    for name in {name for name in order if converters[name] is not None}:
+        convert = converters[name]
+        for row in rows:
+            row[name] = convert(row[name])
     if compiled.positional:
-        order = compiled.positiontup or ()
-        session.connection().exec_driver_sql(compiled.string, [tuple(row[name] for name in order) for row in converted])
+        session.connection().exec_driver_sql(compiled.string, [tuple(map(row.__getitem__, order)) for row in rows])
     else:
-        session.connection().exec_driver_sql(compiled.string, converted)
-
-
-def _as_is(value: Any) -> Any:
-    return value
+        session.connection().exec_driver_sql(compiled.string, rows)
 
 
 def _converter(kind: Any, dialect: str) -> Any:
@@ -294,7 +293,7 @@ def _converter(kind: Any, dialect: str) -> Any:
         return lambda value: orjson.dumps(value).decode()
     if isinstance(kind, Uuid):
         return _uuid_hex if dialect != "postgresql" else str
-    return _as_is
+    return None
 
 
 def _uuid_hex(value: UUID | str) -> str:
