@@ -252,6 +252,23 @@ def upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[
     bulk(session, statement, rows)
 
 
+def append(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """New rows only: ``COPY`` on PostgreSQL (several times an INSERT's rate for a batch), else ``bulk``."""
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        bulk(session, table.insert(), rows)
+        return
+    names = list(rows[0])
+    converters = [(index, _converter(table.c[name].type, "postgresql")) for index, name in enumerate(names)]
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for index, convert in converters:
+                if convert is not None:
+                    values[index] = convert(values[index])
+            copy.write_row(values)
+
+
 def add_counts(session: Session, deltas: list[dict[str, Any]]) -> None:
     """Add each delta to its count (a new count starts at the delta): one statement."""
     if not deltas:
@@ -320,7 +337,7 @@ def write(session: Session, batch: Batch) -> None:
         (tables.registrations, batch.registrations),
     )
     for table, rows in inserts:
-        bulk(session, table.insert(), rows)
+        append(session, table, rows)
 
 
 def clear(session: Session) -> None:
@@ -363,6 +380,23 @@ def part_at(session: Session, project_id: str, service: str, position: int) -> d
         .limit(1)
     ).scalar_one_or_none()
     return orjson.loads(doc) if doc is not None else None
+
+
+def parts_at(session: Session, project_ids: list[UUID], service: str, position: int) -> dict[str, dict[str, Any]]:
+    """The given projects' ``service`` parts as they stood at ``position``: one query, an index probe each."""
+    versions = tables.project_versions
+    inner = versions.alias("earlier")
+    latest = (
+        select(func.max(inner.c.position))
+        .where(inner.c.project_id == versions.c.project_id, inner.c.service == service, inner.c.position <= position)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(versions.c.project_id, versions.c.doc).where(
+            versions.c.service == service, versions.c.project_id.in_(project_ids), versions.c.position == latest
+        )
+    )
+    return {str(project_id): orjson.loads(doc) for project_id, doc in rows}
 
 
 def ministries_at(session: Session, position: int) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:

@@ -121,6 +121,8 @@ class ReportQueries:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Registered projects' documents in registration order (id breaking ties), after a cursor, at most limit."""
+        if not moment.live and limit is not None:
+            return self._page_as_of(session, moment, filters, cursor_key(after) if after else None, limit)
         query, registered_at, project_id = self._query(moment, filters)
         if after is not None:
             at, last = cursor_key(after)
@@ -131,6 +133,43 @@ class ReportQueries:
         if moment.live:
             return [doc for (doc,) in session.execute(query)]
         return [assemble(str(row[0]), orjson.loads(row[1]), _loads(row[2])) for row in session.execute(query)]
+
+    def _page_as_of(
+        self, session: Session, moment: Moment, filters: Filters, after: tuple[int, UUID] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """A page as of a moment: walk the registration index a page of candidates at a time and read each
+        candidate's parts at the moment's positions (two indexed queries per page of candidates), keeping those
+        registered by then that pass the filters. A first page costs the same whatever the log's length."""
+        projects = tables.projects
+        found: list[dict[str, Any]] = []
+        while len(found) < limit:
+            query = select(projects.c.project_id, projects.c.registered_at).where(projects.c.registered_at.is_not(None))
+            if filters.ministry:
+                query = query.where(projects.c.ministry == filters.ministry)
+            if after is not None:
+                at, last = after
+                query = query.where(
+                    or_(
+                        projects.c.registered_at > at,
+                        and_(projects.c.registered_at == at, projects.c.project_id > last),
+                    )
+                )
+            candidates = session.execute(
+                query.order_by(projects.c.registered_at, projects.c.project_id).limit(limit)
+            ).all()
+            if not candidates:
+                break
+            ids = [project_id for project_id, _at in candidates]
+            registry = history.parts_at(session, ids, "registry", moment.positions["registry"])
+            risk = history.parts_at(session, ids, "risk", moment.positions["risk"])
+            for project_id in ids:
+                key = str(project_id)
+                if key in registry:
+                    doc = assemble(key, registry[key], risk.get(key))
+                    if _passes(doc, filters):
+                        found.append(doc)
+            after = (candidates[-1][1], candidates[-1][0])
+        return found[:limit]
 
     def count(self, session: Session, moment: Moment, filters: Filters) -> int:
         """How many registered projects the filters select: from the kept counts where they answer it."""
@@ -205,6 +244,15 @@ def _as_of(conditions: list[Any], filters: Filters, positions: dict[str, int]) -
     if filters.high_risk:
         conditions.append(risk.c.classification == "high")
     return select(projects.c.project_id, registry.c.doc, risk.c.doc).select_from(joined).where(*conditions)
+
+
+def _passes(doc: dict[str, Any], filters: Filters) -> bool:
+    registry, risk = doc["registry"], doc["risk"]
+    return (
+        (not filters.stage or registry["stage"] == filters.stage)
+        and (not filters.risk or risk["status"] == filters.risk)
+        and (not filters.high_risk or risk["classification"] == "high")
+    )
 
 
 def _loads(text: str | None) -> dict[str, Any] | None:
