@@ -21,7 +21,7 @@ from eventsourcing.persistence import JSONTranscoder, Notification
 from sqlalchemy import LargeBinary, String, bindparam, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
-from shared.database import eventsourcing_env
+from shared.database import eventsourcing_env, read_only
 from shared.hashchain import ChainedRecord, VerificationResult, verify_chain
 from shared.meta import EventMeta, EventMetaAsDict
 from shared.schema import EVENT_HASH_TABLES, library_metadata
@@ -135,8 +135,11 @@ class AuditedApplication(Application[UUID]):
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             yield session
 
-    def read_session(self) -> Any:
-        return self.recorder.transaction(commit=False)  # type: ignore[attr-defined]
+    @contextmanager
+    def read_session(self) -> Iterator[Any]:
+        """A transaction that only reads (deferred on SQLite: it never waits for the log's writers)."""
+        with read_only(), self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            yield session
 
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from shared import logrows
+from shared.database import read_only
 from shared.follower import lag_of
 
 logger = logging.getLogger("aigov.reporting")
@@ -43,7 +44,7 @@ class ProjectionFollower:
         if not handled:
             return 0
         try:
-            with self.store.tracking.transaction(commit=False) as session:
+            with read_only(), self.store.tracking.transaction(commit=False) as session:
                 state = history.load_for(session, entries, self.positions)
                 clocks = {service: history.last_clock(session, service) for service in UPSTREAMS}
                 registered = history.registered_so_far(session, entries)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from services.reporting import history, tables
 from services.reporting.projection import Projection, new_project
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
+from shared.database import read_only
 from shared.pagination import Key, invalid_cursor
 
 NOT_KNOWN_TO_RISK = "not_known_to_risk"
@@ -56,7 +57,7 @@ class ReportQueries:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self.store.tracking.transaction(commit=False) as session:
+        with read_only(), self.store.tracking.transaction(commit=False) as session:
             yield session
 
     # -- the moment ----------------------------------------------------------------------------------------

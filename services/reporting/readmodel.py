@@ -25,7 +25,7 @@ from services.reporting.projection import Projection
 from services.risk.application import RiskApplication
 from shared import checkpoints as signing
 from shared import logrows
-from shared.database import eventsourcing_env
+from shared.database import eventsourcing_env, read_only
 from shared.eventlog import AuditedApplication
 from shared.export import checkpoint_line, event_line
 from shared.hashchain import verify_chain
@@ -55,12 +55,13 @@ class ReportingStore:
 
     def positions(self) -> dict[str, int]:
         """The upstream log positions the read models reflect."""
-        return {upstream: self.tracking.max_tracking_id(upstream) or 0 for upstream in UPSTREAMS}
+        with read_only():
+            return {upstream: self.tracking.max_tracking_id(upstream) or 0 for upstream in UPSTREAMS}
 
     def load(self) -> Projection:
         """The live projection, from the tables (and the positions committed with them)."""
         state = Projection()
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             for row in session.execute(select(tables.projects.c.project_id, tables.projects.c.doc)):
                 state.projects[str(row.project_id)] = row.doc
             for row in session.execute(
@@ -94,7 +95,7 @@ class ReportingStore:
 
     def rows(self) -> dict[str, list[Any]]:
         """Every read-model row, in a stable order: what a rebuild must reproduce exactly."""
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             return {
                 "projects": [
                     tuple(row)
@@ -145,7 +146,7 @@ class ReportingStore:
         """Every event about the project from both logs, in causal order (time, each log's own order kept).
 
         One query for the project's positions, then one per log (per thousand events) for the events."""
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             rows = session.execute(
                 select(tables.project_events.c.service, tables.project_events.c.position).where(
                     tables.project_events.c.project_id == project_id
@@ -193,7 +194,7 @@ class ReportingStore:
         return checkpoint
 
     def list_checkpoints(self) -> list[dict[str, Any]]:
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             rows = session.execute(select(tables.checkpoints).order_by(tables.checkpoints.c.id)).mappings().all()
         return [
             {**{k: v for k, v in row.items() if k != "taken_at"}, "taken_at": as_utc(row["taken_at"]).isoformat()}
