@@ -90,7 +90,8 @@ class RegistryApplication(AuditedApplication):
         project = Project(ministry=ministry, details=details, meta=meta)
         with self.transaction() as session:
             self.require_ministry_exists(session, ministry)
-            self.save(project)
+            # The index rows first: on PostgreSQL the save takes the log's table lock, and every statement
+            # after it makes the other writers wait (the lock is held to the commit either way).
             session.execute(
                 tables.projects.insert().values(
                     project_id=project.id,
@@ -112,6 +113,7 @@ class RegistryApplication(AuditedApplication):
                     decision=None,
                 )
             )
+            self.save(project)
         return project
 
     @staticmethod
