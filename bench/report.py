@@ -346,6 +346,13 @@ def write_path_table(results: dict[str, dict[str, Any]]) -> list[str]:
                     level["throughput_ratio"],
                 )
             )
+    lines += ["", "Statements one registration sends (`statements_per_registration` in write-path-*.json):", ""]
+    for backend, by_name in results.items():
+        counted = _get(by_name, "write_path", "statements_per_registration")
+        if counted:
+            lines.append(
+                f"- {backend}: {counted['total']} in all, {counted['in_locked_section']} inside the log's lock"
+            )
     return lines
 
 
