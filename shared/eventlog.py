@@ -194,7 +194,14 @@ class AuditedApplication(Application[UUID]):
             params = compiled.construct_params({"after": after})
             arguments = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
             with self.read_session() as session:
-                return list(session.connection().exec_driver_sql(compiled.string, arguments).fetchall())
+                driver = session.connection().connection.driver_connection
+                # PostgreSQL's binary protocol sends the stored bytes as they are (text would hex-escape them)
+                cursor = driver.cursor(**({"binary": True} if engine.dialect.name == "postgresql" else {}))
+                try:
+                    cursor.execute(compiled.string, arguments)
+                    return list(cursor.fetchall())
+                finally:
+                    cursor.close()
 
         # The next page is read while the caller hashes this one: the driver waits on the database without
         # the GIL, so reading and hashing overlap instead of adding up.
