@@ -123,9 +123,7 @@ def envelopes(app: AuditedApplication, after: int = 0, limit: int = 1000, up_to:
     query = _select(app).where(events.c.id > after).order_by(events.c.id).limit(limit)
     if up_to is not None:
         query = query.where(events.c.id <= up_to)
-    with app.read_session() as session:
-        rows = session.execute(query).all()
-    return [_one(app, row) for row in rows]
+    return [_one(app, row) for row in fetch(app, query)]
 
 
 def at_positions(app: AuditedApplication, positions: list[int]) -> list[Envelope]:
@@ -136,9 +134,23 @@ def at_positions(app: AuditedApplication, positions: list[int]) -> list[Envelope
     for start in range(0, len(ordered), 1000):
         chunk = ordered[start : start + 1000]
         query = _select(app).where(events.c.id.in_(chunk)).order_by(events.c.id)
-        with app.read_session() as session:
-            found.extend(_one(app, row) for row in session.execute(query))
+        found.extend(_one(app, row) for row in fetch(app, query))
     return found
+
+
+def fetch(app: AuditedApplication, query: Any) -> list[tuple[Any, ...]]:
+    """Rows of a query whose parameters are all integers, straight from the driver: no SQLAlchemy row
+    processing, and on PostgreSQL the binary protocol (stored bytes as they are, not hex-escaped text)."""
+    engine = app.recorder.datastore.engine  # type: ignore[attr-defined]
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with app.read_session() as session:
+        driver = session.connection().connection.driver_connection
+        cursor = driver.cursor(**({"binary": True} if engine.dialect.name == "postgresql" else {}))
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
 def _one(app: AuditedApplication, row: Any) -> Envelope:
