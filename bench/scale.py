@@ -124,12 +124,30 @@ def library_decode(store: ReportingStore) -> dict[str, Any]:
 
 
 def rebuild(store: ReportingStore) -> dict[str, Any]:
-    """Exactly ``aigov reporting rebuild``, timed."""
+    """Exactly ``aigov reporting rebuild``, timed; with how far this process's VmRSS rose meanwhile (the
+    follower's memory: bounded by a batch, not by the number of projects)."""
+    import threading
+
     store.clear()
+    start_rss, peak, done = rss_mb(os.getpid()), [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], rss_mb(os.getpid()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     started = time.perf_counter()
     handled = ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up()
     elapsed = time.perf_counter() - started
-    return {"events": handled, "seconds": round(elapsed, 2), "events_per_s": rate(handled, elapsed)}
+    done.set()
+    sampler.join()
+    return {
+        "events": handled,
+        "seconds": round(elapsed, 2),
+        "events_per_s": rate(handled, elapsed),
+        "rss_growth_mb": round(max(peak[0], start_rss) - start_rss, 1),
+    }
 
 
 # -- verification ------------------------------------------------------------------------------------------
