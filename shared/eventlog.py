@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
-from shared.database import eventsourcing_env
+from shared.database import eventsourcing_env, read_only
 from shared.hashchain import ChainedRecord, VerificationResult, verify_chain
 from shared.logreader import DatabaseLog, Envelope
 from shared.meta import EventMetaAsDict
@@ -66,8 +66,11 @@ class AuditedApplication(Application[UUID]):
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             yield session
 
-    def read_session(self) -> Any:
-        return self.recorder.transaction(commit=False)  # type: ignore[attr-defined]
+    @contextmanager
+    def read_session(self) -> Iterator[Any]:
+        """A transaction that only reads (deferred on SQLite: it never waits for the log's writers)."""
+        with read_only(), self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            yield session
 
     @cached_property
     def log(self) -> DatabaseLog:
