@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from shared.database import eventsourcing_env
 from shared.hashchain import ChainedRecord, VerificationResult, verify_chain
 from shared.meta import EventMeta, EventMetaAsDict
+from shared.positions import note_written
 from shared.schema import EVENT_HASH_TABLES, library_metadata
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "meta"}
@@ -106,6 +107,8 @@ class AuditedApplication(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
+        if recordings:  # the request's Aigov-Position names the last position it recorded
+            note_written(self.name, max(recording.notification.id for recording in recordings))
         if self.on_recorded is not None:
             self.on_recorded([type(recording.domain_event).__name__ for recording in recordings])
         return recordings

@@ -41,7 +41,7 @@ from shared.auth import CurrentPrincipal
 from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
 from shared.pagination import PageRequest, Paging, invalid_cursor
-from shared.policy import authorize
+from shared.policy import Subject, authorize
 from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Conflict, Unprocessable
 from shared.schemas import Reason
@@ -152,7 +152,7 @@ def designate_caio(
     principal: CurrentPrincipal,
     if_match: RequiredIfMatch,
 ) -> MinistryOut:
-    actor = authorize(request, principal)
+    actor = authorize(request, principal, subject=Subject(ministry=code, designee=body.officer_id))
     ministry = registry(request).designate_caio(
         code, body.officer_id, body.name, EventMeta.of(actor, body.reason), if_match=if_match
     )
@@ -384,6 +384,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def build(app: FastAPI) -> FollowerThreads:
         app.state.registry = RegistryApplication(settings.database_url)
         app.state.applications = [app.state.registry]
+        app.state.designated_officer = app.state.registry.designated_officer
         app.state.risk_follower = build_risk_follower(settings, app.state.registry)
         return FollowerThreads([app.state.risk_follower], settings)
 

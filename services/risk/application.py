@@ -300,6 +300,19 @@ class RiskApplication(AuditedApplication):
                     }
                 ],
             )
+        if assessment_id and not risk.rests_on_current(str(assessment_id)):
+            raise Unprocessable(
+                "A submission rests on the project's current classification; this assessment's is superseded, "
+                "stale or not made yet.",
+                errors=[
+                    {
+                        "field": "body.assessment_id",
+                        "message": "not the assessment of the current classification",
+                        "type": "not_current_classification",
+                    }
+                ],
+                current_classification=risk.current_classification(),
+            )
         submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
         with self.transaction() as session:
             self.save(submission)
@@ -316,7 +329,7 @@ class RiskApplication(AuditedApplication):
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.submit(meta)
-        risk.board_submitted(submission.id, meta)
+        risk.board_submitted(submission.id, submission.assessment_id, meta)
         self._save_submission(submission, risk, submitted_at=submission.modified_on)
         return submission
 
@@ -332,8 +345,9 @@ class RiskApplication(AuditedApplication):
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
+        risk.require_current_submission(submission.id, submission.assessment_id)
         submission.record_advice(opinion, text, conditions, meta)
-        risk.advice_received(submission_id=str(submission.id), opinion=opinion.value, meta=meta)
+        risk.advice_received(submission.id, submission.assessment_id, opinion.value, meta)
         self._save_submission(submission, risk)
         return submission
 
@@ -349,8 +363,9 @@ class RiskApplication(AuditedApplication):
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
+        risk.require_current_submission(submission.id, submission.assessment_id)
         submission.record_decision(decision, reasons, condition_responses, meta)
-        risk.decision_recorded(submission_id=str(submission.id), decision=decision.value, meta=meta)
+        risk.decision_recorded(submission.id, submission.assessment_id, decision.value, meta)
         self._save_submission(submission, risk)
         return submission
 
