@@ -40,6 +40,9 @@ from shared.problems import PayloadTooLarge, Problem, Unprocessable, problem_res
 from shared.settings import Settings
 
 MAX_JSON_DEPTH = 64
+#: What the HTTP parser (uvicorn's h11) buffers of a request head: well above ``AIGOV_MAX_HEADER_BYTES``, so an
+#: oversized token reaches the gate and gets its 431 problem+json instead of a connection reset.
+PARSER_HEAD_LIMIT = 1 << 20
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
