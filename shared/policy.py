@@ -200,12 +200,17 @@ def authorize(
     actor = principal.act_as(*rule.roles, ministry=ministry)
     if rule.duties and subject is None:
         raise LookupError(f"{operation} keeps duties apart: its route must pass the Subject it acts on")
-    for duty in rule.duties:
-        if DUTY_CHECKS[duty](principal, subject or Subject()):
-            raise Forbidden(f"Separation of duties: {duty.value}.", duty=duty.name)
+    keep_duties_apart(rule, principal, subject or Subject())
     if rule.designation and actor.role == "caio":
         require_designation(request, principal, ministry)
     return actor
+
+
+def keep_duties_apart(rule: Rule, principal: Principal, subject: Subject) -> None:
+    """403 naming the first duty of ``rule`` that ``principal`` acting on ``subject`` would break."""
+    for duty in rule.duties:
+        if DUTY_CHECKS[duty](principal, subject):
+            raise Forbidden(f"Separation of duties: {duty.value}.", duty=duty.name)
 
 
 def require_designation(request: Request, principal: Principal, ministry: str | None) -> None:

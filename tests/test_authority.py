@@ -382,3 +382,22 @@ def with_points(content: dict[str, Any], points: int) -> dict[str, Any]:
     question = {**question, "choices": [choice, *question["choices"][1:]]}
     viewpoint = {**viewpoint, "questions": [question, *viewpoint["questions"][1:]]}
     return {**content, "version": 7, "viewpoints": [viewpoint, *content["viewpoints"][1:]]}
+
+
+# -- both headers are in the OpenAPI documents, so generated clients carry them ----------------------------
+
+
+def test_the_openapi_documents_carry_aigov_after_and_aigov_position() -> None:
+    import json
+
+    from shared.openapi_examples import operations
+    from tests.support import PROJECT_ROOT
+
+    for service in ("registry", "risk", "reporting"):
+        document = json.loads((PROJECT_ROOT / "docs" / "openapi" / f"{service}.json").read_text())
+        for method, path, operation in operations(document):
+            names = [parameter["name"] for parameter in operation.get("parameters", [])]
+            assert "Aigov-After" in names, (service, method, path)
+            if method != "get":
+                successes = [response for status, response in operation["responses"].items() if status[0] == "2"]
+                assert successes and all("Aigov-Position" in r.get("headers", {}) for r in successes), (service, path)
