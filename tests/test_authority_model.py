@@ -147,12 +147,19 @@ class Process(RuleBasedStateMachine):
         for code in (self.home, self.foreign):
             assert root.post("/v1/ministries", json={"code": code, "name": code}).status_code == 201
             self.model.designated[code] = None
-        self.expect(
-            "designate", True, lambda: self.designate_call("root", self.foreign, self.actors["foreign caio"].sub)
-        )
-        self.model.designated[self.foreign] = self.actors["foreign caio"].sub
+        for code, officer in ((self.foreign, "foreign caio"), (self.home, "officer1")):
+            self.expect("designate", True, lambda c=code, o=officer: self.designate_call("root", c, self.actors[o].sub))
+            self.model.designated[code] = self.actors[officer].sub
 
     # -- plumbing --------------------------------------------------------------------------------------------
+
+    def pick(self, data: st.DataObject, everyone: list[str], preferred: list[str]) -> str:
+        """An actor: half the time one the model expects to succeed (so that runs go deep into the process),
+        otherwise anyone from ``everyone`` (wrong ministry, replaced officer, combined roles)."""
+        return data.draw(st.one_of(st.sampled_from(preferred or everyone), st.sampled_from(everyone)), label="actor")
+
+    def designated_names(self, *names: str) -> list[str]:
+        return [name for name in names if self.actors[name].sub == self.model.designated[self.home]]
 
     def client(self, service: str, actor: str) -> httpx.Client:
         who = self.actors[actor]
@@ -197,7 +204,11 @@ class Process(RuleBasedStateMachine):
         if allowed:
             self.model.designated[self.home] = chosen
 
-    @rule(actor=st.sampled_from(["planner", "officer1", "officer2", "officer1 as planner+caio", "foreign planner"]))
+    @rule(
+        actor=st.sampled_from(
+            ["planner", "planner", "officer1", "officer2", "officer1 as planner+caio", "foreign planner"]
+        )
+    )
     def register(self, actor: str) -> None:
         allowed = self.model.planner_or_caio(self.actors[actor], self.home)
         response = self.expect(
@@ -211,7 +222,7 @@ class Process(RuleBasedStateMachine):
             self.model.projects[response.json()["id"]] = Project(self.home)
 
     @precondition(lambda self: self.model.projects)
-    @rule(data=st.data(), actor=st.sampled_from(["planner", "officer1", "officer2", "foreign planner"]))
+    @rule(data=st.data(), actor=st.sampled_from(["planner", "planner", "officer1", "officer2", "foreign planner"]))
     def amend_materially(self, data: st.DataObject, actor: str) -> None:
         project_id = data.draw(st.sampled_from(sorted(self.model.projects)))
         project = self.model.projects[project_id]
@@ -229,10 +240,12 @@ class Process(RuleBasedStateMachine):
             self.model.supersede(project)
 
     @precondition(lambda self: self.model.projects)
-    @rule(data=st.data(), to=st.sampled_from(STAGES), actor=st.sampled_from(["planner", "officer1", "foreign planner"]))
-    def transition(self, data: st.DataObject, to: str, actor: str) -> None:
+    @rule(data=st.data(), actor=st.sampled_from(["planner", "planner", "officer1", "foreign planner"]))
+    def transition(self, data: st.DataObject, actor: str) -> None:
         project_id = data.draw(st.sampled_from(sorted(self.model.projects)))
         project = self.model.projects[project_id]
+        onward = sorted(self.model.allowed_stages(project)) or list(STAGES)
+        to = data.draw(st.one_of(st.sampled_from(onward), st.sampled_from(STAGES)), label="to")
         allowed = self.model.planner_or_caio(self.actors[actor], project.ministry)
         allowed = allowed and to in self.model.allowed_stages(project)
         gated = to == "operation" and project.stage == "development"
@@ -251,7 +264,7 @@ class Process(RuleBasedStateMachine):
     @precondition(lambda self: self.model.projects)
     @rule(
         data=st.data(),
-        actor=st.sampled_from(["planner", "officer1 as planner+caio", "foreign planner"]),
+        actor=st.sampled_from(["planner", "planner", "officer1 as planner+caio", "foreign planner"]),
         high=st.booleans(),
     )
     def assess(self, data: st.DataObject, actor: str, high: bool) -> None:
@@ -273,12 +286,10 @@ class Process(RuleBasedStateMachine):
         self.model.assessments[assessment_id].submitted = True
 
     @precondition(lambda self: self.model.assessments)
-    @rule(
-        data=st.data(),
-        actor=st.sampled_from(["officer1", "officer2", "officer1 as planner+caio", "foreign caio"]),
-        high=st.booleans(),
-    )
-    def classify(self, data: st.DataObject, actor: str, high: bool) -> None:
+    @rule(data=st.data(), high=st.booleans())
+    def classify(self, data: st.DataObject, high: bool) -> None:
+        caios = ["officer1", "officer2", "officer1 as planner+caio", "foreign caio"]
+        actor = self.pick(data, caios, self.designated_names("officer1", "officer2"))
         assessment_id = data.draw(st.sampled_from(sorted(self.model.assessments)))
         assessment = self.model.assessments[assessment_id]
         project = self.model.projects[assessment.project]
@@ -303,7 +314,7 @@ class Process(RuleBasedStateMachine):
             project.classified, project.high = assessment_id, high
 
     @precondition(lambda self: self.model.assessments)
-    @rule(data=st.data(), actor=st.sampled_from(["planner", "foreign planner"]))
+    @rule(data=st.data(), actor=st.sampled_from(["planner", "planner", "foreign planner"]))
     def draft(self, data: st.DataObject, actor: str) -> None:
         assessment_id = data.draw(st.sampled_from(sorted(self.model.assessments)))
         project_id = self.model.assessments[assessment_id].project
@@ -320,8 +331,9 @@ class Process(RuleBasedStateMachine):
             self.model.submissions[response.json()["id"]] = Submission(project_id, assessment_id)
 
     @precondition(lambda self: self.model.submissions)
-    @rule(data=st.data(), actor=st.sampled_from(["officer1", "officer2"]))
-    def submit_to_board(self, data: st.DataObject, actor: str) -> None:
+    @rule(data=st.data())
+    def submit_to_board(self, data: st.DataObject) -> None:
+        actor = self.pick(data, ["officer1", "officer2"], self.designated_names("officer1", "officer2"))
         submission_id = data.draw(st.sampled_from(sorted(self.model.submissions)))
         submission = self.model.submissions[submission_id]
         project = self.model.projects[submission.project]
@@ -347,7 +359,7 @@ class Process(RuleBasedStateMachine):
             submission.status, project.with_board, project.proceed = "awaiting_advice", submission_id, False
 
     @precondition(lambda self: self.model.submissions)
-    @rule(data=st.data(), actor=st.sampled_from(["board", "officer1 as board", "officer2 as caio+board"]))
+    @rule(data=st.data(), actor=st.sampled_from(["board", "board", "officer1 as board", "officer2 as caio+board"]))
     def advise(self, data: st.DataObject, actor: str) -> None:
         submission_id = data.draw(st.sampled_from(sorted(self.model.submissions)))
         submission = self.model.submissions[submission_id]
@@ -372,8 +384,9 @@ class Process(RuleBasedStateMachine):
             submission.status, submission.advised_by = "awaiting_decision", who.sub
 
     @precondition(lambda self: self.model.submissions)
-    @rule(data=st.data(), actor=st.sampled_from(["officer1", "officer2"]))
-    def decide(self, data: st.DataObject, actor: str) -> None:
+    @rule(data=st.data())
+    def decide(self, data: st.DataObject) -> None:
+        actor = self.pick(data, ["officer1", "officer2"], self.designated_names("officer1", "officer2"))
         submission_id = data.draw(st.sampled_from(sorted(self.model.submissions)))
         submission = self.model.submissions[submission_id]
         project = self.model.projects[submission.project]
