@@ -401,3 +401,46 @@ def test_the_openapi_documents_carry_aigov_after_and_aigov_position() -> None:
             if method != "get":
                 successes = [response for status, response in operation["responses"].items() if status[0] == "2"]
                 assert successes and all("Aigov-Position" in r.get("headers", {}) for r in successes), (service, path)
+
+
+# -- finding 8: the body limit counts streamed bytes ------------------------------------------------------------
+
+
+def stream_chunked(stack: ServiceStack, token: str | None, total: int) -> tuple[bytes, int]:
+    """POST a chunked body of up to ``total`` bytes, 64 KiB at a time, until the service answers; returns the
+    answer's first bytes and how much had been sent by then."""
+    import select
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", stack.ports["registry"]), timeout=30)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    sock.sendall(
+        f"POST /v1/projects HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
+    )
+    chunk, sent = b" " * 65536, 0
+    try:
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent += len(chunk)
+        answer = sock.recv(65536)
+    except OSError:
+        answer = sock.recv(65536)
+    finally:
+        sock.close()
+    return answer, sent
+
+
+def test_a_chunked_body_is_counted_as_it_streams_and_reading_stops_at_the_limit(stack: ServiceStack) -> None:
+    ministry = Ministry(stack)
+    before = heads(stack)
+    answer, sent = stream_chunked(stack, None, 300 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.1 401") and b"application/problem+json" in answer, answer[:200]
+    assert sent < 64 * 1024 * 1024, f"the service read {sent} bytes of an unauthenticated upload before answering"
+    token = stack.token("alice", ["planner"], ministry.code)
+    answer, sent = stream_chunked(stack, token, 300 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.1 413") and b"application/problem+json" in answer, answer[:200]
+    assert sent < 64 * 1024 * 1024, f"the service read {sent} bytes beyond its 1 MiB limit before answering"
+    assert heads(stack) == before
