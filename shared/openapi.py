@@ -168,8 +168,8 @@ AFTER_PARAMETER: dict[str, Any] = {
 }
 POSITION_RESPONSE_HEADER: dict[str, Any] = {
     "description": (
-        "The position this write recorded in this service's log, e.g. `registry=57`; send it as `Aigov-After` to "
-        "any service to read this write there."
+        "The last position this write recorded in this service's log, e.g. `registry=57` (absent when it recorded "
+        "no event, e.g. a dry run); send it as `Aigov-After` to any service to read this write there."
     ),
     "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*=[0-9]{1,19}$"},
 }
