@@ -30,6 +30,7 @@ from tests.test_risk_http import HIGH_RISK, LOW_RISK, complete_submission
 EXAMPLES = int(os.environ.get("AIGOV_MODEL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("AIGOV_MODEL_STEPS", "25"))
 ANY = {"If-Match": "*"}
+MAX_PROJECTS = 3  # a few projects suffice; the steps go into their process instead
 
 
 # -- the model: the guideline's rules, written from GUIDELINE.md ---------------------------------------------------
@@ -204,6 +205,7 @@ class Process(RuleBasedStateMachine):
         if allowed:
             self.model.designated[self.home] = chosen
 
+    @precondition(lambda self: len(self.model.projects) < MAX_PROJECTS)
     @rule(
         actor=st.sampled_from(
             ["planner", "planner", "officer1", "officer2", "officer1 as planner+caio", "foreign planner"]
