@@ -8,7 +8,7 @@ code. After every command: a command the model forbids was refused (4xx) and lef
 command it allows succeeded; the gate before operation opens exactly when the model says. At the end of each run,
 the read models (registry, risk, reporting) equal the model's state.
 
-Size: ``AIGOV_MODEL_EXAMPLES`` runs of ``AIGOV_MODEL_STEPS`` commands per backend (CI: 6 × 25). For a longer
+Size: ``AIGOV_MODEL_EXAMPLES`` runs of ``AIGOV_MODEL_STEPS`` commands per backend (CI: 5 × 20). For a longer
 search: ``AIGOV_MODEL_EXAMPLES=100 AIGOV_MODEL_STEPS=40 .venv/bin/python -m pytest tests/test_authority_model.py``.
 """
 
@@ -27,8 +27,8 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 from tests.support import ServiceStack, project_body
 from tests.test_risk_http import HIGH_RISK, LOW_RISK, complete_submission
 
-EXAMPLES = int(os.environ.get("AIGOV_MODEL_EXAMPLES", "6"))
-STEPS = int(os.environ.get("AIGOV_MODEL_STEPS", "25"))
+EXAMPLES = int(os.environ.get("AIGOV_MODEL_EXAMPLES", "5"))
+STEPS = int(os.environ.get("AIGOV_MODEL_STEPS", "20"))
 ANY = {"If-Match": "*"}
 MAX_PROJECTS = 3  # a few projects suffice; the steps go into their process instead
 
