@@ -138,7 +138,8 @@ class Gatekeeper:
         check_text_of_target(scope)
         after = header_of(scope, AFTER_HEADER)
         consistency = self.consistency()
-        if after is not None and consistency is not None:
+        # health, readiness and metrics answer at once: a probe must not wait for a follower
+        if after is not None and consistency is not None and rule is not None and rule is not PUBLIC:
             await consistency.wait_for(parse_positions(after, consistency.known))
         if rule is not None and rule.as_of_now and scope["method"] in WRITE_METHODS and consistency is not None:
             await consistency.as_of_now()

@@ -179,6 +179,8 @@ def add_consistency_headers(document: dict[str, Any]) -> dict[str, Any]:
     """``Aigov-After`` on every operation, ``Aigov-Position`` on every write's success responses, so that clients
     generated from the document carry both (shared.consistency)."""
     for method, _, operation in operations(document):
+        if rule_for(operation["operationId"]) is PUBLIC:
+            continue  # health, readiness and metrics answer at once
         operation.setdefault("parameters", []).append(AFTER_PARAMETER)
         if method == "get":
             continue
