@@ -62,6 +62,7 @@ class Submission:
 @dataclass
 class Project:
     ministry: str
+    users: str = "staff_only"
     stage: str = "planning"
     suspended_from: str | None = None
     open_assessment: str | None = None
@@ -228,17 +229,18 @@ class Process(RuleBasedStateMachine):
     def amend_materially(self, data: st.DataObject, actor: str) -> None:
         project_id = data.draw(st.sampled_from(sorted(self.model.projects)))
         project = self.model.projects[project_id]
-        allowed = self.model.planner_or_caio(self.actors[actor], project.ministry)
-        users = data.draw(st.sampled_from(["public", "staff_only"]))
+        other = "public" if project.users == "staff_only" else "staff_only"
+        users = data.draw(st.one_of(st.just(other), st.sampled_from(["public", "staff_only"])), label="users")
+        # an amendment that changes nothing is refused: the log records facts, not no-ops
+        allowed = self.model.planner_or_caio(self.actors[actor], project.ministry) and users != project.users
         registry = self.client("registry", actor)
-        current = registry.get(f"/v1/projects/{project_id}").json()["details"]["users"]
-        allowed = allowed and users != current  # an amendment that changes nothing is refused
         self.expect(
             "amend",
             allowed,
             lambda: registry.patch(f"/v1/projects/{project_id}", headers=ANY, json={"users": users, "reason": "r"}),
         )
         if allowed:
+            project.users = users
             self.model.supersede(project)
 
     @precondition(lambda self: self.model.projects)
