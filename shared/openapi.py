@@ -164,7 +164,7 @@ AFTER_PARAMETER: dict[str, Any] = {
         "AIGOV_CONSISTENCY_WAIT_SECONDS, else 503 `follower-behind` with Retry-After."
     ),
     "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*=[0-9]{1,19}(,[a-z][a-z0-9_-]*=[0-9]{1,19})*$"},
-    "example": "registry=57",
+    "example": "registry=1",
 }
 POSITION_RESPONSE_HEADER: dict[str, Any] = {
     "description": (
