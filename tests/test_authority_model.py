@@ -446,12 +446,21 @@ class Process(RuleBasedStateMachine):
             .get("/v1/inventory", params={"ministry": self.home, "limit": 500}, headers=after)
             .json()["items"]
         }
+        positions = {"registry_position": registry_head, "risk_position": risk_head}
         for project_id, project in self.model.projects.items():
             stage = self.stack.client("registry", auditor).get(f"/v1/projects/{project_id}").json()["stage"]
             risk = self.stack.client("risk", auditor).get(f"/v1/projects/{project_id}/risk").json()
-            assert stage == project.stage == inventory[project_id]["stage"], project_id
+            row = inventory[project_id]
+            assert stage == project.stage == row["stage"], project_id
             classified = risk["classified_assessment_id"] if risk["status"].startswith("classified") else None
             assert classified == project.classified, (project_id, risk)
+            replayed = (
+                self.stack.client("reporting", auditor)
+                .get(f"/v1/audit/projects/{project_id}/state", params=positions)
+                .json()["project"]
+            )  # rebuilt from both logs up to their heads: the live read models equal a replay
+            assert (replayed["registry"]["stage"], replayed["risk"]["status"]) == (row["stage"], row["risk_status"])
+            assert replayed["risk"]["status"] == risk["status"], (project_id, replayed["risk"], risk)
 
 
 def test_the_services_allow_exactly_what_the_guideline_allows(stack: ServiceStack) -> None:
