@@ -63,7 +63,8 @@ class Principal:
         held = [role for role in roles if role in self.roles]
         if not held:
             raise Forbidden(
-                f"This action needs the role {' or '.join(roles)}; the token has {', '.join(sorted(self.roles)) or 'none'}."
+                f"This action needs the role {' or '.join(roles)}; the token has "
+                f"{', '.join(sorted(self.roles)) or 'none'}."
             )
         role = held[0]
         if role in MINISTRY_SCOPED_ROLES and ministry is not None and self.ministry != ministry:
@@ -111,7 +112,7 @@ def invalid_token(reason: str, detail: str) -> Unauthorized:
 
 
 def public_key_algorithms(pem: str, algorithms: list[str]) -> list[str]:
-    """Which of ``algorithms`` a PEM public key can verify (RSA: RS*/PS*, EC: ES*); ValueError when it is no PEM public key."""
+    """Which of ``algorithms`` a PEM public key can verify (RSA: RS*/PS*, EC: ES*); ValueError for no PEM public key."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -166,7 +167,8 @@ class TokenVerifier:
             if self.production:
                 raise invalid_token(
                     "development-token-refused",
-                    "Development (HS256) tokens are refused when AIGOV_ENV=production; present a token from the identity provider.",
+                    "Development (HS256) tokens are refused when AIGOV_ENV=production; present a token "
+                    "from the identity provider.",
                 )
             return principal_from_claims(
                 self._decode(
@@ -182,7 +184,8 @@ class TokenVerifier:
         if self.jwks is None and self.public_key is None:
             raise invalid_token(
                 "algorithm-not-allowed",
-                f"This deployment has no identity provider configured and accepts only development (HS256) tokens, not {algorithm!r}.",
+                "This deployment has no identity provider configured and accepts only development "
+                f"(HS256) tokens, not {algorithm!r}.",
             )
         if algorithm not in self.algorithms:
             raise invalid_token(
@@ -213,7 +216,8 @@ class TokenVerifier:
             if not isinstance(kid, str) or not kid:
                 raise invalid_token(
                     "unknown-key",
-                    "The bearer token names no key id (`kid` header), so no key of the identity provider's JWKS can verify it.",
+                    "The bearer token names no key id (`kid` header), so no key of the identity "
+                    "provider's JWKS can verify it.",
                 )
             try:
                 return self.jwks.get_signing_key(kid), self.algorithms
@@ -225,7 +229,8 @@ class TokenVerifier:
                 if "Unable to find a signing key" in str(error):
                     raise invalid_token(
                         "unknown-key",
-                        f"The bearer token is signed with key id {kid!r}, which the identity provider's JWKS does not publish.",
+                        f"The bearer token is signed with key id {kid!r}, which the identity provider's JWKS "
+                        "does not publish.",
                     ) from error
                 raise IdentityProviderUnavailable(
                     f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}
@@ -275,7 +280,8 @@ class TokenVerifier:
         except jwt.InvalidAudienceError as error:
             raise invalid_token(
                 "wrong-audience",
-                f"The bearer token's audience {_unverified(token, 'aud')!r} does not include the expected audience {audience!r}.",
+                f"The bearer token's audience {_unverified(token, 'aud')!r} does not include the "
+                f"expected audience {audience!r}.",
             ) from error
         except jwt.MissingRequiredClaimError as error:
             raise invalid_token(

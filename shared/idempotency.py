@@ -128,7 +128,8 @@ def replay(row: dict[str, object], claim: Claim) -> Response | Problem:
         )
     if row["status"] is None:
         return IdempotencyKeyInFlight(
-            f"A request with {HEADER} {claim.key!r} is in flight, or stopped before its outcome was stored; check the resource before retrying with a new key.",
+            f"A request with {HEADER} {claim.key!r} is in flight, or stopped before its outcome "
+            "was stored; check the resource before retrying with a new key.",
             headers={"Retry-After": "1"},
         )
     headers = {**json.loads(str(row["response_headers"])), REPLAYED_HEADER: "true"}

@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Directory for generated keys and the embedded database.")
     env: Literal["development", "production"] = Field(
         default="development",
-        description="`production` refuses HS256 development tokens and needs AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY, AIGOV_JWT_ISSUER and AIGOV_JWT_AUDIENCE.",
+        description=(
+            "`production` refuses HS256 development tokens and needs AIGOV_JWKS_URL or "
+            "AIGOV_JWT_PUBLIC_KEY, AIGOV_JWT_ISSUER and AIGOV_JWT_AUDIENCE."
+        ),
     )
     jwks_url: str | None = Field(
         default=None,
@@ -40,7 +43,10 @@ class Settings(BaseSettings):
     )
     jwt_public_key: str | None = Field(
         default=None,
-        description="PEM public key that verifies identity-provider tokens, instead of (or besides) a JWKS URL; `\\n` escapes allowed.",
+        description=(
+            "PEM public key that verifies identity-provider tokens, instead of (or besides) a "
+            "JWKS URL; `\\n` escapes allowed."
+        ),
     )
     jwt_algorithms: str = Field(
         default="RS256,ES256", description="Comma-separated asymmetric algorithms accepted from the identity provider."
@@ -60,7 +66,9 @@ class Settings(BaseSettings):
     jwks_refresh_cooldown_seconds: float = Field(
         default=10.0,
         ge=0,
-        description="Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider).",
+        description=(
+            "Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider)."
+        ),
     )
     jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="Timeout of one JWKS fetch.")
     jwt_secret: str | None = Field(
@@ -114,7 +122,8 @@ class Settings(BaseSettings):
         refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
         if refused or not algorithms:
             raise ValueError(
-                f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: {', '.join(refused) or 'empty list'}"
+                f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: "
+                f"{', '.join(refused) or 'empty list'}"
             )
         if self.jwks_url and urlparse(self.jwks_url).scheme not in ("http", "https"):
             raise ValueError(f"AIGOV_JWKS_URL must be an http(s) URL, not {self.jwks_url!r}")
@@ -136,7 +145,8 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(
-                    f"AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set {', '.join(missing)}"
+                    "AIGOV_ENV=production refuses development tokens, so it needs an identity provider: "
+                    f"set {', '.join(missing)}"
                 )
         return self
 

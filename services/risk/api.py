@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, FastAPI, Request, Response, status
@@ -235,7 +235,7 @@ def get_ruleset(ruleset_id: str, version: int, request: Request, principal: Curr
 def publish_ruleset(
     request: Request,
     principal: CurrentPrincipal,
-    content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/)."),
+    content: Annotated[dict[str, Any], Body(description="The ruleset document (see services/risk/rulesets/).")],
 ) -> RulesetOut:
     actor = authorize(request, principal)
     try:

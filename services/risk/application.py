@@ -6,6 +6,7 @@ with the risk service's query indexes.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -67,7 +68,8 @@ class RiskApplication(AuditedApplication):
             return self.repository.get(ProjectRisk.create_id(project_id))
         except AggregateNotFoundError as error:
             raise NotFound(
-                f"The risk service has no record of project {project_id} (unknown, or not yet followed from the registry)."
+                f"The risk service has no record of project {project_id} (unknown, or not yet followed "
+                "from the registry)."
             ) from error
 
     def find_project_risk(self, project_id: UUID) -> ProjectRisk | None:
@@ -88,14 +90,15 @@ class RiskApplication(AuditedApplication):
     # -- rulesets ----------------------------------------------------------------------------------
 
     def publish_ruleset(self, content: dict[str, Any], meta: EventMeta) -> RulesetVersion:
-        """Publish a validated ruleset version; republishing identical content is a no-op, different content a conflict."""
+        """Publish a validated ruleset version; identical content again is a no-op, different content a conflict."""
         ruleset = evaluation.parse(content)
         digest = evaluation.content_hash(ruleset)
         existing = self.find_ruleset(ruleset.id, ruleset.version)
         if existing is not None:
             if existing.content_hash != digest:
                 raise Conflict(
-                    f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; publish a new version."
+                    f"Ruleset {ruleset.id} version {ruleset.version} is already published with other "
+                    "content; publish a new version."
                 )
             return existing
         published = RulesetVersion(
@@ -121,10 +124,8 @@ class RiskApplication(AuditedApplication):
     def publish_shipped_rulesets(self) -> None:
         """Record the rulesets shipped with this release as events, once (replicas racing here all end equal)."""
         for content in evaluation.shipped_contents():
-            try:
+            with contextlib.suppress(IntegrityError, Conflict):
                 self.publish_ruleset(content, EventMeta.system("risk", "ruleset shipped with this release", None, None))
-            except (IntegrityError, Conflict):
-                pass
 
     def find_ruleset(self, ruleset_id: str, version: int) -> RulesetVersion | None:
         try:

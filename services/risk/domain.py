@@ -94,7 +94,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 class RulesetVersion(Aggregate):
-    """One published version of a ruleset; its id is derived from (ruleset id, version), so a version is published once."""
+    """One published version of a ruleset; its id derives from (ruleset id, version): a version is published once."""
 
     @staticmethod
     def create_id(ruleset_id: str, version: int) -> UUID:
@@ -289,7 +289,9 @@ class ProjectRisk(Aggregate):
         if self.current_assessment_id is not None:
             waiting.append(
                 {
-                    "what": f"answers and submission of assessment {self.current_assessment_id} (or its classification)",
+                    "what": (
+                        f"answers and submission of assessment {self.current_assessment_id} (or its classification)"
+                    ),
                     "role": "planner",
                     "ministry": self.ministry,
                 }
