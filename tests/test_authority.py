@@ -178,6 +178,8 @@ def test_a_material_amendment_supersedes_the_submission_under_review_at_once(sta
     # no waiting for the follower: the Board's command itself waits for the registry's head
     body = refused_without_event(stack, 409, lambda: advise(ministry.board, s1.json()["id"]))
     assert body["current_classification"] is None
+    queue = ministry.board.get("/v1/board/queue", params={"limit": 500}).json()["items"]
+    assert s1.json()["id"] not in [item["id"] for item in queue], "a superseded submission is still queued"
 
 
 # -- finding 4: separation of duties, whatever roles a token holds -------------------------------------------------

@@ -383,7 +383,10 @@ class RiskApplication(AuditedApplication):
             )
 
     def board_queue(self) -> list[dict[str, Any]]:
-        """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows."""
+        """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows.
+
+        A submission whose classification was superseded (a newer one, or staleness) is not shown: the Board
+        would only be refused (409) on it."""
         table = tables.submissions
         query = (
             select(table.c.submission_id, table.c.submitted_at)
@@ -391,10 +394,17 @@ class RiskApplication(AuditedApplication):
             .order_by(table.c.submitted_at, table.c.submission_id)
         )
         with self.read_session() as session:
-            return [
-                {"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()}
-                for row in session.execute(query)
-            ]
+            rows = list(session.execute(query))
+        return [
+            {"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()}
+            for row in rows
+            if self.is_current_submission(row.submission_id)
+        ]
+
+    def is_current_submission(self, submission_id: UUID) -> bool:
+        submission = self.submission(submission_id)
+        risk = self.project_risk(submission.project_id)
+        return risk.rests_on_current(submission.assessment_id) and risk.submission_id == str(submission.id)
 
     # -- incidents ------------------------------------------------------------------------------------
 
