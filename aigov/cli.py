@@ -85,6 +85,7 @@ def serve(service: Annotated[str, typer.Argument(help="registry, risk or reporti
     if service not in SERVICES:
         raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}")
     settings = Settings()
+    from shared.gatekeeper import PARSER_HEAD_LIMIT
     from shared.observability import json_log_config
 
     uvicorn.run(
@@ -93,6 +94,7 @@ def serve(service: Annotated[str, typer.Argument(help="registry, risk or reporti
         host=settings.host,
         port=port or _port(settings, service),
         log_config=json_log_config(settings.log_level),
+        h11_max_incomplete_event_size=PARSER_HEAD_LIMIT,  # oversized headers reach the gate: 431, not a reset
     )
 
 

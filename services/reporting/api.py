@@ -27,6 +27,7 @@ from services.reporting.schemas import (
 from shared.auth import CurrentPrincipal
 from shared.pagination import PageRequest, Paging
 from shared.policy import authorize
+from shared.positions import MAX_POSITION
 from shared.problems import NotFound, Unprocessable
 from shared.schemas import Timestamp
 
@@ -39,10 +40,12 @@ AsOf = Annotated[
     ),
 ]
 RegistryPosition = Annotated[
-    int | None, Query(ge=0, description="Answer as of this registry log position (with risk_position).")
+    int | None,
+    Query(ge=0, le=MAX_POSITION, description="Answer as of this registry log position (with risk_position)."),
 ]
 RiskPosition = Annotated[
-    int | None, Query(ge=0, description="Answer as of this risk log position (with registry_position).")
+    int | None,
+    Query(ge=0, le=MAX_POSITION, description="Answer as of this risk log position (with registry_position)."),
 ]
 INVENTORY_COLUMNS = (
     "project_id",
