@@ -367,7 +367,7 @@ def reporting_rebuild() -> None:
 
     store = ReportingStore(Settings())
     store.clear()
-    total = sum(app.head_position() for app in store.upstreams.values())
+    total = sum(log.head() for log in store.upstreams.values())
     with typer.progressbar(length=total, label="rebuilding reporting", file=sys.stderr) as progress:
         handled = ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up(on_batch=progress.update)
     typer.echo(json.dumps({"rebuilt_from_events": handled, "positions": store.positions()}))

@@ -67,7 +67,7 @@ def _processed(follower: Any, name: str) -> Callable[[], int]:
 def _head(follower: Any, name: str) -> Callable[[], int]:
     upstreams = getattr(getattr(follower, "store", None), "upstreams", None)
     upstream = upstreams[name] if upstreams is not None else follower.upstream
-    return upstream.head_position
+    return upstream.head
 
 
 class Consistency:
