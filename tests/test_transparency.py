@@ -418,3 +418,28 @@ def test_an_existing_log_gets_its_tree_by_backfill_rewriting_no_event(database_u
         for r in app.iter_chained_records()
     ]
     assert grown[1] == doc.mth(leaves)
+
+
+def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(database_url: str, tmp_path: Path) -> None:
+    """Instead of skipping the event that reuses a deleted position (SQLite) or idling behind a truncated log."""
+    from services.risk.application import RiskApplication
+    from shared.follower import Follower, UpstreamHistoryChanged
+    from tests.transparency_support import ADMIN
+
+    with witnessed_log(database_url, tmp_path) as log:
+        positions = seed_witnessed(log)
+        handled: list[int] = []
+        follower = Follower(
+            log.app, RiskApplication(database_url).recorder, lambda _, entry: handled.append(entry.position)
+        )
+        assert follower.catch_up() == len(positions) and handled == positions
+        with Intruder(database_url) as intruder:
+            intruder.delete_from(positions[-1])
+        with pytest.raises(UpstreamHistoryChanged, match=f"no longer holds position {positions[-1]}"):
+            follower.process_available()
+        log.app.establish_ministry("MOF", "Finance", ADMIN)
+        reused = log.app.read_log(after=positions[-2], limit=1)[0].position
+        expected = "reappeared with another event" if reused == positions[-1] else "no longer holds"
+        with pytest.raises(UpstreamHistoryChanged, match=expected):
+            follower.process_available()
+        assert follower.halted and handled == positions, "nothing was skipped or handled twice"

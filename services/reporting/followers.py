@@ -10,7 +10,7 @@ import logging
 
 from services.reporting.projection import Projection
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
-from shared.follower import lag_of
+from shared.follower import UpstreamHistoryChanged, lag_of, upstream_continuity
 from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
@@ -25,11 +25,14 @@ class ProjectionFollower:
         self.poll_interval = poll_interval
         self.state: Projection | None = None
         self.last_error: str | None = None
+        self.last_seen: dict[str, tuple[int, str | None] | None] = dict.fromkeys(UPSTREAMS)
+        self.halted: str | None = None
 
     def process_available(self) -> int:
         """Fold the next batch of each log and commit documents and positions together."""
         if self.state is None:
             self.state = self.store.load()
+        self.check_upstream_continuity(self.state.positions)
         batches = {
             service: self.store.upstreams[service].read_log(after=self.state.positions[service], limit=self.batch_size)
             for service in UPSTREAMS
@@ -51,7 +54,21 @@ class ProjectionFollower:
         except BaseException:
             self.state = None  # memory may be ahead of the database: reload from what was committed
             raise
+        for service, batch in batches.items():
+            if batch:
+                self.last_seen[service] = (batch[-1].position, batch[-1].hash)
         return handled
+
+    def check_upstream_continuity(self, positions: dict[str, int]) -> None:
+        """Stop rather than skip when an upstream position vanished or reappeared (shared.follower)."""
+        try:
+            for service in UPSTREAMS:
+                upstream = self.store.upstreams[service]
+                self.last_seen[service] = upstream_continuity(upstream, positions[service], self.last_seen[service])
+        except UpstreamHistoryChanged as error:
+            self.halted = str(error)
+            raise
+        self.halted = None
 
     def catch_up(self) -> int:
         total = 0
