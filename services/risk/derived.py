@@ -1,0 +1,39 @@
+"""The risk service's derived state that authorizes actions: each ministry's current CAIO, as followed from the
+registry log (only that officer may classify or decide). Rebuilt from the log for ``aigov log verify --derived``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from services.registry.domain import Ministry
+from services.risk import tables
+from shared.derived import RowDifference, compare_rows, entries_up_to
+from shared.eventlog import AuditedApplication
+
+
+def rebuilt_designations(registry: AuditedApplication, up_to: int) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for entry in entries_up_to(registry, up_to):
+        event = entry.event
+        key = str(event.originator_id)
+        if isinstance(event, Ministry.MinistryEstablished):
+            rows[key] = {"ministry": event.code, "caio_officer_id": None}
+        elif isinstance(event, Ministry.ChiefAIOfficerDesignated) and key in rows:
+            rows[key]["caio_officer_id"] = event.officer_id
+        elif isinstance(event, Ministry.ChiefAIOfficerRevoked) and key in rows:
+            rows[key]["caio_officer_id"] = None
+    return rows
+
+
+def designation_differences(risk: Any, registry: AuditedApplication) -> list[RowDifference]:
+    """``risk_ministry_caios`` against the registry log up to the position the risk service followed."""
+    followed = risk.recorder.max_tracking_id("registry") or 0
+    table = tables.ministry_caios
+    with risk.read_session() as session:
+        stored = {
+            str(row.ministry_id): {"ministry": row.ministry, "caio_officer_id": row.caio_officer_id}
+            for row in session.execute(select(table))
+        }
+    return compare_rows("risk_ministry_caios", stored, rebuilt_designations(registry, followed))
