@@ -28,7 +28,8 @@ from shared.transparency.note import (
     Verifier,
     raw_public_key,
 )
-from shared.transparency.witness import Status, WitnessService, add_checkpoint_body_for_tests
+from shared.transparency.publish import add_checkpoint_body
+from shared.transparency.witness import Outcome, Status, WitnessService
 from tests import verifier_from_docs as doc
 from tests.support import PROJECT_ROOT
 from tests.transparency_support import Intruder, seed_witnessed, witness_signer_for_tests, witnessed_log
@@ -75,30 +76,21 @@ def _witness_and_log(database_url: str) -> tuple[WitnessService, Signer]:
     return WitnessService(witness_signer_for_tests(), [log.verifier], database_url), log
 
 
-def _submit(witness: WitnessService, log: Signer, old: int, leaves: list[bytes], proof_from: list[bytes] | None = None):
-    """Submit the checkpoint of ``leaves`` with a proof from ``old`` computed over ``proof_from`` (default: same)."""
+def _submit(witness: WitnessService, log: Signer, old: int, leaves: list[bytes]) -> tuple[Outcome, Note]:
+    """Submit the checkpoint of ``leaves`` signed by ``log``, with the consistency proof from size ``old``."""
     tree = merkle.MemoryTree([merkle.leaf_hash(leaf) for leaf in leaves])
-    prover = merkle.MemoryTree([merkle.leaf_hash(leaf) for leaf in (proof_from or leaves)])
-    proof = merkle.consistency_proof(prover.node, old, prover.size) if old <= prover.size else []
-    note = SignedCheckpoint.sign(Checkpoint(log.name, tree.size, tree.root()), log).render()
-    return witness.add_checkpoint(add_checkpoint_body_for_tests(old, proof, note))
+    proof = merkle.consistency_proof(tree.node, old, tree.size) if old <= tree.size else []
+    signed = SignedCheckpoint.sign(Checkpoint(log.name, tree.size, tree.root()), log)
+    return witness.add_checkpoint(add_checkpoint_body(old, proof, signed.render())), signed.note
 
 
 def test_the_witness_cosigns_a_checkpoint_that_extends_the_last_it_cosigned(database_url: str) -> None:
     witness, log = _witness_and_log(database_url)
     leaves = [f"event {n}".encode() for n in range(7)]
-    first = _submit(witness, log, 0, leaves[:3])
+    first, note = _submit(witness, log, 0, leaves[:3])
     assert first.status == Status.OK
-    assert (
-        Note.parse(
-            SignedCheckpoint.sign(
-                Checkpoint(log.name, 3, merkle.MemoryTree([merkle.leaf_hash(x) for x in leaves[:3]]).root()), log
-            ).render()
-        )
-        .with_signatures([first.body])
-        .verify(witness.signer.verifier)
-    )
-    second = _submit(witness, log, 3, leaves)
+    assert note.with_signatures([first.body]).verify(witness.signer.verifier) is not None
+    second, _ = _submit(witness, log, 3, leaves)
     assert second.status == Status.OK, second.reason
     assert witness.latest(log.name)[0] == 7
 
@@ -106,26 +98,26 @@ def test_the_witness_cosigns_a_checkpoint_that_extends_the_last_it_cosigned(data
 def test_the_witness_refuses_a_rewritten_history_a_truncated_one_and_a_fork(database_url: str) -> None:
     witness, log = _witness_and_log(database_url)
     leaves = [f"event {n}".encode() for n in range(7)]
-    assert _submit(witness, log, 0, leaves[:5]).status == Status.OK
+    assert _submit(witness, log, 0, leaves[:5])[0].status == Status.OK
 
     rewritten = leaves[:2] + [b"forged"] + leaves[3:]
-    refused = _submit(witness, log, 5, rewritten)
+    refused = _submit(witness, log, 5, rewritten)[0]
     assert refused.status == Status.UNPROCESSABLE and "not consistent with the cosigned size 5" in refused.reason
 
-    truncated = _submit(witness, log, 4, leaves[:4])
+    truncated = _submit(witness, log, 4, leaves[:4])[0]
     assert truncated.status == Status.CONFLICT and truncated.body == "5\n"
     assert truncated.media_type == "text/x.tlog.size"
-    assert _submit(witness, log, 5, leaves[:4]).status == Status.BAD_REQUEST  # old size above the new one
+    assert _submit(witness, log, 5, leaves[:4])[0].status == Status.BAD_REQUEST  # old size above the new one
 
-    fork = _submit(witness, log, 5, leaves[:4] + [b"other fifth"])
+    fork = _submit(witness, log, 5, leaves[:4] + [b"other fifth"])[0]
     assert fork.status == Status.CONFLICT and "fork" in fork.reason
 
     stranger = Signer("aigov.test/elsewhere", SignatureType.ED25519, Ed25519PrivateKey.generate())
-    assert _submit(witness, stranger, 0, leaves).status == Status.NOT_FOUND
+    assert _submit(witness, stranger, 0, leaves)[0].status == Status.NOT_FOUND
     impostor = Signer(log.name, SignatureType.ED25519, Ed25519PrivateKey.generate())
-    assert _submit(witness, impostor, 5, leaves).status == Status.FORBIDDEN
+    assert _submit(witness, impostor, 5, leaves)[0].status == Status.FORBIDDEN
     assert witness.latest(log.name)[0] == 5, "nothing refused was recorded"
-    assert _submit(witness, log, 5, leaves).status == Status.OK
+    assert _submit(witness, log, 5, leaves)[0].status == Status.OK
 
 
 # -- the stored tree ---------------------------------------------------------------------------------------------
