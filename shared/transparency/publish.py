@@ -13,6 +13,7 @@ import base64
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from shared.transparency.store import TreeReader
 
 log = logging.getLogger("aigov.transparency")
 TLOG_SIZE_MEDIA_TYPE = "text/x.tlog.size"
+RECHECK_SECONDS = 5.0
 
 
 class KeyPlacementError(RuntimeError):
@@ -140,7 +142,7 @@ class PushState:
 class Publisher:
     """Checkpoints of one service's log, their cosignatures, and the thread that collects them."""
 
-    def __init__(self, application: Any, signer: Signer, witnesses: list[Witness], interval: float = 0.2):
+    def __init__(self, application: Any, signer: Signer, witnesses: list[Witness], interval: float = 0.25):
         self.application = application
         self.service: str = application.name
         self.signer = signer
@@ -150,6 +152,7 @@ class Publisher:
         self.state = PushState()
         self.lock_name = f"transparency-{self.service}"
         self.lock = threading.Lock()
+        self.checked_at = 0.0
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def signed(self, size: int, root: bytes) -> SignedCheckpoint:
@@ -186,6 +189,9 @@ class Publisher:
 
     # -- the pusher ----------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        """Until ``stop``: push each new head. Without witnesses there is nothing to push or to compare with."""
+        if not self.witnesses:
+            return
         pushed = -1
         while not stop.wait(self.interval):
             try:
@@ -194,20 +200,24 @@ class Publisher:
                 log.exception("pushing the %s checkpoint failed", self.service)
 
     def step(self, pushed: int) -> int:
-        """Check the log still extends its last cosigned checkpoint, then push a new head. Returns the size pushed."""
-        self.check_extends_last_cosigned()
+        """Push a new head, after checking the log still extends its last cosigned checkpoint (at each new head,
+        and every ``RECHECK_SECONDS`` while idle: on SQLite every transaction takes the write lock, so an idle
+        pusher reads once per round). Returns the size pushed."""
         size, root = self.reader.head()
+        if size != pushed or time.monotonic() - self.checked_at > RECHECK_SECONDS:
+            self.check_extends_last_cosigned(size)
         if size == pushed or not self.state.consistent:
             return pushed
         self.push(size, root)
         return size
 
-    def check_extends_last_cosigned(self) -> None:
+    def check_extends_last_cosigned(self, current: int | None = None) -> None:
+        self.checked_at = time.monotonic()
         last = self.last_cosigned()
         if last is None:
             return
         size, root_b64 = last
-        current = self.reader.size()
+        current = self.reader.size() if current is None else current
         if current < size:
             self._inconsistent(f"truncated: the log has {current} leaves, a witness cosigned {size}")
             return
