@@ -435,3 +435,22 @@ def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(databa
         with pytest.raises(UpstreamHistoryChanged, match=expected):
             follower.process_available()
         assert follower.halted and handled == positions, "nothing was skipped or handled twice"
+
+
+def test_audit_prove_prints_a_proof_a_third_party_checks_against_the_checkpoint(
+    database_url: str, tmp_path: Path
+) -> None:
+    with witnessed_log(database_url, tmp_path) as log:
+        positions = seed_witnessed(log)
+        export = tmp_path / "export.ndjson"
+        export.write_text("".join(line + "\n" for line in ReportingStore(log.settings).export_lines()), "utf-8")
+    proved = _run("audit", "prove", str(export), "--service", "registry", "--position", str(positions[3]), env={})
+    assert proved.returncode == 0, proved.stdout + proved.stderr
+    proof = json.loads(proved.stdout)
+    origin, size, root = doc.checkpoint_fields(proof["checkpoint"])
+    assert origin.endswith("/registry") and size == proof["tree_size"] == len(positions)
+    assert doc.verify_inclusion(
+        proof["leaf_index"], size, bytes.fromhex(proof["leaf_hash"]), [bytes.fromhex(h) for h in proof["hashes"]], root
+    )
+    missing = _run("audit", "prove", str(export), "--service", "registry", "--position", "999", env={})
+    assert missing.returncode == 1 and "no registry event at position 999" in missing.stdout
