@@ -127,7 +127,9 @@ def run() -> None:
 def _local_witness(settings: Settings) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """One witness beside the services (production runs them elsewhere), unless AIGOV_WITNESSES names some."""
     from shared.transparency.cli import witness_signer
+    from shared.transparency.publish import checkpoint_key_path, load_or_create_key
 
+    load_or_create_key(checkpoint_key_path(settings))  # before the services and the witness all reach for it
     port = settings.witness_port
     directory = Path(settings.var_dir) / "witness"
     key_path = directory / "witness-ed25519.pem"

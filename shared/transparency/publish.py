@@ -69,19 +69,25 @@ def require_key_apart_from_data(path: Path, settings: Settings) -> None:
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 key at ``path``, generated there first if absent (development); safe when several start at once."""
+    """The Ed25519 key at ``path``, generated there first if absent (development).
+
+    Safe when several processes start at once: the key is written whole to a private temporary file and then
+    hard-linked into place, which fails if another process got there first; nobody reads a half-written key."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+        finally:
+            temporary.unlink()
     return load_private_key(path.read_bytes())
 
 
