@@ -140,10 +140,6 @@ class AuditedApplication(Application[UUID]):
             for n in notifications
         ]
 
-    def stored_link(self, position: int) -> str | None:
-        """The chain link stored for ``position`` (None when there is no such event): one indexed read."""
-        return self._hashes(position, position).get(position)
-
     def _hashes(self, first: int, last: int) -> dict[int, str]:
         table = EVENT_HASH_TABLES[self.name]
         with self.read_session() as session:

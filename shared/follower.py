@@ -142,9 +142,10 @@ def upstream_continuity(
     does with a deleted last row). Skipping would silently lose the new event. Returns what was seen."""
     if position == 0:
         return None
-    stored = upstream.stored_link(position)
+    page = upstream.read_log(after=position - 1, limit=1)  # any log source can answer this, not only a database
+    stored = page[0].hash if page and page[0].position == position else None
     problem = None
-    if stored is None:
+    if not page or page[0].position != position:
         problem = f"upstream {upstream.name} log no longer holds position {position}, already handled here"
     elif last_seen is not None and last_seen[0] == position and last_seen[1] != stored:
         problem = f"upstream {upstream.name} position {position} reappeared with another event"
