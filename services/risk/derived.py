@@ -7,22 +7,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.registry.domain import Ministry
 from services.risk import tables
 from shared.derived import RowDifference, compare_rows, entries_up_to
 from shared.eventlog import AuditedApplication
 
 
 def rebuilt_designations(registry: AuditedApplication, up_to: int) -> dict[str, dict[str, Any]]:
+    """By event type and payload, as the registry publishes them: no registry class is imported here."""
     rows: dict[str, dict[str, Any]] = {}
     for entry in entries_up_to(registry, up_to):
-        event = entry.event
-        key = str(event.originator_id)
-        if isinstance(event, Ministry.MinistryEstablished):
-            rows[key] = {"ministry": event.code, "caio_officer_id": None}
-        elif isinstance(event, Ministry.ChiefAIOfficerDesignated) and key in rows:
-            rows[key]["caio_officer_id"] = event.officer_id
-        elif isinstance(event, Ministry.ChiefAIOfficerRevoked) and key in rows:
+        key = str(entry.aggregate_id)
+        if entry.type == "MinistryEstablished":
+            rows[key] = {"ministry": entry.data["code"], "caio_officer_id": None}
+        elif entry.type == "ChiefAIOfficerDesignated" and key in rows:
+            rows[key]["caio_officer_id"] = entry.data["officer_id"]
+        elif entry.type == "ChiefAIOfficerRevoked" and key in rows:
             rows[key]["caio_officer_id"] = None
     return rows
 
