@@ -422,12 +422,17 @@ class BoardSubmission(Aggregate):
         missing = missing_submission_parts(self.content)
         if missing:
             raise Incomplete("The submission is incomplete.", missing)
-        self._submitted(meta=meta)
+        self.trigger_event(self.BoardSubmissionSubmitted, meta=meta)
 
-    @event("BoardSubmissionSubmitted")
-    def _submitted(self, meta: EventMeta) -> None:
-        self.status = "awaiting_advice"
-        self.submitted_at = self.modified_on
+    class BoardSubmissionSubmitted(Aggregate.Event):
+        """Declared as a class, not with ``@event``, so that applying it can read its own time: the submission
+        was made when this event occurred (``modified_on`` still holds the previous event's time here)."""
+
+        meta: EventMeta
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = "awaiting_advice"
+            aggregate.submitted_at = self.timestamp
 
     def record_advice(self, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> None:
         if self.status != "awaiting_advice":

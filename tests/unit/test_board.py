@@ -132,12 +132,6 @@ def test_a_complete_draft_is_submitted_and_awaits_the_boards_advice(log: InMemor
     assert_replay_equals_live(log, submission)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open finding: BoardSubmission._submitted sets submitted_at = self.modified_on while the event is being "
-    "applied, i.e. the time of the previous event (the draft), not of the submission (the API's index uses the "
-    "right time; the aggregate attribute is not exposed today).",
-)
 def test_a_submission_records_when_it_was_submitted() -> None:
     submission = drafted()
     submission.submit(CAIO)
