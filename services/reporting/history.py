@@ -280,6 +280,8 @@ def add_counts(session: Session, deltas: list[dict[str, Any]]) -> None:
         set_={"count": tables.counts.c.count + statement.excluded["count"]},
     )
     bulk(session, statement, deltas)
+    if any(delta["count"] < 0 for delta in deltas):  # a count that fell to zero is no row, as a rebuild makes it
+        session.execute(delete(tables.counts).where(tables.counts.c.count == 0))
 
 
 def bulk(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:
