@@ -21,7 +21,7 @@ from shared.openapi import install_problem_documentation
 from shared.pagination import PageRequest, decode_cursor, invalid_cursor
 from shared.policy import enforce_policy, require_complete_policy
 from shared.problems import PayloadTooLarge, Problem, install_problem_handlers, problem_response
-from shared.schemas import LogPage, VerificationOut
+from shared.schemas import Health, LogPage, VerificationOut
 from shared.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -173,8 +173,8 @@ def create_service_app(
     install_readiness(app, engines, followers, settings.ready_max_lag)
 
     @app.get("/healthz", tags=["operations"], operation_id="healthz", summary="Process is alive")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> Health:
+        return Health(status="ok")
 
     return app
 
