@@ -31,6 +31,16 @@ test: $(STAMP) browser
 browser: $(STAMP)
 	$(BIN)/python -m tests.browser
 
+## Clients generated from docs/openapi: Python (openapi-python-client) and TypeScript (openapi-typescript +
+## openapi-fetch, pinned in clients/typescript/package-lock.json, checked with tsc --strict, run under Node).
+## Installs Debian's nodejs and npm when missing and running as root.
+test-clients: $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "make test-clients needs Node and npm: sudo apt-get install nodejs npm" >&2; exit 1; fi; }
+	$(BIN)/python -m pytest -m "" tests/test_generated_clients.py tests/test_typescript_client.py $(PYTEST_ARGS)
+
 ## The bare-machine path: PostgreSQL tests with nothing listening at AIGOV_TEST_POSTGRES_URL (a closed port),
 ## so the session starts, restarts and removes its own throwaway server.
 test-bare-postgres: $(STAMP)
