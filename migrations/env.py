@@ -7,7 +7,7 @@ from alembic import context
 from shared.database import create_engine
 from shared.schema import compare_type
 from shared.settings import Settings
-from shared.tables import ALL_METADATA
+from aigov.tables import ALL_METADATA
 
 config = context.config
 

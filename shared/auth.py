@@ -22,6 +22,7 @@ from typing import Annotated, Literal
 import jwt
 from fastapi import Depends, Request
 
+from shared.keys import public_key_algorithms
 from shared.meta import Actor
 from shared.problems import Forbidden, Problem, Unauthorized
 from shared.settings import Settings, get_settings
@@ -108,22 +109,6 @@ def invalid_token(reason: str, detail: str) -> Unauthorized:
         reason=reason,
         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
     )
-
-
-def public_key_algorithms(pem: str, algorithms: list[str]) -> list[str]:
-    """Which of ``algorithms`` a PEM public key can verify (RSA: RS*/PS*, EC: ES*); ValueError when it is no PEM public key."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    try:
-        key = load_pem_public_key(pem.encode())
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"AIGOV_JWT_PUBLIC_KEY is not a PEM public key: {error}") from error
-    if isinstance(key, rsa.RSAPublicKey):
-        return [name for name in algorithms if name[:2] in ("RS", "PS")]
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return [name for name in algorithms if name.startswith("ES")]
-    return []
 
 
 def _jwks_client(settings: Settings, url: str) -> jwt.PyJWKClient:

@@ -13,12 +13,11 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, StoredEvent, UUIDAsHex
 
 from shared.checkpoints import Checkpoint, signature_valid
-from shared.eventlog import LogEntry
-from shared.hashchain import GENESIS_HASH, canonical_bytes, link
-from shared.meta import EventMetaAsDict
+from shared.contracts import Contract
+from shared.hashchain import GENESIS_HASH, ChainedRecord, canonical_bytes, link
+from shared.logreader import EnvelopeDecoder
 
 SERVICES = ("registry", "risk")
 
@@ -165,30 +164,22 @@ def verify_export(lines: Iterable[str], public_key: Ed25519PublicKey | None) -> 
     return ExportVerification(True, events, checkpoints)
 
 
-def offline_mapper() -> Mapper[UUID]:
-    """The library's mapper with aigov's transcodings: decodes exported events without any database."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr(), EventMetaAsDict()):
-        transcoder.register(transcoding)
-    return Mapper(transcoder=transcoder)
-
-
-def envelopes(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The events of an export as log-entry envelopes (what the reporting projection folds)."""
-    mapper = offline_mapper()
+def envelopes(lines: Iterable[str], contracts: Iterable[Contract]) -> Iterator[dict[str, Any]]:
+    """The events of an export as log-entry envelopes (what the reporting projection folds), decoded with the
+    published contracts of the logs it holds: no service's classes are needed to read an export."""
+    decoders = {contract.service: EnvelopeDecoder(contract) for contract in contracts}
     for raw in lines:
         if not raw.strip():
             continue
         record = json.loads(raw)
         if record.get("kind") != "event":
             continue
-        stored = StoredEvent(
-            originator_id=UUID(record["originator_id"]),
-            originator_version=record["originator_version"],
-            topic=record["topic"],
-            state=record["state"].encode("utf-8"),
+        stored = ChainedRecord(
+            record["position"],
+            record["originator_id"],
+            record["originator_version"],
+            record["topic"],
+            record["state"].encode("utf-8"),
+            record["hash"],
         )
-        event = mapper.to_domain_event(stored)
-        yield LogEntry(
-            record["service"], record["position"], record["hash"], event, record["topic"], stored.state
-        ).as_dict()
+        yield decoders[record["service"]](stored).as_dict()

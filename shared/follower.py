@@ -20,15 +20,16 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy.orm import Session
 
 from shared.database import is_sqlite
-from shared.eventlog import AuditedApplication, LogEntry
 from shared.leadership import Leadership
+from shared.logreader import DatabaseLog, Envelope, HttpLog
 from shared.meta import correlation_id_var
 from shared.settings import Settings
 from shared.wakeup import Wakeup
 
 logger = logging.getLogger("aigov.follower")
 
-Handler = Callable[[Session, LogEntry], None]
+Handler = Callable[[Session, Envelope], None]
+Upstream = DatabaseLog | HttpLog
 MAX_BACKOFF_SECONDS = 5.0
 
 
@@ -37,7 +38,7 @@ class Follower:
 
     def __init__(
         self,
-        upstream: AuditedApplication,
+        upstream: Upstream,
         tracking: SQLAlchemyTrackingRecorder,
         handle: Handler,
         *,
@@ -50,10 +51,10 @@ class Follower:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.last_error: str | None = None
-        self.upstream_url = upstream.database_url
+        self.upstream_url = upstream.database_url if upstream.channel else None
 
     @classmethod
-    def configured(cls, settings: Settings, upstream: AuditedApplication, tracking: Any, handle: Handler) -> Follower:
+    def configured(cls, settings: Settings, upstream: Upstream, tracking: Any, handle: Handler) -> Follower:
         """A follower with the batch size and poll interval of ``settings``."""
         return cls(
             upstream,
@@ -65,14 +66,14 @@ class Follower:
 
     @property
     def upstream_name(self) -> str:
-        return self.upstream.name
+        return self.upstream.contract.service
 
     def position(self) -> int:
         """The last upstream position whose effects are committed here."""
         return self.tracking.max_tracking_id(self.upstream_name) or 0
 
     def lag(self) -> int:
-        return max(0, self.upstream.head_position() - self.position())
+        return max(0, self.upstream.head() - self.position())
 
     def lag_report(self) -> dict[str, tuple[int, int, float | None]]:
         """Per upstream: position reached, upstream head, and when the oldest unprocessed event occurred."""
@@ -80,12 +81,12 @@ class Follower:
 
     def process_available(self) -> int:
         """Handle the next batch, if any; returns how many events were handled."""
-        entries = self.upstream.read_log(after=self.position(), limit=self.batch_size)
+        entries = self.upstream.envelopes(self.position(), self.batch_size)
         if not entries:
             return 0
         with self.tracking.transaction(commit=True) as session:
             for entry in entries:
-                token = correlation_id_var.set(entry.meta.correlation_id if entry.meta else None)
+                token = correlation_id_var.set(entry.correlation_id)
                 try:
                     self.handle(session, entry)
                     logger.info("followed %s event %s at position %d", self.upstream_name, entry.type, entry.position)
@@ -107,17 +108,18 @@ class Follower:
 
     @property
     def channels(self) -> list[str]:
-        return [self.upstream.recorder.events_table_name]  # type: ignore[attr-defined]
+        channel = self.upstream.channel
+        return [channel] if channel else []
 
     def reset(self) -> None:
         """Nothing is cached between batches: the tracked position is read from the database each time."""
 
 
-def lag_of(upstream: AuditedApplication, position: int) -> tuple[int, int, float | None]:
-    head = upstream.head_position()
+def lag_of(upstream: Upstream, position: int) -> tuple[int, int, float | None]:
+    head = upstream.head()
     if head <= position:
         return position, head, None
-    oldest = upstream.read_log(after=position, limit=1)
+    oldest = upstream.envelopes(position, 1)
     return position, head, oldest[0].occurred_at.timestamp() if oldest else None
 
 

@@ -9,45 +9,23 @@ refuses the second write with 409.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
-from shared.problems import PreconditionFailed, PreconditionRequired
+from shared.concurrency import ANY_VERSION, IfMatch, etag
+from shared.problems import PreconditionRequired
+
+__all__ = ["ANY_VERSION", "IfMatch", "RequiredIfMatch", "etag", "parse_if_match", "tag"]
 
 IF_MATCH_DESCRIPTION = (
     'The ETag of the version being changed, from the last GET or write, e.g. "3". `*` accepts any current version.'
 )
 
 
-def etag(version: int) -> str:
-    """The strong entity tag of a resource version."""
-    return f'"{version}"'
-
-
 def tag(response: Response, version: int) -> None:
     """Expose the version a client must send back in ``If-Match`` to change the resource."""
     response.headers["ETag"] = etag(version)
-
-
-@dataclass(frozen=True)
-class IfMatch:
-    """The versions a client accepts to change; ``None`` means ``*`` (any current version)."""
-
-    versions: frozenset[int] | None
-
-    def check(self, current: int, label: str) -> None:
-        """412 unless ``current`` is one of the versions the client saw."""
-        if self.versions is not None and current not in self.versions:
-            named = ", ".join(etag(version) for version in sorted(self.versions)) or "no version"
-            raise PreconditionFailed(
-                f"The {label} is at version {current}; If-Match names {named}. Read it again and retry.",
-                current_version=current,
-            )
-
-
-ANY_VERSION = IfMatch(None)
 
 
 def parse_if_match(value: str | None) -> IfMatch:

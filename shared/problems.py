@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import errors
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:aigov:problem:"
 logger = logging.getLogger("aigov.problems")
@@ -192,8 +194,27 @@ _STATUS_PROBLEMS: dict[int, type[Problem]] = {
 }
 
 
+def problem_for(refused: errors.Refused) -> Problem:
+    """The one translation of the domain's refusals into problems (commands' inputs come from request bodies)."""
+    if isinstance(refused, errors.NotFound):
+        return NotFound(refused.detail, **refused.extra)
+    if isinstance(refused, errors.StaleVersion):
+        return PreconditionFailed(refused.detail, **refused.extra)
+    if isinstance(refused, errors.Incomplete):
+        listed = [{"field": part, "message": "missing", "type": "missing"} for part in refused.missing]
+        return Unprocessable(refused.detail, errors=listed, missing=refused.missing, **refused.extra)
+    if isinstance(refused, errors.InvalidInputs):
+        listed = [{"field": item.field, "message": item.message, "type": item.kind} for item in refused.problems]
+        return Unprocessable(refused.detail, errors=listed, **refused.extra)
+    return Conflict(refused.detail, **refused.extra)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every failure path of the service ends in problem+json, never a bare 500 page."""
+
+    @app.exception_handler(errors.Refused)
+    async def _refused(request: Request, exc: errors.Refused) -> JSONResponse:
+        return problem_response(problem_for(exc), request)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:

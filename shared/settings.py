@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.keys import public_key_algorithms
+
 ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 """What ``AIGOV_JWT_ALGORITHMS`` may name: the identity provider signs with a private key we never hold."""
 
@@ -108,8 +110,6 @@ class Settings(BaseSettings):
         if self.jwks_url and urlparse(self.jwks_url).scheme not in ("http", "https"):
             raise ValueError(f"AIGOV_JWKS_URL must be an http(s) URL, not {self.jwks_url!r}")
         if self.jwt_public_key_pem:
-            from shared.auth import public_key_algorithms
-
             if not public_key_algorithms(self.jwt_public_key_pem, algorithms):
                 raise ValueError(
                     f"AIGOV_JWT_PUBLIC_KEY does not verify any of AIGOV_JWT_ALGORITHMS ({', '.join(algorithms)})"

@@ -155,7 +155,7 @@ class ServiceStack:
             self.ports[service] = free_port()
         log = open(self.var_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the process
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", service.split("#")[0], "--port", str(self.ports[service])],
+            [sys.executable, "-m", "aigov.cli", "serve", service.split("#")[0], "--port", str(self.ports[service])],
             env=self.env(),
             cwd=PROJECT_ROOT,
             stdout=log,

@@ -86,7 +86,7 @@ def test_changing_one_byte_of_a_stored_event_is_detected_at_its_position(databas
     assert not result.ok and result.first_bad_position == 5 and result.checked == 4
 
     cli = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "log", "verify", "--service", "registry", "--database-url", database_url],
+        [sys.executable, "-m", "aigov.cli", "log", "verify", "--service", "registry", "--database-url", database_url],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -106,7 +106,7 @@ def test_deleting_an_event_is_detected_at_the_next_position(database_url: str) -
 def test_verify_cli_reports_ok_for_an_untouched_log(database_url: str) -> None:
     seeded(database_url)
     cli = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "log", "verify", "--database-url", database_url],
+        [sys.executable, "-m", "aigov.cli", "log", "verify", "--database-url", database_url],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -135,7 +135,7 @@ def test_concurrent_writers_of_one_project_get_a_conflict_not_a_lost_update(data
 
 
 def test_unknown_project_is_not_found(database_url: str) -> None:
-    from shared.problems import NotFound
+    from shared.errors import NotFound
 
     with pytest.raises(NotFound):
         RegistryApplication(database_url).get_project(uuid.uuid4())

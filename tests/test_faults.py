@@ -93,7 +93,7 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_write_and_duplicates_nothi
         risk = RiskApplication(url)
         wait_for(lambda: risk.recorder.max_tracking_id("registry") == registry.head_position(), timeout=90)
         due = [
-            entry.event.project_id
+            entry.data["project_id"]
             for entry in risk.read_log(after=0, limit=10_000)
             if entry.type == "RiskEvaluationBecameDue"
         ]

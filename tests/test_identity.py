@@ -417,7 +417,7 @@ def test_production_without_an_identity_provider_does_not_start(tmp_path: Path) 
     for name in ("AIGOV_JWKS_URL", "AIGOV_JWT_PUBLIC_KEY"):
         env.pop(name, None)
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "serve", "registry", "--port", str(free_port())],
+        [sys.executable, "-m", "aigov.cli", "serve", "registry", "--port", str(free_port())],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,

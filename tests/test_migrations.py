@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from shared.database import create_engine
 from shared.migrate import alembic_config, upgrade
 from shared.schema import compare_type
-from shared.tables import ALL_METADATA
+from aigov.tables import ALL_METADATA
 
 
 def schema_differences(url: str) -> list[object]:

@@ -7,7 +7,7 @@ import json
 import pytest
 from openapi_spec_validator import validate
 
-from shared.cli import OPENAPI_DIRECTORY, openapi_documents
+from aigov.cli import OPENAPI_DIRECTORY, openapi_documents
 from shared.openapi_examples import operations
 
 DOCUMENTS = openapi_documents()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shared.cli import OPENAPI_DIRECTORY
+from aigov.cli import OPENAPI_DIRECTORY
 from shared.openapi_examples import operations
 
 SERVICES = ("registry", "risk", "reporting")

@@ -22,9 +22,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from services.registry.api import create_app as create_registry
-from services.reporting.api import create_app as create_reporting
-from services.risk.api import create_app as create_risk
+from services.registry.service import create_app as create_registry
+from services.reporting.service import create_app as create_reporting
+from services.risk.service import create_app as create_risk
 from shared.openapi_examples import JSON, OperationExamples, operations, request_content, success_content
 from shared.settings import Settings
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.cli import openapi_documents
+from aigov.cli import openapi_documents
 from shared.openapi_examples import JSON, operations, success_content
 from shared.pagination import encode_cursor
 from tests.support import ServiceStack, current, pages, wait_for

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.registry.api import create_app as registry_app
-from services.reporting.api import create_app as reporting_app
-from services.risk.api import create_app as risk_app
+from services.registry.service import create_app as registry_app
+from services.reporting.service import create_app as reporting_app
+from services.risk.service import create_app as risk_app
 from shared import policy
 from shared.auth import ROLES
 from tests.support import ServiceStack, project_body, wait_for

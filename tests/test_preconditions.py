@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.preconditions import ANY_VERSION, etag, parse_if_match
-from shared.problems import PreconditionFailed, PreconditionRequired
+from shared.errors import StaleVersion
+from shared.problems import PreconditionRequired
 
 versions = st.integers(min_value=1, max_value=10**9)
 
@@ -15,7 +16,7 @@ versions = st.integers(min_value=1, max_value=10**9)
 @given(versions)
 def test_the_etag_of_a_version_is_the_if_match_that_accepts_it(version: int) -> None:
     parse_if_match(etag(version)).check(version, "project")
-    with pytest.raises(PreconditionFailed):
+    with pytest.raises(StaleVersion):
         parse_if_match(etag(version)).check(version + 1, "project")
 
 
@@ -25,14 +26,14 @@ def test_a_list_of_tags_accepts_any_of_them_and_nothing_else(listed: list[int], 
     if current in listed:
         if_match.check(current, "assessment")
     else:
-        with pytest.raises(PreconditionFailed):
+        with pytest.raises(StaleVersion):
             if_match.check(current, "assessment")
 
 
 @given(versions)
 def test_weak_and_unquoted_tags_never_match(version: int) -> None:
     for value in (f"W/{etag(version)}", str(version), f"'{version}'"):
-        with pytest.raises(PreconditionFailed):
+        with pytest.raises(StaleVersion):
             parse_if_match(value).check(version, "incident")
 
 
@@ -51,5 +52,5 @@ def test_star_accepts_whatever_version_is_current() -> None:
 def test_any_header_text_is_parsed_or_refused_as_a_problem(value: str) -> None:
     try:
         parse_if_match(value).check(1, "project")
-    except (PreconditionRequired, PreconditionFailed):
+    except (PreconditionRequired, StaleVersion):
         pass

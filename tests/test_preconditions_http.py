@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from shared.cli import openapi_documents
+from aigov.cli import openapi_documents
 from shared.openapi_examples import operations
 from tests.support import ServiceStack
 from tests.test_registry_http import assert_problem, head

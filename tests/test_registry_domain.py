@@ -130,7 +130,8 @@ def test_a_classification_expires_after_the_ruleset_period_and_then_shows_reeval
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from services.risk.domain import Classification, ProjectRisk, add_months
+    from services.risk.contract import add_months
+    from services.risk.domain import Classification, ProjectRisk
 
     risk = ProjectRisk(project_id=uuid.uuid4(), ministry="MIC", cause="registered", meta=META)
     assessment_id = uuid.uuid4()

@@ -57,7 +57,7 @@ def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
+        [sys.executable, "-m", "aigov.cli", *args],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

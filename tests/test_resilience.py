@@ -86,7 +86,7 @@ def test_aigov_run_serves_all_three_health_checks_within_30_seconds(tmp_path: Pa
     }
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "run"],
+        [sys.executable, "-m", "aigov.cli", "run"],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,

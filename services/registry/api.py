@@ -6,22 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import (
-    DomainError,
     Ministry,
-    NoCurrentOfficer,
-    NothingToChange,
-    OperationBlocked,
     Project,
     Stage,
-    StageRuleViolated,
-    TransitionNotAllowed,
 )
-from services.registry.examples import EXAMPLES
-from services.registry.followers import RiskPolicy
 from services.registry.schemas import (
     CaioDesignation,
     CaioHistory,
@@ -38,34 +30,17 @@ from services.registry.schemas import (
     TransitionRequest,
 )
 from shared.auth import CurrentPrincipal
-from shared.follower import Follower, FollowerThreads
 from shared.meta import EventMeta
 from shared.pagination import PageRequest, Paging, invalid_cursor
 from shared.policy import authorize
 from shared.preconditions import RequiredIfMatch, tag
-from shared.problems import Conflict, Unprocessable
 from shared.schemas import Reason
-from shared.settings import Settings
-from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
 
 
 def registry(request: Request) -> RegistryApplication:
     return request.app.state.registry
-
-
-def domain_problem(error: DomainError) -> Exception:
-    """Rules of the guideline refuse with 409, naming what is allowed instead."""
-    if isinstance(error, TransitionNotAllowed):
-        return Conflict(str(error), current_stage=error.current.value, allowed=[stage.value for stage in error.allowed])
-    if isinstance(error, OperationBlocked):
-        return Conflict(str(error), missing=error.missing)
-    if isinstance(error, NothingToChange):
-        return Unprocessable(str(error), errors=[{"field": "body", "message": str(error), "type": "no_change"}])
-    if isinstance(error, (StageRuleViolated, NoCurrentOfficer)):
-        return Conflict(str(error))
-    return Conflict(str(error))
 
 
 def ministry_fields(ministry: Ministry) -> dict[str, Any]:
@@ -175,10 +150,7 @@ def revoke_caio(
     if_match: RequiredIfMatch,
 ) -> MinistryOut:
     actor = authorize(request, principal)
-    try:
-        ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    ministry = registry(request).revoke_caio(code, EventMeta.of(actor, reason), if_match=if_match)
     return ministry_out(ministry, response)
 
 
@@ -298,10 +270,7 @@ def amend_project(
 ) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
-    try:
-        project = app.amend_project(project_id, body.changes(), EventMeta.of(actor, body.reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    project = app.amend_project(project_id, body.changes(), EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 
@@ -322,10 +291,7 @@ def transition_project(
 ) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
-    try:
-        project = app.transition_project(project_id, body.to, EventMeta.of(actor, body.reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    project = app.transition_project(project_id, body.to, EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 
@@ -347,10 +313,7 @@ def record_procurement(
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
     record = body.model_dump(mode="json", exclude={"reason"})
-    try:
-        project = app.record_procurement(project_id, record, EventMeta.of(actor, body.reason), if_match=if_match)
-    except DomainError as error:
-        raise domain_problem(error) from error
+    project = app.record_procurement(project_id, record, EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 
@@ -366,35 +329,3 @@ def get_project_events(
 ) -> ProjectEvents:
     entries = [entry.as_dict() for entry in registry(request).project_history(project_id)]
     return ProjectEvents.model_validate(paging.page(entries, lambda entry: (entry["position"],)))
-
-
-def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
-    """The registry follows the risk log to keep the gate before operation."""
-    from services.risk.application import RiskApplication
-
-    upstream = RiskApplication(settings.upstream_url("risk"))
-    tracking = registry_app.factory.tracking_recorder()
-    return Follower.configured(settings, upstream, tracking, RiskPolicy(registry_app))
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The registry service; it follows the risk log for the gate before operation."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.registry = RegistryApplication(settings.database_url)
-        app.state.applications = [app.state.registry]
-        app.state.risk_follower = build_risk_follower(settings, app.state.registry)
-        return FollowerThreads([app.state.risk_follower], settings)
-
-    app = create_service_app(
-        service="registry",
-        title="aigov registry",
-        description="Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records.",
-        settings=settings,
-        build=build,
-    )
-    app.include_router(router)
-    app.include_router(log_router(registry))
-    app.state.openapi_examples = EXAMPLES
-    return app

@@ -6,80 +6,106 @@ rule, then triggers one past-tense event carrying the actor's ``EventMeta``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
+from services.registry.contract import Stage, material_fields, ministry_id
+from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
+from shared.errors import InvalidInput, RuleViolated
 from shared.meta import EventMeta
 
-MINISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ministry")
 
-#: Changes to these project fields alter the risk picture (GUIDELINE.md): they make a classification stale.
-MATERIAL_FIELDS = frozenset({"users", "nature_of_work", "business_area", "data", "human_review", "models"})
+class TransitionNotAllowed(RuleViolated):
+    """The lifecycle does not lead from the current stage to the one asked for; names the allowed ones."""
 
-
-class DomainError(Exception):
-    """A rule of the guideline refused the command."""
-
-
-class TransitionNotAllowed(DomainError):
     def __init__(self, current: Stage, requested: Stage, allowed: list[Stage]):
         self.current, self.requested, self.allowed = current, requested, allowed
         names = ", ".join(stage.value for stage in allowed) or "none (the project is retired)"
         super().__init__(
-            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}."
+            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}.",
+            current_stage=current.value,
+            allowed=[stage.value for stage in allowed],
         )
 
 
-class NothingToChange(DomainError):
+class NothingToChange(InvalidInput):
     """An amendment that changes no field is refused: the log records facts, not no-ops."""
 
+    def __init__(self, detail: str):
+        super().__init__(detail, "", "no_change")
 
-class StageRuleViolated(DomainError):
+
+class StageRuleViolated(RuleViolated):
     """The command is not allowed in the project's current stage."""
 
 
-class OperationBlocked(DomainError):
+class OperationBlocked(RuleViolated):
     """The gate before operation: what the risk process has not yet settled."""
 
     def __init__(self, missing: list[str]):
         self.missing = missing
-        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".")
+        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".", missing=missing)
 
 
-def operation_blockers(gate: dict[str, Any] | None, now: datetime) -> list[str]:
+@dataclass(frozen=True)
+class GateState:
+    """What the registry knows of a project's risk outcome, followed from the risk log (``registry_risk_gate``)."""
+
+    classification: str | None
+    classification_current: bool
+    classified_registry_position: int | None
+    last_material_position: int | None
+    expires_at: datetime | None
+    board_advice_recorded: bool
+    decision: str | None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> GateState:
+        return cls(
+            classification=values.get("classification"),
+            classification_current=bool(values.get("classification_current")),
+            classified_registry_position=values.get("classified_registry_position"),
+            last_material_position=values.get("last_material_position"),
+            expires_at=values.get("expires_at"),
+            board_advice_recorded=bool(values.get("board_advice_recorded")),
+            decision=values.get("decision"),
+        )
+
+    @property
+    def stale(self) -> bool:
+        """Stale: the risk service marked it so, or a material amendment came after the registry position the
+        classification was made in knowledge of (no window between the amendment and the risk log's reaction)."""
+        material = self.last_material_position
+        reflects_material_changes = material is None or (self.classified_registry_position or 0) >= material
+        return not self.classification_current or not reflects_material_changes
+
+
+def operation_blockers(gate: GateState | Mapping[str, Any] | None, now: datetime) -> list[str]:
     """What must still happen before a project may enter operation (GUIDELINE.md, "operation")."""
-    if gate is None or gate.get("classification") is None:
+    state = GateState.of(gate) if isinstance(gate, Mapping) else gate
+    if state is None or state.classification is None:
         return ["the CAIO's risk classification (the risk evaluation is not yet decided)"]
     missing: list[str] = []
-    material = gate.get("last_material_position")
-    reflects_material_changes = material is None or (gate.get("classified_registry_position") or 0) >= material
-    if not gate["classification_current"] or not reflects_material_changes:
+    if state.stale:
         missing.append("a re-evaluation: the risk classification is stale")
-    elif gate.get("expires_at") is not None and now >= gate["expires_at"]:
+    elif has_expired(state.expires_at, now):
         missing.append("a re-evaluation: the risk classification has expired")
-    if gate["classification"] == "high":
-        if not gate["board_advice_recorded"]:
+    if state.classification == Classification.high:
+        if not state.board_advice_recorded:
             missing.append("the Advisory Board's advice on a submission")
-        if gate.get("decision") not in ("proceed", "proceed_with_conditions"):
+        if state.decision not in PROCEED_DECISIONS:
             missing.append("the CAIO's decision to proceed (proceed or proceed_with_conditions)")
     return missing
 
 
-class NoCurrentOfficer(DomainError):
+class NoCurrentOfficer(RuleViolated):
     """Revoking a CAIO designation requires a current designation."""
-
-
-class Stage(StrEnum):
-    planning = "planning"
-    procurement = "procurement"
-    development = "development"
-    operation = "operation"
-    suspended = "suspended"
-    retired = "retired"
 
 
 _FORWARD: dict[Stage, Stage] = {
@@ -110,7 +136,7 @@ class Ministry(Aggregate):
 
     @staticmethod
     def create_id(code: str) -> UUID:
-        return uuid5(MINISTRY_NAMESPACE, code)
+        return ministry_id(code)
 
     @event("MinistryEstablished")
     def __init__(self, code: str, name: str, meta: EventMeta):
@@ -146,7 +172,8 @@ def caio_history(events: list[Any]) -> list[dict[str, Any]]:
 
     for domain_event in events:
         at = domain_event.timestamp.isoformat()
-        if isinstance(domain_event, Ministry.ChiefAIOfficerDesignated):
+        kind = type(domain_event).__name__
+        if kind == "ChiefAIOfficerDesignated":
             close(at, domain_event.meta, "replaced")
             history.append(
                 {
@@ -161,7 +188,7 @@ def caio_history(events: list[Any]) -> list[dict[str, Any]]:
                     "ended_how": None,
                 }
             )
-        elif isinstance(domain_event, Ministry.ChiefAIOfficerRevoked):
+        elif kind == "ChiefAIOfficerRevoked":
             close(at, domain_event.meta, "revoked")
     return history
 
@@ -186,13 +213,13 @@ class Project(Aggregate):
         effective = {key: value for key, value in changes.items() if self.details.get(key) != value}
         if not effective:
             raise NothingToChange("The amendment changes nothing: every field already has the value sent.")
-        material_fields = sorted(MATERIAL_FIELDS & effective.keys())
+        material = material_fields(set(effective))
         previous = {key: self.details.get(key) for key in effective}
         self._amended(
             changes=effective,
             previous=previous,
-            material=bool(material_fields),
-            material_fields=material_fields,
+            material=bool(material),
+            material_fields=material,
             meta=meta,
         )
 

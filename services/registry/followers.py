@@ -1,20 +1,25 @@
 """What the registry does with the risk service's events: it keeps the gate before operation, and a CAIO's
-decision to discontinue retires the project."""
+decision to discontinue retires the project.
+
+It reads the risk log through the risk service's published contract only (``services.risk.contract``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
 from services.registry.application import RegistryApplication
-from services.registry.domain import Stage
-from services.risk.domain import Decision, ProjectRisk
-from shared.eventlog import LogEntry
+from services.registry.contract import Stage
+from services.risk import contract as risk
+from shared.logreader import Envelope
 from shared.meta import EventMeta
+
+CONTRACT = risk.RISK
+BOARD_EVENTS = ("SubmittedToAdvisoryBoard", "AdvisoryBoardAdviceReceived", "MinistryDecisionRecorded")
 
 
 class RiskPolicy:
@@ -23,57 +28,63 @@ class RiskPolicy:
     def __init__(self, registry: RegistryApplication):
         self.registry = registry
 
-    def __call__(self, session: Session, entry: LogEntry) -> None:
-        event = entry.event
+    def __call__(self, session: Session, entry: Envelope) -> None:
         gate = tables.risk_gate
-        values = self._gate_change(event)
+        values = self._gate_change(entry)
         if values is not None:
             session.execute(
-                update(gate).where(gate.c.risk_id == event.originator_id).values(risk_position=entry.position, **values)
+                update(gate).where(gate.c.risk_id == entry.aggregate_id).values(risk_position=entry.position, **values)
             )
-        if isinstance(event, ProjectRisk.MinistryDecisionRecorded) and event.decision == Decision.discontinue:
-            self._retire(event, entry)
+        if entry.type == "MinistryDecisionRecorded":
+            decided = CONTRACT.parse(entry.type, entry.data, risk.MinistryDecisionRecorded)
+            if decided.decision is risk.Decision.discontinue:
+                self._retire(entry)
 
-    @staticmethod
-    def _gate_change(event: Any) -> dict[str, Any] | None:
-        if isinstance(event, ProjectRisk.ProjectClassified):
+    def _gate_change(self, entry: Envelope) -> dict[str, Any] | None:
+        if entry.type == "ProjectClassified":
+            classified = CONTRACT.parse(entry.type, entry.data, risk.ProjectClassified)
             return {
-                "classification": event.classification,
+                "classification": classified.classification.value,
                 "classification_current": True,
-                "classified_registry_position": event.registry_position,
-                "expires_at": datetime.fromisoformat(event.expires_at),
-                "board_advice_recorded": False,
-                "decision": None,
+                "classified_registry_position": classified.registry_position,
+                "expires_at": classified.expires_at,
+                **self._board_values(entry),
             }
-        if isinstance(event, ProjectRisk.ClassificationBecameStale):
+        if entry.type == "ClassificationBecameStale":
             return {"classification_current": False}
-        if isinstance(event, ProjectRisk.IncidentNoted) and event.severity in ("high", "critical"):
+        if entry.type == "IncidentNoted" and risk.is_severe(entry.data["severity"]):
             return {"classification_current": False}
-        if isinstance(event, ProjectRisk.SubmittedToAdvisoryBoard):
-            return {"board_advice_recorded": False, "decision": None}
-        if isinstance(event, ProjectRisk.AdvisoryBoardAdviceReceived):
-            return {"board_advice_recorded": True}
-        if isinstance(event, ProjectRisk.MinistryDecisionRecorded):
-            return {"decision": event.decision}
+        if entry.type in BOARD_EVENTS:
+            return self._board_values(entry)
         return None
 
-    def _retire(self, event: Any, entry: LogEntry) -> None:
-        project_id = self._project_of(event.originator_id)
+    @staticmethod
+    def _board_values(entry: Envelope) -> dict[str, Any]:
+        """The gate's columns after a Board event: whether advice is recorded, and the CAIO's decision.
+
+        Each of these events sets the Board status whatever it was (``risk.board_status_after``)."""
+        status = risk.board_status_after(entry.type, entry.data, risk.BoardStatus.not_required)
+        decided = status in (risk.BoardStatus.decided, risk.BoardStatus.resubmission_required)
+        return {
+            "board_advice_recorded": risk.board_advice_recorded(status),
+            "decision": entry.data["decision"] if decided else None,
+        }
+
+    def _retire(self, entry: Envelope) -> None:
+        project_id = self._project_of(entry.aggregate_id)
         if project_id is None:
             return
         project = self.registry.get_project(project_id)
         if project.stage is Stage.retired:
             return
-        meta = EventMeta.system(
-            "registry",
-            f"CAIO decided to discontinue (risk position {entry.position}): {event.meta.reason or ''}".strip(),
-            project.ministry,
-            event.meta.correlation_id,
+        reason = (
+            f"CAIO decided to discontinue (risk position {entry.position}): {entry.meta.reason if entry.meta else ''}"
         )
+        meta = EventMeta.system("registry", reason.strip(), project.ministry, entry.correlation_id)
         project.transition(Stage.retired, meta)
         self.registry._save_project(project)
 
-    def _project_of(self, risk_id: Any) -> Any:
+    def _project_of(self, risk_id: UUID) -> Any:
         gate = tables.risk_gate
         with self.registry.read_session() as session:
             return session.execute(select(gate.c.project_id).where(gate.c.risk_id == risk_id)).scalar_one_or_none()

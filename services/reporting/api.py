@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 
-from services.registry.domain import Stage
+from services.registry.contract import Stage
 from services.reporting import periodic, reports
-from services.reporting.examples import EXAMPLES
-from services.reporting.followers import ProjectionFollower
 from services.reporting.projection import Projection
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from services.reporting.schemas import (
@@ -30,13 +26,10 @@ from services.reporting.schemas import (
     Timeline,
 )
 from shared.auth import CurrentPrincipal
-from shared.follower import FollowerThreads
 from shared.pagination import Paging
 from shared.policy import authorize
 from shared.problems import NotFound, Unprocessable
 from shared.schemas import Timestamp
-from shared.settings import Settings
-from shared.web import create_service_app
 
 router = APIRouter(prefix="/v1")
 AsOf = Annotated[
@@ -368,46 +361,3 @@ def take_checkpoints(request: Request, principal: CurrentPrincipal) -> list[Chec
 def public_key(request: Request) -> PublicKeyOut:
     pem, key_id = store(request).public_key_pem()
     return PublicKeyOut(key_id=key_id, public_key_pem=pem)
-
-
-class PeriodicCheckpoints:
-    """Takes a checkpoint of each log every ``interval`` seconds."""
-
-    def __init__(self, reporting: ReportingStore, interval: float):
-        self.reporting, self.interval = reporting, interval
-        self.lock_name = "checkpoints"
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.wait(self.interval):
-            for service in UPSTREAMS:
-                try:
-                    self.reporting.take_checkpoint(service)
-                except Exception:  # noqa: BLE001 - a failed checkpoint is retried next period
-                    logging.getLogger("aigov.reporting").exception("checkpoint of %s failed", service)
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The reporting service; it follows the registry and risk logs."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.store = ReportingStore(settings)
-        app.state.applications = [app.state.store]
-        app.state.projection = ProjectionFollower(
-            app.state.store, settings.follower_batch_size, settings.follower_poll_interval
-        )
-        workers: list[Any] = [app.state.projection]
-        if settings.checkpoint_interval > 0:
-            workers.append(PeriodicCheckpoints(app.state.store, settings.checkpoint_interval))
-        return FollowerThreads(workers, settings)
-
-    app = create_service_app(
-        service="reporting",
-        title="aigov reporting",
-        description="Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, replay as of any moment, and verifiable exports.",
-        settings=settings,
-        build=build,
-    )
-    app.include_router(router)
-    app.state.openapi_examples = EXAMPLES
-    return app

@@ -7,6 +7,7 @@ transaction: a crash at any point leaves tables and positions that agree, and a 
 from __future__ import annotations
 
 import logging
+import threading
 
 from services.reporting.projection import Projection
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
@@ -31,7 +32,7 @@ class ProjectionFollower:
         if self.state is None:
             self.state = self.store.load()
         batches = {
-            service: self.store.upstreams[service].read_log(after=self.state.positions[service], limit=self.batch_size)
+            service: self.store.upstreams[service].envelopes(self.state.positions[service], self.batch_size)
             for service in UPSTREAMS
         }
         handled = sum(len(batch) for batch in batches.values())
@@ -40,7 +41,7 @@ class ProjectionFollower:
         try:
             for batch in batches.values():
                 for entry in batch:
-                    token = correlation_id_var.set(entry.meta.correlation_id if entry.meta else None)
+                    token = correlation_id_var.set(entry.correlation_id)
                     try:
                         self.state.apply(entry.as_dict())
                         logger.info("projected %s event %s at position %d", entry.service, entry.type, entry.position)
@@ -80,3 +81,19 @@ class ProjectionFollower:
 
     def reset(self) -> None:
         self.state = None
+
+
+class PeriodicCheckpoints:
+    """Takes a checkpoint of each log every ``interval`` seconds."""
+
+    def __init__(self, reporting: ReportingStore, interval: float):
+        self.reporting, self.interval = reporting, interval
+        self.lock_name = "checkpoints"
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
+            for service in UPSTREAMS:
+                try:
+                    self.reporting.take_checkpoint(service)
+                except Exception:  # noqa: BLE001 - a failed checkpoint is retried next period
+                    logger.exception("checkpoint of %s failed", service)

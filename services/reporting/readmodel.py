@@ -19,15 +19,15 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from services.registry.application import RegistryApplication
+from services.registry.contract import REGISTRY
 from services.reporting import tables
 from services.reporting.projection import Projection
-from services.risk.application import RiskApplication
+from services.risk.contract import RISK
 from shared import checkpoints as signing
 from shared.database import eventsourcing_env
-from shared.eventlog import AuditedApplication
 from shared.export import checkpoint_line, event_line
 from shared.hashchain import verify_chain
+from shared.logreader import DatabaseLog
 from shared.settings import Settings
 from shared.timeutil import as_utc
 
@@ -44,9 +44,9 @@ class ReportingStore:
         self.settings = settings
         factory = InfrastructureFactory.construct(Environment(self.name, eventsourcing_env(settings.database_url)))
         self.tracking: SQLAlchemyTrackingRecorder = factory.tracking_recorder()  # type: ignore[assignment]
-        self.upstreams: dict[str, AuditedApplication] = {
-            "registry": RegistryApplication(settings.upstream_url("registry")),
-            "risk": RiskApplication(settings.upstream_url("risk")),
+        self.upstreams: dict[str, DatabaseLog] = {
+            contract.service: DatabaseLog(settings.upstream_url(contract.service), contract)
+            for contract in (REGISTRY, RISK)
         }
         self.key_path = settings.checkpoint_key_path or Path(settings.var_dir) / "checkpoint-ed25519.pem"
 
@@ -143,7 +143,7 @@ class ReportingStore:
     def entries(self, service: str, up_to: int | None = None) -> Iterator[dict[str, Any]]:
         app, after = self.upstreams[service], 0
         while True:
-            batch = app.read_log(after=after, limit=REPLAY_BATCH)
+            batch = app.envelopes(after, REPLAY_BATCH)
             for entry in batch:
                 if up_to is not None and entry.position > up_to:
                     return
@@ -175,7 +175,7 @@ class ReportingStore:
         events = [
             entry
             for service, position in rows
-            for entry in (e.as_dict() for e in self.upstreams[service].read_log(after=position - 1, limit=1))
+            for entry in (e.as_dict() for e in self.upstreams[service].envelopes(position - 1, 1))
         ]
         events.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
         return [entry for entry in events if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of]
@@ -192,7 +192,7 @@ class ReportingStore:
     def take_checkpoint(self, service: str, up_to: int | None = None) -> signing.Checkpoint:
         """Verify the log's chain (up to ``up_to``) and sign its head; the signature vouches only for a verified chain."""
         app = self.upstreams[service]
-        records = app.iter_chained_records()
+        records = app.iter_records()
         result = verify_chain(records if up_to is None else takewhile(lambda record: record.position <= up_to, records))
         if not result.ok:
             raise ValueError(f"{service} log is broken at position {result.first_bad_position}: {result.problem}")
@@ -222,10 +222,10 @@ class ReportingStore:
 
     def export_lines(self) -> Iterator[str]:
         """Every event of every log, then a checkpoint of exactly the exported head of each log."""
-        heads = {service: self.upstreams[service].head_position() for service in UPSTREAMS}
+        heads = {service: self.upstreams[service].head() for service in UPSTREAMS}
         for service in UPSTREAMS:
             for record in takewhile(
-                lambda record: record.position <= heads[service], self.upstreams[service].iter_chained_records()
+                lambda record: record.position <= heads[service], self.upstreams[service].iter_records()
             ):
                 yield event_line(
                     service,

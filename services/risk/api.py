@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, FastAPI, Request, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 
-from services.registry.application import RegistryApplication
-from services.risk import evaluation
 from services.risk.application import RiskApplication
 from services.risk.domain import (
     Assessment,
     BoardSubmission,
     Incident,
-    Incomplete,
     ProjectRisk,
-    RiskRuleViolated,
     RiskStatus,
 )
-from services.risk.examples import EXAMPLES
-from services.risk.followers import RegistryPolicy
 from services.risk.schemas import (
     AdviceIn,
     AnswersIn,
@@ -44,15 +37,12 @@ from services.risk.schemas import (
     SubmissionOut,
 )
 from shared.auth import CurrentPrincipal, Principal
-from shared.follower import Follower, FollowerThreads
 from shared.meta import Actor, EventMeta
 from shared.pagination import Paging
 from shared.policy import authorize, operation_of, rule_for
 from shared.preconditions import RequiredIfMatch, tag
-from shared.problems import Conflict, Forbidden, Unprocessable
-from shared.settings import Settings
+from shared.problems import Forbidden
 from shared.timeutil import as_utc
-from shared.web import create_service_app, log_router
 
 router = APIRouter(prefix="/v1")
 T = TypeVar("T")
@@ -60,25 +50,6 @@ T = TypeVar("T")
 
 def risk_app(request: Request) -> RiskApplication:
     return request.app.state.risk
-
-
-@contextmanager
-def risk_rules() -> Iterator[None]:
-    """Rules of the risk process refuse with 409; missing parts with 422 listing every one of them."""
-    try:
-        yield
-    except RiskRuleViolated as error:
-        raise Conflict(str(error)) from error
-    except Incomplete as error:
-        raise Unprocessable(
-            str(error),
-            errors=[{"field": field, "message": "missing", "type": "missing"} for field in error.missing],
-            missing=error.missing,
-        ) from error
-    except evaluation.AnswerError as error:
-        raise Unprocessable(
-            str(error), errors=[{"field": error.field, "message": str(error), "type": "invalid_answer"}]
-        ) from error
 
 
 def designated_caio(request: Request, principal: Principal, ministry: str, app: RiskApplication) -> Actor:
@@ -161,11 +132,6 @@ def incident_out(incident: Incident) -> IncidentOut:
     )
 
 
-def run(command: Callable[[], T]) -> T:
-    with risk_rules():
-        return command()
-
-
 def respond(response: Response, aggregate: Any, render: Callable[[Any], T]) -> T:
     """The resource's representation, with the ETag a client sends back in If-Match to change it."""
     tag(response, aggregate.version)
@@ -239,12 +205,7 @@ def publish_ruleset(
     content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/)."),
 ) -> RulesetOut:
     actor = authorize(request, principal)
-    try:
-        published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
-    except evaluation.RulesetInvalid as error:
-        raise Unprocessable(
-            "The ruleset is not valid.", errors=[{**item, "field": f"body.{item['field']}"} for item in error.errors]
-        ) from error
+    published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))
     return RulesetOut(
         ruleset_id=published.ruleset_id,
         version=published.version,
@@ -288,9 +249,7 @@ def open_assessment(
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     ruleset_id = (body or AssessmentOpen()).ruleset_id
-    return respond(
-        response, run(lambda: app.open_assessment(project_id, ruleset_id, EventMeta.of(actor))), assessment_out
-    )
+    return respond(response, app.open_assessment(project_id, ruleset_id, EventMeta.of(actor)), assessment_out)
 
 
 @router.get(
@@ -327,7 +286,7 @@ def record_answers(
     mitigations = {key: value.model_dump() for key, value in body.mitigations.items()}
     return respond(
         response,
-        run(lambda: app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match)),
+        app.record_answers(assessment_id, answers, mitigations, EventMeta.of(actor), if_match=if_match),
         assessment_out,
     )
 
@@ -346,7 +305,7 @@ def submit_assessment(
     actor = authorize(request, principal, ministry=app.assessment(assessment_id).ministry)
     return respond(
         response,
-        run(lambda: app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match)),
+        app.submit_assessment(assessment_id, EventMeta.of(actor), if_match=if_match),
         assessment_out,
     )
 
@@ -371,10 +330,8 @@ def classify(
     meta = EventMeta.of(actor, body.reasons)
     return respond(
         response,
-        run(
-            lambda: app.classify(
-                assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match
-            )
+        app.classify(
+            assessment_id, body.classification, body.reasons, body.override_justification, meta, if_match=if_match
         ),
         assessment_out,
     )
@@ -398,7 +355,7 @@ def draft_submission(
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     return respond(
         response,
-        run(lambda: app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor))),
+        app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor)),
         submission_out,
     )
 
@@ -437,7 +394,7 @@ def submit_submission(
         raise Forbidden("The submission belongs to another project.")
     actor = designated_caio(request, principal, submission.ministry, app)
     meta = EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board")
-    return respond(response, run(lambda: app.submit_to_board(submission_id, meta, if_match=if_match)), submission_out)
+    return respond(response, app.submit_to_board(submission_id, meta, if_match=if_match), submission_out)
 
 
 @router.post(
@@ -459,15 +416,13 @@ def record_advice(
     actor = authorize(request, principal)
     return respond(
         response,
-        run(
-            lambda: app.record_advice(
-                submission_id,
-                body.opinion,
-                body.text,
-                body.conditions,
-                EventMeta.of(actor, body.text),
-                if_match=if_match,
-            )
+        app.record_advice(
+            submission_id,
+            body.opinion,
+            body.text,
+            body.conditions,
+            EventMeta.of(actor, body.text),
+            if_match=if_match,
         ),
         submission_out,
     )
@@ -494,9 +449,7 @@ def record_decision(
     meta = EventMeta.of(actor, body.reasons)
     return respond(
         response,
-        run(
-            lambda: app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match)
-        ),
+        app.record_decision(submission_id, body.decision, body.reasons, responses, meta, if_match=if_match),
         submission_out,
     )
 
@@ -535,11 +488,7 @@ def record_incident(
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
     return respond(
         response,
-        run(
-            lambda: app.record_incident(
-                project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened)
-            )
-        ),
+        app.record_incident(project_id, body.model_dump(mode="json"), EventMeta.of(actor, body.what_happened)),
         incident_out,
     )
 
@@ -574,11 +523,7 @@ def report_incident(
     actor = designated_caio(request, principal, app.incident(incident_id).ministry, app)
     return respond(
         response,
-        run(
-            lambda: app.report_incident(
-                incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match
-            )
-        ),
+        app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match),
         incident_out,
     )
 
@@ -603,35 +548,6 @@ def close_incident(
     meta = EventMeta.of(actor, body.corrective_measures)
     return respond(
         response,
-        run(lambda: app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match)),
+        app.close_incident(incident_id, body.corrective_measures, meta, if_match=if_match),
         incident_out,
     )
-
-
-def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
-    upstream = RegistryApplication(settings.upstream_url("registry"))
-    return Follower.configured(settings, upstream, risk.recorder, RegistryPolicy(risk))
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The risk service; it follows the registry log."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.risk = RiskApplication(settings.database_url)
-        app.state.applications = [app.state.risk]
-        app.state.risk.publish_shipped_rulesets()
-        app.state.registry_follower = build_registry_follower(settings, app.state.risk)
-        return FollowerThreads([app.state.registry_follower], settings)
-
-    app = create_service_app(
-        service="risk",
-        title="aigov risk",
-        description="The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the CAIO's decision.",
-        settings=settings,
-        build=build,
-    )
-    app.include_router(router)
-    app.include_router(log_router(risk_app))
-    app.state.openapi_examples = EXAMPLES
-    return app

@@ -6,6 +6,7 @@ with the risk service's query indexes.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder
 from sqlalchemy import select, update
 
 from services.risk import evaluation, tables
+from services.risk.contract import RISK, add_months
 from services.risk.domain import (
     Assessment,
     BoardOpinion,
@@ -26,17 +28,18 @@ from services.risk.domain import (
     ProjectRisk,
     RiskRuleViolated,
     RulesetVersion,
-    add_months,
 )
+from shared.concurrency import ANY_VERSION, IfMatch
+from shared.errors import AlreadyExists, InvalidInput, NotFound
 from shared.eventlog import AuditedApplication
 from shared.meta import EventMeta
-from shared.preconditions import ANY_VERSION, IfMatch
-from shared.problems import Conflict, NotFound, Unprocessable
 from shared.timeutil import as_utc
 
 
 class RiskApplication(AuditedApplication):
     """Risk evaluations, Advisory Board submissions, decisions and incidents, per project."""
+
+    contract = RISK
 
     name = "risk"
     snapshotting_intervals = {ProjectRisk: 100}
@@ -94,8 +97,9 @@ class RiskApplication(AuditedApplication):
         existing = self.find_ruleset(ruleset.id, ruleset.version)
         if existing is not None:
             if existing.content_hash != digest:
-                raise Conflict(
-                    f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; publish a new version."
+                raise AlreadyExists(
+                    f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; "
+                    "publish a new version."
                 )
             return existing
         published = RulesetVersion(
@@ -121,10 +125,8 @@ class RiskApplication(AuditedApplication):
     def publish_shipped_rulesets(self) -> None:
         """Record the rulesets shipped with this release as events, once (replicas racing here all end equal)."""
         for content in evaluation.shipped_contents():
-            try:
+            with contextlib.suppress(IntegrityError, AlreadyExists):
                 self.publish_ruleset(content, EventMeta.system("risk", "ruleset shipped with this release", None, None))
-            except (IntegrityError, Conflict):
-                pass
 
     def find_ruleset(self, ruleset_id: str, version: int) -> RulesetVersion | None:
         try:
@@ -149,11 +151,11 @@ class RiskApplication(AuditedApplication):
     def current_version(self, ruleset_id: str) -> int:
         versions = [row["version"] for row in self.list_rulesets() if row["ruleset_id"] == ruleset_id]
         if not versions:
-            raise Unprocessable(
+            raise InvalidInput(
                 f"No ruleset {ruleset_id} is published.",
-                errors=[
-                    {"field": "body.ruleset_id", "message": f"unknown ruleset {ruleset_id}", "type": "unknown_ruleset"}
-                ],
+                "ruleset_id",
+                "unknown_ruleset",
+                f"unknown ruleset {ruleset_id}",
             )
         return max(versions)
 
@@ -290,15 +292,11 @@ class RiskApplication(AuditedApplication):
         risk = self.project_risk(project_id)
         assessment_id = content.get("assessment_id")
         if assessment_id and str(assessment_id) not in risk.assessment_ids:
-            raise Unprocessable(
+            raise InvalidInput(
                 "The submission must rest on an assessment of this project.",
-                errors=[
-                    {
-                        "field": "body.assessment_id",
-                        "message": "not an assessment of this project",
-                        "type": "unknown_assessment",
-                    }
-                ],
+                "assessment_id",
+                "unknown_assessment",
+                "not an assessment of this project",
             )
         submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
         with self.transaction() as session:

@@ -7,59 +7,35 @@ with it, in one transaction, whenever they change it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.risk.contract import (
+    CLASSIFIED,
+    WITH_THE_BOARD,
+    BoardOpinion,
+    BoardStatus,
+    Classification,
+    Decision,
+    RiskStatus,
+    board_status_after,
+    has_expired,
+    is_severe,
+    pending_steps,
+    project_risk_id,
+    ruleset_version_id,
+)
+from shared.errors import Incomplete as Incomplete
+from shared.errors import RuleViolated
 from shared.meta import EventMeta
 
-PROJECT_RISK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:project-risk")
-RULESET_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ruleset")
-DAYS_PER_MONTH = 30.4375
 
-
-class RiskRuleViolated(Exception):
-    """A rule of the risk process refused the command (mapped to 409 by the API)."""
-
-
-class Incomplete(Exception):
-    """Something required is missing (mapped to 422 listing every missing part)."""
-
-    def __init__(self, message: str, missing: list[str]):
-        super().__init__(message)
-        self.missing = missing
-
-
-class RiskStatus(StrEnum):
-    due = "due"
-    in_progress = "in_progress"
-    classified_high = "classified_high"
-    classified_not_high = "classified_not_high"
-    stale = "stale"
-
-
-class Classification(StrEnum):
-    high = "high"
-    not_high = "not_high"
-
-
-class BoardOpinion(StrEnum):
-    no_concerns = "no_concerns"
-    advice_with_conditions = "advice_with_conditions"
-    serious_concerns = "serious_concerns"
-
-
-class Decision(StrEnum):
-    proceed = "proceed"
-    proceed_with_conditions = "proceed_with_conditions"
-    revise_and_resubmit = "revise_and_resubmit"
-    discontinue = "discontinue"
-
-
-PROCEED_DECISIONS = frozenset({Decision.proceed, Decision.proceed_with_conditions})
+class RiskRuleViolated(RuleViolated):
+    """A rule of the risk process refused the command."""
 
 
 class Harm(StrEnum):
@@ -69,27 +45,12 @@ class Harm(StrEnum):
     administrative_decisions = "administrative_decisions"
 
 
-class Severity(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-
-
-SEVERE = frozenset({Severity.high, Severity.critical})
-CLASSIFIED = frozenset({RiskStatus.classified_high, RiskStatus.classified_not_high})
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    return moment + timedelta(days=round(months * DAYS_PER_MONTH))
-
-
 class RulesetVersion(Aggregate):
-    """One published version of a ruleset; its id is derived from (ruleset id, version), so a version is published once."""
+    """One published version of a ruleset; its id derives from (ruleset id, version): a version is published once."""
 
     @staticmethod
     def create_id(ruleset_id: str, version: int) -> UUID:
-        return uuid5(RULESET_NAMESPACE, f"{ruleset_id}@{version}")
+        return ruleset_version_id(ruleset_id, version)
 
     @event("RulesetPublished")
     def __init__(self, ruleset_id: str, version: int, content_hash: str, content: dict[str, Any], meta: EventMeta):
@@ -104,7 +65,7 @@ class ProjectRisk(Aggregate):
 
     @staticmethod
     def create_id(project_id: UUID) -> UUID:
-        return uuid5(PROJECT_RISK_NAMESPACE, str(project_id))
+        return project_risk_id(project_id)
 
     @event("RiskEvaluationBecameDue")
     def __init__(self, project_id: UUID, ministry: str, cause: str, meta: EventMeta):
@@ -118,7 +79,7 @@ class ProjectRisk(Aggregate):
         self.expires_at: datetime | None = None
         self.stale_causes: list[str] = []
         self.submission_id: str | None = None
-        self.board_status: str = "not_required"
+        self.board_status = BoardStatus.not_required
         self.decision: Decision | None = None
         self.incident_ids: list[str] = []
         self.severe_incidents: list[str] = []
@@ -182,7 +143,8 @@ class ProjectRisk(Aggregate):
         )
         self.submission_id = None
         self.decision = None
-        self.board_status = "submission_required" if self.classification is Classification.high else "not_required"
+        classified = {"classification": classification}
+        self.board_status = board_status_after("ProjectClassified", classified, self.board_status)
 
     # -- Advisory Board ----------------------------------------------------------------------------
 
@@ -191,31 +153,31 @@ class ProjectRisk(Aggregate):
             raise RiskRuleViolated(
                 "Only a project whose current classification is high is submitted to the Advisory Board."
             )
-        if self.board_status in ("awaiting_advice", "awaiting_decision"):
+        if self.board_status in WITH_THE_BOARD:
             raise RiskRuleViolated(f"Submission {self.submission_id} is already with the Board for this project.")
         self._submitted_to_board(submission_id=str(submission_id), meta=meta)
 
     @event("SubmittedToAdvisoryBoard")
     def _submitted_to_board(self, submission_id: str, meta: EventMeta) -> None:
         self.submission_id = submission_id
-        self.board_status = "awaiting_advice"
+        self.board_status = board_status_after("SubmittedToAdvisoryBoard", {}, self.board_status)
         self.decision = None
 
     @event("AdvisoryBoardAdviceReceived")
     def advice_received(self, submission_id: str, opinion: str, meta: EventMeta) -> None:
-        self.board_status = "awaiting_decision"
+        self.board_status = board_status_after("AdvisoryBoardAdviceReceived", {}, self.board_status)
 
     @event("MinistryDecisionRecorded")
     def decision_recorded(self, submission_id: str, decision: str, meta: EventMeta) -> None:
         self.decision = Decision(decision)
-        self.board_status = "resubmission_required" if self.decision is Decision.revise_and_resubmit else "decided"
+        self.board_status = board_status_after("MinistryDecisionRecorded", {"decision": decision}, self.board_status)
 
     # -- incidents -----------------------------------------------------------------------------------
 
     @event("IncidentNoted")
     def incident_noted(self, incident_id: str, severity: str, meta: EventMeta) -> None:
         self.incident_ids.append(incident_id)
-        if Severity(severity) in SEVERE:
+        if is_severe(severity):
             self.severe_incidents.append(incident_id)
             if self.status in CLASSIFIED:
                 self.status = RiskStatus.stale
@@ -227,33 +189,14 @@ class ProjectRisk(Aggregate):
         return self.expires_at if self.status in CLASSIFIED else None
 
     def is_expired(self, now: datetime) -> bool:
-        return self.expires_at is not None and self.status in CLASSIFIED and now >= self.expires_at
+        return self.status in CLASSIFIED and has_expired(self.expires_at, now)
 
     def pending(self, now: datetime) -> list[dict[str, Any]]:
-        """What is waiting, and on whom (role and ministry)."""
-        waiting: list[dict[str, Any]] = []
-        if self.current_assessment_id is not None:
-            waiting.append(
-                {
-                    "what": f"answers and submission of assessment {self.current_assessment_id} (or its classification)",
-                    "role": "planner",
-                    "ministry": self.ministry,
-                }
-            )
-        elif self.status is RiskStatus.due:
-            waiting.append({"what": "risk evaluation", "role": "planner", "ministry": self.ministry})
-        elif self.status is RiskStatus.stale or self.is_expired(now):
-            waiting.append({"what": "re-evaluation", "role": "planner", "ministry": self.ministry})
-        if self.status is RiskStatus.classified_high:
-            if self.board_status in ("submission_required", "resubmission_required"):
-                waiting.append({"what": "Advisory Board submission", "role": "caio", "ministry": self.ministry})
-            elif self.board_status == "awaiting_advice":
-                waiting.append({"what": "Advisory Board advice", "role": "board_member", "ministry": None})
-            elif self.board_status == "awaiting_decision":
-                waiting.append(
-                    {"what": "ministry decision after the Board's advice", "role": "caio", "ministry": self.ministry}
-                )
-        return waiting
+        """What is waiting, and on whom (role and ministry), as the API shows it."""
+        steps = pending_steps(
+            self.ministry, self.status, self.board_status, self.current_assessment_id, self.is_expired(now)
+        )
+        return [step.as_dict() for step in steps]
 
 
 class Assessment(Aggregate):
@@ -455,7 +398,7 @@ class Incident(Aggregate):
 
     @property
     def severe(self) -> bool:
-        return Severity(self.details["severity"]) in SEVERE
+        return is_severe(self.details["severity"])
 
     def report_onward(self, reference: str, meta: EventMeta) -> None:
         if self.reported_onward is not None:

@@ -14,24 +14,24 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from services.risk.domain import Incomplete
+from shared.errors import FieldProblem, Incomplete, InvalidInput, InvalidInputs
 
 RULESET_DIRECTORY = Path(__file__).parent / "rulesets"
 
 
-class AnswerError(ValueError):
+class AnswerError(InvalidInput):
     """An answer names a question or choice the pinned ruleset does not have."""
 
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
+    def __init__(self, message: str, path: str):
+        super().__init__(message, path, "invalid_answer")
 
 
-class RulesetInvalid(ValueError):
-    """A ruleset document failed validation; ``errors`` name each field at fault."""
+class RulesetInvalid(InvalidInputs):
+    """A ruleset document failed validation; ``errors`` name each field at fault (paths in the document)."""
 
     def __init__(self, errors: list[dict[str, Any]]):
-        super().__init__("; ".join(f"{error['field']}: {error['message']}" for error in errors))
+        problems = [FieldProblem(error["field"], error["message"], error["type"]) for error in errors]
+        super().__init__("The ruleset is not valid.", problems)
         self.errors = errors
 
 
@@ -219,12 +219,12 @@ def check_answers(ruleset: Ruleset, answers: dict[str, dict[str, str]], mitigati
         question = ruleset.question(question_id)
         if question is None:
             raise AnswerError(
-                f"Ruleset {ruleset.id} v{ruleset.version} has no question {question_id}.", f"body.answers.{question_id}"
+                f"Ruleset {ruleset.id} v{ruleset.version} has no question {question_id}.", f"answers.{question_id}"
             )
         if question.choice(answer["choice"]) is None:
             raise AnswerError(
                 f"Question {question_id} has no choice {answer['choice']}; choose one of {', '.join(c.id for c in question.choices)}.",
-                f"body.answers.{question_id}.choice",
+                f"answers.{question_id}.choice",
             )
     by_id = {question.id: question for question in ruleset.mitigation.questions}
     for question_id, answer in mitigations.items():
@@ -232,12 +232,12 @@ def check_answers(ruleset: Ruleset, answers: dict[str, dict[str, str]], mitigati
         if question is None:
             raise AnswerError(
                 f"Ruleset {ruleset.id} v{ruleset.version} has no mitigation question {question_id}.",
-                f"body.mitigations.{question_id}",
+                f"mitigations.{question_id}",
             )
         if question.choice(answer["choice"]) is None:
             raise AnswerError(
                 f"Mitigation question {question_id} has no choice {answer['choice']}.",
-                f"body.mitigations.{question_id}.choice",
+                f"mitigations.{question_id}.choice",
             )
 
 

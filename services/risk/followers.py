@@ -1,17 +1,21 @@
 """What the risk service does with the registry's events: evaluations fall due, classifications go stale,
-and CAIO designations are tracked so only the designated officer decides for a ministry."""
+and CAIO designations are tracked so only the designated officer decides for a ministry.
+
+It reads the registry log through the registry's published contract only (``services.registry.contract``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from services.registry.domain import Ministry, Project
+from services.registry import contract as registry
 from services.risk import tables
 from services.risk.application import RiskApplication
 from services.risk.domain import ProjectRisk
-from shared.eventlog import LogEntry
+from shared.logreader import Envelope
 from shared.meta import EventMeta
+
+CONTRACT = registry.REGISTRY
 
 
 class RegistryPolicy:
@@ -20,40 +24,40 @@ class RegistryPolicy:
     def __init__(self, risk: RiskApplication):
         self.risk = risk
 
-    def __call__(self, session: Session, entry: LogEntry) -> None:
-        domain_event = entry.event
-        if isinstance(domain_event, Project.ProjectRegistered):
-            self._evaluation_due(entry)
-        elif isinstance(domain_event, Project.ProjectAmended) and domain_event.material:
-            self._material_change(entry)
-        elif isinstance(domain_event, Ministry.MinistryEstablished):
+    def __call__(self, session: Session, entry: Envelope) -> None:
+        if entry.type == "ProjectRegistered":
+            self._evaluation_due(entry, CONTRACT.parse(entry.type, entry.data, registry.ProjectRegistered))
+        elif entry.type == "ProjectAmended":
+            amended = CONTRACT.parse(entry.type, entry.data, registry.ProjectAmended)
+            if amended.material:
+                self._material_change(entry, amended)
+        elif entry.type == "MinistryEstablished":
+            established = CONTRACT.parse(entry.type, entry.data, registry.MinistryEstablished)
             session.execute(
                 tables.ministry_caios.insert().values(
-                    ministry_id=domain_event.originator_id, ministry=domain_event.code, caio_officer_id=None
+                    ministry_id=entry.aggregate_id, ministry=established.code, caio_officer_id=None
                 )
             )
-        elif isinstance(domain_event, (Ministry.ChiefAIOfficerDesignated, Ministry.ChiefAIOfficerRevoked)):
-            officer = domain_event.officer_id if isinstance(domain_event, Ministry.ChiefAIOfficerDesignated) else None
-            table = tables.ministry_caios
-            session.execute(
-                update(table).where(table.c.ministry_id == domain_event.originator_id).values(caio_officer_id=officer)
-            )
+        elif entry.type in ("ChiefAIOfficerDesignated", "ChiefAIOfficerRevoked"):
+            self._designation_changed(session, entry)
 
-    def _evaluation_due(self, entry: LogEntry) -> None:
-        registered = entry.event
+    @staticmethod
+    def _designation_changed(session: Session, entry: Envelope) -> None:
+        officer = None
+        if entry.type == "ChiefAIOfficerDesignated":
+            officer = CONTRACT.parse(entry.type, entry.data, registry.ChiefAIOfficerDesignated).officer_id
+        table = tables.ministry_caios
+        session.execute(update(table).where(table.c.ministry_id == entry.aggregate_id).values(caio_officer_id=officer))
+
+    def _evaluation_due(self, entry: Envelope, registered: registry.ProjectRegistered) -> None:
         cause = f"project registered (registry position {entry.position})"
-        meta = EventMeta.system("risk", cause, registered.ministry, entry.meta.correlation_id if entry.meta else None)
-        self.risk.save(
-            ProjectRisk(project_id=registered.originator_id, ministry=registered.ministry, cause=cause, meta=meta)
-        )
+        meta = EventMeta.system("risk", cause, registered.ministry, entry.correlation_id)
+        self.risk.save(ProjectRisk(project_id=entry.aggregate_id, ministry=registered.ministry, cause=cause, meta=meta))
 
-    def _material_change(self, entry: LogEntry) -> None:
-        amended = entry.event
-        risk = self.risk.find_project_risk(amended.originator_id)
+    def _material_change(self, entry: Envelope, amended: registry.ProjectAmended) -> None:
+        risk = self.risk.find_project_risk(entry.aggregate_id)
         if risk is None:
             return
         cause = f"material amendment of {', '.join(amended.material_fields)} (registry position {entry.position})"
-        if risk.material_change(
-            cause, EventMeta.system("risk", cause, risk.ministry, entry.meta.correlation_id if entry.meta else None)
-        ):
+        if risk.material_change(cause, EventMeta.system("risk", cause, risk.ministry, entry.correlation_id)):
             self.risk.save(risk)

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.risk.domain import BoardOpinion, Classification, Decision, Harm, RiskStatus, Severity
+from services.risk.contract import BoardOpinion, Classification, Decision, RiskStatus, Severity
+from services.risk.domain import Harm
 from services.risk.evaluation import Ruleset
 from shared.pagination import Page
 from shared.schemas import LongText, Reason, ShortText, StrictModel, Timestamp

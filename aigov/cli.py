@@ -15,7 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
+from services.registry.contract import REGISTRY
+from services.risk.contract import RISK
 from shared.settings import Settings
+
+#: The logs an export holds, each read through its service's published contract.
+CONTRACTS = (REGISTRY, RISK)
 
 app = typer.Typer(no_args_is_help=True, help="aigov: governance of generative AI in public administration.")
 log_app = typer.Typer(no_args_is_help=True, help="The services' event logs.")
@@ -28,9 +33,9 @@ reporting_app = typer.Typer(no_args_is_help=True, help="The reporting service's 
 app.add_typer(reporting_app, name="reporting")
 
 SERVICES = {
-    "registry": "services.registry.api:create_app",
-    "risk": "services.risk.api:create_app",
-    "reporting": "services.reporting.api:create_app",
+    "registry": "services.registry.service:create_app",
+    "risk": "services.risk.service:create_app",
+    "reporting": "services.reporting.service:create_app",
 }
 
 
@@ -102,7 +107,7 @@ def run() -> None:
 
     settings = Settings()
     upgrade(settings.database_url)
-    processes = {name: subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name]) for name in SERVICES}
+    processes = {name: subprocess.Popen([sys.executable, "-m", "aigov.cli", "serve", name]) for name in SERVICES}
     for name in SERVICES:
         typer.echo(f"{name:>9}: http://{settings.host}:{_port(settings, name)}  (OpenAPI: /docs)")
     typer.echo(f"database : {settings.database_url}")
@@ -187,7 +192,7 @@ def _replayed(export: Path, as_of: datetime | None) -> Any:
     from shared.export import envelopes
 
     state = Projection()
-    for entry in envelopes(_export_lines(export, "replaying")):
+    for entry in envelopes(_export_lines(export, "replaying"), CONTRACTS):
         if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
             state.apply(entry)
     return state
@@ -216,7 +221,7 @@ def audit_replay(
     state = _replayed(export, moment)
     timeline = [
         entry
-        for entry in envelopes(export.read_text(encoding="utf-8").splitlines())
+        for entry in envelopes(export.read_text(encoding="utf-8").splitlines(), CONTRACTS)
         if _about(state, entry, project) and (moment is None or datetime.fromisoformat(entry["occurred_at"]) <= moment)
     ]
     timeline.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
@@ -283,6 +288,30 @@ def openapi_export(
     """Write the three OpenAPI documents so integrators can generate clients without running the services."""
     directory.mkdir(parents=True, exist_ok=True)
     for service, document in openapi_documents().items():
+        (directory / f"{service}.json").write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {directory / f'{service}.json'}")
+
+
+EVENTS_DIRECTORY = Path(__file__).resolve().parent.parent / "docs" / "events"
+contracts_app = typer.Typer(no_args_is_help=True, help="The services' published event contracts.")
+app.add_typer(contracts_app, name="contracts")
+
+
+def event_documents() -> dict[str, str]:
+    """Each published contract as a stable JSON Schema document (what readers of a log may rely on)."""
+    return {
+        contract.service: json.dumps(contract.json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        for contract in CONTRACTS
+    }
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Option(help="Where to write <service>.json.")] = EVENTS_DIRECTORY,
+) -> None:
+    """Write each service's event contract as JSON Schema, so readers in any language can check payloads."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for service, document in event_documents().items():
         (directory / f"{service}.json").write_text(document, encoding="utf-8")
         typer.echo(f"wrote {directory / f'{service}.json'}")
 

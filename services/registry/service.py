@@ -1,0 +1,49 @@
+"""The registry service assembled: its application, the routes, and the follower of the risk log.
+
+The one place that knows how the registry is put together; ``aigov serve registry`` and the tests build it
+here. It reads the risk service only through the risk service's published contract and log.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.registry.api import registry, router
+from services.registry.application import RegistryApplication
+from services.registry.examples import EXAMPLES
+from services.registry.followers import RiskPolicy
+from services.risk.contract import RISK
+from shared.follower import Follower, FollowerThreads
+from shared.logreader import DatabaseLog
+from shared.settings import Settings
+from shared.web import create_service_app, log_router
+
+DESCRIPTION = (
+    "Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records."
+)
+
+
+def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
+    """The registry follows the risk log to keep the gate before operation."""
+    upstream = DatabaseLog(settings.upstream_url("risk"), RISK)
+    tracking = registry_app.factory.tracking_recorder()
+    return Follower.configured(settings, upstream, tracking, RiskPolicy(registry_app))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The registry service; it follows the risk log for the gate before operation."""
+    settings = settings or Settings()
+
+    def build(app: FastAPI) -> FollowerThreads:
+        app.state.registry = RegistryApplication(settings.database_url)
+        app.state.applications = [app.state.registry]
+        app.state.risk_follower = build_risk_follower(settings, app.state.registry)
+        return FollowerThreads([app.state.risk_follower], settings)
+
+    app = create_service_app(
+        service="registry", title="aigov registry", description=DESCRIPTION, settings=settings, build=build
+    )
+    app.include_router(router)
+    app.include_router(log_router(registry))
+    app.state.openapi_examples = EXAMPLES
+    return app

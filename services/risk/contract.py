@@ -1,0 +1,324 @@
+"""The risk service's published contract: the events of its log and the rules other services may rely on.
+
+Other services import this module and nothing else of the risk service (import-linter enforces it). Rules
+that several readers apply to the risk log live here once: which incidents are severe, the Board-status
+state machine, when a classification expires, what is pending on whom, and how a project's risk id derives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from shared.contracts import Contract, EventPayload, EventType
+
+PROJECT_RISK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:project-risk")
+RULESET_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ruleset")
+DAYS_PER_MONTH = 30.4375
+
+
+def project_risk_id(project_id: UUID | str) -> UUID:
+    """The id of a project's risk aggregate, derived from the registry's project id."""
+    return uuid5(PROJECT_RISK_NAMESPACE, str(project_id))
+
+
+def ruleset_version_id(ruleset_id: str, version: int) -> UUID:
+    """A ruleset version's id derives from (ruleset id, version), so a version is published once."""
+    return uuid5(RULESET_NAMESPACE, f"{ruleset_id}@{version}")
+
+
+class RiskStatus(StrEnum):
+    due = "due"
+    in_progress = "in_progress"
+    classified_high = "classified_high"
+    classified_not_high = "classified_not_high"
+    stale = "stale"
+
+
+CLASSIFIED = frozenset({RiskStatus.classified_high, RiskStatus.classified_not_high})
+
+
+class Classification(StrEnum):
+    high = "high"
+    not_high = "not_high"
+
+
+class BoardOpinion(StrEnum):
+    no_concerns = "no_concerns"
+    advice_with_conditions = "advice_with_conditions"
+    serious_concerns = "serious_concerns"
+
+
+class Decision(StrEnum):
+    proceed = "proceed"
+    proceed_with_conditions = "proceed_with_conditions"
+    revise_and_resubmit = "revise_and_resubmit"
+    discontinue = "discontinue"
+
+
+PROCEED_DECISIONS = frozenset({Decision.proceed, Decision.proceed_with_conditions})
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+SEVERE = frozenset({Severity.high, Severity.critical})
+
+
+def is_severe(severity: str) -> bool:
+    """A severe incident (high or critical) makes a decided classification stale (GUIDELINE.md)."""
+    return Severity(severity) in SEVERE
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    return moment + timedelta(days=round(months * DAYS_PER_MONTH))
+
+
+def has_expired(expires_at: datetime | None, now: datetime) -> bool:
+    """A classification is valid for the ruleset's validity period; after it, a re-evaluation falls due."""
+    return expires_at is not None and now >= expires_at
+
+
+# -- the Board-status state machine --------------------------------------------------------------------------
+
+
+class BoardStatus(StrEnum):
+    not_required = "not_required"
+    submission_required = "submission_required"
+    awaiting_advice = "awaiting_advice"
+    awaiting_decision = "awaiting_decision"
+    resubmission_required = "resubmission_required"
+    decided = "decided"
+
+
+WITH_THE_BOARD = frozenset({BoardStatus.awaiting_advice, BoardStatus.awaiting_decision})
+
+
+def board_status_after(event_type: str, data: dict[str, Any], current: BoardStatus) -> BoardStatus:
+    """The Board status after one event of a project's risk aggregate (unchanged by any other event).
+
+    A classification resets the Board review (a high one requires a submission); a submission waits for
+    advice, advice for the CAIO's decision, and ``revise_and_resubmit`` asks for a new submission."""
+    if event_type == "ProjectClassified":
+        high = data["classification"] == Classification.high
+        return BoardStatus.submission_required if high else BoardStatus.not_required
+    if event_type == "SubmittedToAdvisoryBoard":
+        return BoardStatus.awaiting_advice
+    if event_type == "AdvisoryBoardAdviceReceived":
+        return BoardStatus.awaiting_decision
+    if event_type == "MinistryDecisionRecorded":
+        resubmit = data["decision"] == Decision.revise_and_resubmit
+        return BoardStatus.resubmission_required if resubmit else BoardStatus.decided
+    return current
+
+
+def board_advice_recorded(status: BoardStatus) -> bool:
+    """Whether the Board has advised on the current submission."""
+    return status in (BoardStatus.awaiting_decision, BoardStatus.decided, BoardStatus.resubmission_required)
+
+
+# -- what is pending, and on whom ------------------------------------------------------------------------------
+
+
+class PendingRole(StrEnum):
+    planner = "planner"
+    caio = "caio"
+    board_member = "board_member"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One step the process waits for, the role that takes it and (for ministry roles) the ministry."""
+
+    what: str
+    role: PendingRole
+    ministry: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "role": self.role.value, "ministry": self.ministry}
+
+
+def pending_steps(
+    ministry: str,
+    status: RiskStatus,
+    board: BoardStatus,
+    open_assessment: str | None,
+    expired: bool,
+) -> list[Pending]:
+    """What waits on whom for one project (GUIDELINE.md): the evaluation first, then the Board's steps."""
+    waiting: list[Pending] = []
+    if open_assessment is not None:
+        what = f"answers and submission of assessment {open_assessment} (or its classification)"
+        waiting.append(Pending(what, PendingRole.planner, ministry))
+    elif status is RiskStatus.due:
+        waiting.append(Pending("risk evaluation", PendingRole.planner, ministry))
+    elif status is RiskStatus.stale or expired:
+        waiting.append(Pending("re-evaluation", PendingRole.planner, ministry))
+    if status is RiskStatus.classified_high:
+        waiting += _board_steps(ministry, board)
+    return waiting
+
+
+def _board_steps(ministry: str, board: BoardStatus) -> list[Pending]:
+    if board in (BoardStatus.submission_required, BoardStatus.resubmission_required):
+        return [Pending("Advisory Board submission", PendingRole.caio, ministry)]
+    if board is BoardStatus.awaiting_advice:
+        return [Pending("Advisory Board advice", PendingRole.board_member, None)]
+    if board is BoardStatus.awaiting_decision:
+        return [Pending("ministry decision after the Board's advice", PendingRole.caio, ministry)]
+    return []
+
+
+# -- event payloads ------------------------------------------------------------------------------------------------
+
+
+class Created(EventPayload):
+    """The first event of an aggregate also names the aggregate's class (the library's ``originator_topic``)."""
+
+    originator_topic: str
+
+
+class RulesetPublished(Created):
+    ruleset_id: str
+    version: int
+    content_hash: str
+    content: dict[str, Any]
+
+
+class RiskEvaluationBecameDue(Created):
+    project_id: UUID
+    ministry: str
+    cause: str
+
+
+class ClassificationBecameStale(EventPayload):
+    cause: str
+
+
+class AssessmentStarted(EventPayload):
+    assessment_id: str
+
+
+class ProjectClassified(EventPayload):
+    assessment_id: str
+    classification: Classification
+    expires_at: datetime
+    registry_position: int
+
+
+class SubmittedToAdvisoryBoard(EventPayload):
+    submission_id: str
+
+
+class AdvisoryBoardAdviceReceived(EventPayload):
+    submission_id: str
+    opinion: BoardOpinion
+
+
+class MinistryDecisionRecorded(EventPayload):
+    submission_id: str
+    decision: Decision
+
+
+class IncidentNoted(EventPayload):
+    incident_id: str
+    severity: Severity
+
+
+class AssessmentOpened(Created):
+    project_id: UUID
+    ministry: str
+    ruleset_id: str
+    ruleset_version: int
+    ruleset_hash: str
+
+
+class AssessmentAnswersRecorded(EventPayload):
+    answers: dict[str, dict[str, str]]
+    mitigations: dict[str, dict[str, str]]
+
+
+class AssessmentScreened(EventPayload):
+    screening: dict[str, Any]
+
+
+class AssessmentClassified(EventPayload):
+    classification: Classification
+    reasons: str
+    override: bool
+    override_justification: str | None
+
+
+class BoardSubmissionDrafted(Created):
+    project_id: UUID
+    ministry: str
+    content: dict[str, Any]
+
+
+class BoardSubmissionSubmitted(EventPayload):
+    pass
+
+
+class BoardAdviceRecorded(EventPayload):
+    opinion: BoardOpinion
+    text: str
+    conditions: list[str]
+
+
+class CaioDecisionRecorded(EventPayload):
+    decision: Decision
+    reasons: str
+    condition_responses: list[dict[str, str]]
+
+
+class IncidentRecorded(Created):
+    project_id: UUID
+    ministry: str
+    details: dict[str, Any]
+
+
+class IncidentReportedToDigitalAgency(EventPayload):
+    reference: str
+
+
+class IncidentClosed(EventPayload):
+    corrective_measures: str
+
+
+def _event(name: str, payload: type[EventPayload], description: str) -> EventType:
+    return EventType(name, payload, description=description)
+
+
+RISK = Contract(
+    "risk",
+    [
+        _event("RulesetPublished", RulesetPublished, "A ruleset version was published with its content hash."),
+        _event("RiskEvaluationBecameDue", RiskEvaluationBecameDue, "A registered project needs its evaluation."),
+        _event("ClassificationBecameStale", ClassificationBecameStale, "A material change made it stale."),
+        _event("AssessmentStarted", AssessmentStarted, "An assessment of the project was opened."),
+        _event("ProjectClassified", ProjectClassified, "The designated CAIO classified the project."),
+        _event("SubmittedToAdvisoryBoard", SubmittedToAdvisoryBoard, "The project went to the Board."),
+        _event("AdvisoryBoardAdviceReceived", AdvisoryBoardAdviceReceived, "The Board advised on the project."),
+        _event("MinistryDecisionRecorded", MinistryDecisionRecorded, "The CAIO decided after the advice."),
+        _event("IncidentNoted", IncidentNoted, "An incident was noted against the project's risk."),
+        _event("AssessmentOpened", AssessmentOpened, "An assessment was opened, pinned to a ruleset version."),
+        _event("AssessmentAnswersRecorded", AssessmentAnswersRecorded, "Answers to the ruleset's questions."),
+        _event("AssessmentScreened", AssessmentScreened, "The assessment was submitted and screened."),
+        _event("AssessmentClassified", AssessmentClassified, "The CAIO's classification of the assessment."),
+        _event("BoardSubmissionDrafted", BoardSubmissionDrafted, "A Board submission was drafted."),
+        _event("BoardSubmissionSubmitted", BoardSubmissionSubmitted, "The draft was submitted to the Board."),
+        _event("BoardAdviceRecorded", BoardAdviceRecorded, "The Board's advice on the submission."),
+        _event("CaioDecisionRecorded", CaioDecisionRecorded, "The CAIO's decision on the submission."),
+        _event("IncidentRecorded", IncidentRecorded, "An incident during operation was recorded."),
+        _event("IncidentReportedToDigitalAgency", IncidentReportedToDigitalAgency, "Reported onward."),
+        _event("IncidentClosed", IncidentClosed, "The incident was closed with corrective measures."),
+    ],
+    description="Rulesets, risk evaluations and classifications, the Advisory Board workflow and incidents.",
+)

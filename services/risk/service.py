@@ -1,0 +1,50 @@
+"""The risk service assembled: its application, the routes, and the follower of the registry log.
+
+The one place that knows how the risk service is put together; ``aigov serve risk`` and the tests build it
+here. It reads the registry only through the registry's published contract and log.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.registry.contract import REGISTRY
+from services.risk.api import risk_app, router
+from services.risk.application import RiskApplication
+from services.risk.examples import EXAMPLES
+from services.risk.followers import RegistryPolicy
+from shared.follower import Follower, FollowerThreads
+from shared.logreader import DatabaseLog
+from shared.settings import Settings
+from shared.web import create_service_app, log_router
+
+DESCRIPTION = (
+    "The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the "
+    "CAIO's decision."
+)
+
+
+def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
+    """The follower that turns registry facts into risk facts (evaluations due, staleness, designations)."""
+    upstream = DatabaseLog(settings.upstream_url("registry"), REGISTRY)
+    return Follower.configured(settings, upstream, risk.recorder, RegistryPolicy(risk))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The risk service; it follows the registry log."""
+    settings = settings or Settings()
+
+    def build(app: FastAPI) -> FollowerThreads:
+        app.state.risk = RiskApplication(settings.database_url)
+        app.state.applications = [app.state.risk]
+        app.state.risk.publish_shipped_rulesets()
+        app.state.registry_follower = build_registry_follower(settings, app.state.risk)
+        return FollowerThreads([app.state.registry_follower], settings)
+
+    app = create_service_app(
+        service="risk", title="aigov risk", description=DESCRIPTION, settings=settings, build=build
+    )
+    app.include_router(router)
+    app.include_router(log_router(risk_app))
+    app.state.openapi_examples = EXAMPLES
+    return app

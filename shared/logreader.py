@@ -1,0 +1,280 @@
+"""Reading any service's log as envelopes, knowing nothing of that service but its published contract.
+
+Two sources serve the same envelopes: the log's tables in its database (the default; PostgreSQL wakes idle
+readers with LISTEN/NOTIFY, see ``shared.wakeup``) and the service's HTTP log API (``GET /v1/log``), for an
+upstream run by another organisation. Stored states are decoded with the library's JSON transcoder and
+aigov's transcodings only, never by resolving the producer's classes, and lifted to the contract's current
+schema version by its upcasters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import httpx
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from shared.contracts import Contract
+from shared.database import create_engine, is_sqlite
+from shared.hashchain import ChainedRecord as StoredRecord
+from shared.meta import EventMeta, EventMetaAsDict
+from shared.schema import EVENT_HASH_TABLES, library_metadata
+
+_ENVELOPE_KEYS = ("timestamp", "meta", "class_version")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values from decoded event attributes (UUIDs, datetimes, enums, dataclasses, tuples)."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, EventMeta):
+        return value.as_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key: to_jsonable(item) for key, item in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def event_type_of(topic: str) -> str:
+    """The event type a stored topic names (``module:Aggregate.EventType`` → ``EventType``)."""
+    return topic.rpartition(":")[2].rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event as a log serves it: where it sits, who did it and why, and its payload as JSON values."""
+
+    service: str
+    position: int
+    hash: str | None
+    type: str
+    topic: str
+    schema_version: int
+    aggregate_id: UUID
+    aggregate_version: int
+    occurred_at: datetime
+    meta: EventMeta | None
+    data: dict[str, Any]
+    state: bytes | None = None
+
+    @property
+    def correlation_id(self) -> str | None:
+        return self.meta.correlation_id if self.meta else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``GET /v1/log`` items, export replays and the reporting projection's input."""
+        return {
+            "service": self.service,
+            "position": self.position,
+            "hash": self.hash,
+            "type": self.type,
+            "topic": self.topic,
+            "schema_version": self.schema_version,
+            "aggregate_id": str(self.aggregate_id),
+            "aggregate_version": self.aggregate_version,
+            "occurred_at": self.occurred_at.isoformat(),
+            "meta": self.meta.as_dict() if self.meta else None,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> Envelope:
+        """An envelope as served over HTTP (no stored bytes)."""
+        meta = item.get("meta")
+        return cls(
+            service=item["service"],
+            position=item["position"],
+            hash=item.get("hash"),
+            type=item["type"],
+            topic=item["topic"],
+            schema_version=item["schema_version"],
+            aggregate_id=UUID(item["aggregate_id"]),
+            aggregate_version=item["aggregate_version"],
+            occurred_at=datetime.fromisoformat(item["occurred_at"]),
+            meta=EventMeta(**meta) if meta else None,
+            data=item["data"],
+        )
+
+
+def state_transcoder() -> JSONTranscoder:
+    """The library's JSON transcoder with the transcodings every aigov log uses."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr(), EventMetaAsDict()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+class EnvelopeDecoder:
+    """Stored records → envelopes, lifted to the contract's current versions."""
+
+    def __init__(self, contract: Contract):
+        self.contract = contract
+        self.transcoder = state_transcoder()
+
+    def __call__(self, record: StoredRecord) -> Envelope:
+        state: dict[str, Any] = self.transcoder.decode(record.state)
+        occurred_at, meta = state.pop("timestamp"), state.pop("meta", None)
+        name = event_type_of(record.topic)
+        version, data = self.contract.upcast(name, state.pop("class_version", 1), to_jsonable(state))
+        return Envelope(
+            service=self.contract.service,
+            position=record.position,
+            hash=record.stored_hash,
+            type=name,
+            topic=record.topic,
+            schema_version=version,
+            aggregate_id=UUID(str(record.originator_id)),
+            aggregate_version=record.originator_version,
+            occurred_at=occurred_at,
+            meta=meta,
+            data=data,
+            state=record.state,
+        )
+
+
+class LogSource(Protocol):
+    """Where a log is read from."""
+
+    def head(self) -> int: ...
+
+    def envelopes(self, after: int, limit: int) -> list[Envelope]: ...
+
+
+class DatabaseLog:
+    """A log read from its tables: events and their chain links in one keyset-paged ``SELECT … LEFT JOIN``."""
+
+    def __init__(self, database_url: str, contract: Contract, engine: Engine | None = None):
+        self.database_url = database_url
+        self.contract = contract
+        self.engine = engine or create_engine(database_url)
+        self.events = library_metadata.tables[f"{contract.service}_events"]
+        self.links = EVENT_HASH_TABLES[contract.service]
+        self.decode = EnvelopeDecoder(contract)
+
+    @property
+    def channel(self) -> str | None:
+        """The NOTIFY channel the library signals on each insert (PostgreSQL only)."""
+        return None if is_sqlite(self.database_url) else self.events.name
+
+    def head(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.max(self.events.c.id))).scalar() or 0)
+
+    def records(self, after: int, limit: int, up_to: int | None = None) -> list[StoredRecord]:
+        events, links = self.events, self.links
+        query = (
+            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
+            .add_columns(links.c.hash)
+            .outerjoin(links, links.c.position == events.c.id)
+            .where(events.c.id > after)
+            .order_by(events.c.id)
+            .limit(limit)
+        )
+        if up_to is not None:
+            query = query.where(events.c.id <= up_to)
+        with self.engine.connect() as connection:
+            return [StoredRecord._make(row) for row in connection.execute(query)]
+
+    def iter_records(self, batch_size: int = 10_000) -> Iterator[StoredRecord]:
+        """Every stored record in log order, read in pages (nothing decoded)."""
+        after = 0
+        while batch := self.records(after, batch_size):
+            yield from batch
+            after = batch[-1].position
+
+    def envelopes(self, after: int, limit: int) -> list[Envelope]:
+        return [self.decode(record) for record in self.records(after, limit)]
+
+    def envelopes_at(self, positions: list[int]) -> list[Envelope]:
+        """The envelopes at the given positions (e.g. one aggregate's events), in log order."""
+        if not positions:
+            return []
+        events, links = self.events, self.links
+        query = (
+            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
+            .add_columns(links.c.hash)
+            .outerjoin(links, links.c.position == events.c.id)
+            .where(events.c.id.in_(positions))
+            .order_by(events.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [self.decode(StoredRecord._make(row)) for row in connection.execute(query)]
+
+    def positions_of(self, aggregate_id: UUID) -> list[int]:
+        """The log positions of one aggregate's events, in version order."""
+        query = (
+            select(self.events.c.id)
+            .where(self.events.c.originator_id == aggregate_id)
+            .order_by(self.events.c.originator_version)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+
+class HttpLog:
+    """A log read over its service's HTTP log API, for an upstream run by another organisation."""
+
+    channel = None
+
+    def __init__(self, base_url: str, contract: Contract, token: str, timeout: float = 10.0):
+        self.contract = contract
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+        )
+        self.database_url = base_url
+
+    def _page(self, after: int, limit: int) -> dict[str, Any]:
+        response = self.client.get("/v1/log", params={"after": after, "limit": limit})
+        response.raise_for_status()
+        page: dict[str, Any] = response.json()
+        return page
+
+    def head(self) -> int:
+        return int(self._page(0, 1)["head_position"])
+
+    def envelopes(self, after: int, limit: int) -> list[Envelope]:
+        items = self._page(after, limit)["items"]
+        envelopes = [Envelope.from_dict(item) for item in items]
+        if any(envelope.service != self.contract.service for envelope in envelopes):
+            raise ValueError(f"{self.client.base_url} does not serve the {self.contract.service} log")
+        return envelopes
+
+
+def read_all(source: LogSource, batch_size: int = 2_000, up_to: int | None = None) -> Iterator[Envelope]:
+    """Every envelope of a log in order (up to position ``up_to``), read page by page."""
+    after = 0
+    while batch := source.envelopes(after, batch_size):
+        for envelope in batch:
+            if up_to is not None and envelope.position > up_to:
+                return
+            yield envelope
+        after = batch[-1].position
+
+
+__all__ = [
+    "DatabaseLog",
+    "Envelope",
+    "EnvelopeDecoder",
+    "HttpLog",
+    "LogSource",
+    "StoredRecord",
+    "event_type_of",
+    "read_all",
+    "state_transcoder",
+    "to_jsonable",
+]

@@ -1,0 +1,428 @@
+"""BoardSubmission (draft, submit, record_advice, record_decision), the completeness rule, and the Board-status
+state machine as ProjectRisk, the submissions and the reporting projection each keep it."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from services.reporting.projection import Projection
+from services.risk.domain import (
+    BoardOpinion,
+    BoardSubmission,
+    Classification,
+    Decision,
+    Incomplete,
+    ProjectRisk,
+    RiskRuleViolated,
+    RiskStatus,
+    missing_submission_parts,
+)
+from tests.unit.memory import (
+    BOARD,
+    CAIO,
+    PLANNER,
+    Government,
+    InMemoryLog,
+    assert_created_once,
+    assert_replay_equals_live,
+    assert_stale_copy_refused,
+    complete_submission,
+    meta,
+    state_of,
+)
+
+PROJECT = UUID("00000000-0000-4000-8000-000000000001")
+CONDITIONS = ["publish the evaluation", "review monthly"]
+
+
+@pytest.fixture
+def log() -> InMemoryLog:
+    return InMemoryLog("risk")
+
+
+def drafted(content: dict[str, Any] | None = None) -> BoardSubmission:
+    return BoardSubmission(
+        project_id=PROJECT, ministry="MIC", content=complete_submission() if content is None else content, meta=PLANNER
+    )
+
+
+def at(status: str, conditions: list[str] = CONDITIONS) -> BoardSubmission:
+    submission = drafted()
+    if status in ("awaiting_advice", "awaiting_decision", "decided"):
+        submission.submit(CAIO)
+    if status in ("awaiting_decision", "decided"):
+        opinion = BoardOpinion.advice_with_conditions if conditions else BoardOpinion.no_concerns
+        submission.record_advice(opinion, "advice", conditions, BOARD)
+    if status == "decided":
+        responses = [{"condition": condition, "response": "accepted"} for condition in conditions]
+        submission.record_decision(Decision.proceed_with_conditions, "go", responses, CAIO)
+    assert submission.status == status
+    return submission
+
+
+# -- completeness ---------------------------------------------------------------------------------------------
+
+
+def test_a_complete_submission_misses_nothing() -> None:
+    assert missing_submission_parts(complete_submission()) == []
+
+
+def test_an_empty_submission_misses_every_part() -> None:
+    assert missing_submission_parts({}) == [
+        "objectives",
+        "expected_results",
+        "assessment_id",
+        "mitigation_measures",
+        "quality_assurance",
+        "supporting_information",
+    ]
+
+
+def test_missing_parts_inside_the_quality_plan_and_the_measures_are_named_by_path() -> None:
+    content = copy.deepcopy(complete_submission())
+    content["quality_assurance"]["monitoring"] = ""
+    content["quality_assurance"]["metrics"].append({"name": "latency"})
+    content["mitigation_measures"].append({"risk": "bias", "measure": "", "owner": "QA"})
+    assert missing_submission_parts(content) == [
+        "quality_assurance.monitoring",
+        "quality_assurance.metrics[1].threshold",
+        "mitigation_measures[1].measure",
+        "mitigation_measures[1].status",
+    ]
+
+
+# -- draft ----------------------------------------------------------------------------------------------------
+
+
+def test_a_drafted_submission_keeps_its_content_as_a_draft(log: InMemoryLog) -> None:
+    submission = drafted({"objectives": "only this so far"})
+    assert (submission.status, submission.advice, submission.decision, submission.submitted_at) == (
+        "draft",
+        None,
+        None,
+        None,
+    )
+    assert_replay_equals_live(log, submission)
+
+
+def test_a_draft_is_recorded_only_once(log: InMemoryLog) -> None:
+    """The domain has no rule refusing a draft (that it rests on an assessment of the project is the
+    application's check); the log refuses recording the same draft twice."""
+    assert_created_once(log, drafted)
+
+
+# -- submit ---------------------------------------------------------------------------------------------------
+
+
+def test_a_complete_draft_is_submitted_and_awaits_the_boards_advice(log: InMemoryLog) -> None:
+    submission = drafted()
+    submission.submit(CAIO)
+    assert submission.status == "awaiting_advice" and submission.submitted_at is not None
+    assert type(submission.pending_events[-1]).__name__ == "BoardSubmissionSubmitted"
+    assert_replay_equals_live(log, submission)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Open finding: BoardSubmission._submitted sets submitted_at = self.modified_on while the event is being "
+    "applied, i.e. the time of the previous event (the draft), not of the submission (the API's index uses the "
+    "right time; the aggregate attribute is not exposed today).",
+)
+def test_a_submission_records_when_it_was_submitted() -> None:
+    submission = drafted()
+    submission.submit(CAIO)
+    assert submission.submitted_at == submission.pending_events[-1].timestamp
+
+
+def test_an_incomplete_draft_is_refused_listing_every_missing_part() -> None:
+    content = complete_submission()
+    del content["objectives"]
+    content["quality_assurance"]["incident_response"] = None
+    submission = drafted(content)
+    submission.collect_events()
+    with pytest.raises(Incomplete) as refused:
+        submission.submit(CAIO)
+    assert refused.value.missing == ["objectives", "quality_assurance.incident_response"]
+    assert submission.status == "draft" and submission.collect_events() == []
+
+
+@pytest.mark.parametrize("status", ["awaiting_advice", "awaiting_decision", "decided"])
+def test_only_a_draft_is_submitted(status: str) -> None:
+    submission = at(status)
+    with pytest.raises(RiskRuleViolated, match="only a draft"):
+        submission.submit(CAIO)
+    assert submission.status == status
+
+
+# -- record_advice ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("opinion", "conditions"),
+    [
+        (BoardOpinion.no_concerns, []),
+        (BoardOpinion.advice_with_conditions, CONDITIONS),
+        (BoardOpinion.serious_concerns, []),
+    ],
+)
+def test_the_boards_advice_is_recorded_and_awaits_the_decision(
+    opinion: BoardOpinion, conditions: list[str], log: InMemoryLog
+) -> None:
+    submission = at("awaiting_advice")
+    submission.record_advice(opinion, "text", conditions, BOARD)
+    assert submission.status == "awaiting_decision"
+    assert submission.advice == {"opinion": opinion.value, "text": "text", "conditions": conditions, "by": "bob"}
+    assert_replay_equals_live(log, submission)
+
+
+@pytest.mark.parametrize("status", ["draft", "awaiting_decision", "decided"])
+def test_advice_is_refused_unless_the_submission_awaits_it(status: str) -> None:
+    submission = at(status)
+    advice = submission.advice
+    with pytest.raises(RiskRuleViolated, match="only on a submitted item"):
+        submission.record_advice(BoardOpinion.no_concerns, "text", [], BOARD)
+    assert submission.status == status and submission.advice == advice
+
+
+def test_advice_with_conditions_must_list_them() -> None:
+    submission = at("awaiting_advice")
+    with pytest.raises(Incomplete) as refused:
+        submission.record_advice(BoardOpinion.advice_with_conditions, "text", [], BOARD)
+    assert refused.value.missing == ["conditions"] and submission.status == "awaiting_advice"
+
+
+# -- record_decision ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("decision", list(Decision))
+def test_the_decision_answers_every_condition_and_closes_the_submission(decision: Decision, log: InMemoryLog) -> None:
+    submission = at("awaiting_decision")
+    responses = [{"condition": CONDITIONS[1], "response": "monthly"}, {"condition": CONDITIONS[0], "response": "ok"}]
+    submission.record_decision(decision, "reasons", responses, CAIO)
+    assert submission.status == "decided"
+    assert submission.decision == {
+        "decision": decision.value,
+        "reasons": "reasons",
+        "condition_responses": responses,
+        "by": "carol",
+    }
+    assert_replay_equals_live(log, submission)
+
+
+def test_a_decision_leaving_a_condition_unanswered_is_refused_naming_it() -> None:
+    submission = at("awaiting_decision")
+    with pytest.raises(Incomplete) as refused:
+        submission.record_decision(Decision.proceed, "r", [{"condition": CONDITIONS[0], "response": "ok"}], CAIO)
+    assert refused.value.missing == [f"condition_responses[{CONDITIONS[1]!r}]"]
+    assert submission.status == "awaiting_decision" and submission.decision is None
+
+
+def test_a_decision_answering_a_condition_the_board_did_not_set_is_refused() -> None:
+    submission = at("awaiting_decision", conditions=[])
+    with pytest.raises(Incomplete) as refused:
+        submission.record_decision(Decision.proceed, "r", [{"condition": "invented", "response": "ok"}], CAIO)
+    assert refused.value.missing == ["condition_responses['invented']"] and submission.decision is None
+
+
+@pytest.mark.parametrize("status", ["draft", "awaiting_advice", "decided"])
+def test_a_decision_is_refused_unless_the_boards_advice_awaits_it(status: str) -> None:
+    submission = at(status)
+    decision = submission.decision
+    with pytest.raises(RiskRuleViolated, match="follows the Board's advice"):
+        submission.record_decision(Decision.proceed, "r", [], CAIO)
+    assert submission.status == status and submission.decision == decision
+
+
+def test_two_concurrent_decisions_record_only_the_first(log: InMemoryLog) -> None:
+    responses = [{"condition": condition, "response": "ok"} for condition in CONDITIONS]
+    assert_stale_copy_refused(
+        log, at("awaiting_decision"), lambda copy: copy.record_decision(Decision.proceed, "r", responses, CAIO)
+    )
+
+
+# -- the Board-status state machine ------------------------------------------------------------------------------
+
+BOARD_STATUSES = {"not_required", "submission_required", "awaiting_advice", "awaiting_decision", "decided"}
+BOARD_STATUSES |= {"resubmission_required"}
+BOARD_ROLES = {
+    "submission_required": "caio",
+    "resubmission_required": "caio",
+    "awaiting_advice": "board_member",
+    "awaiting_decision": "caio",
+}
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+class BoardWorkflow(RuleBasedStateMachine):
+    """A project's risk state and its Board submissions driven by any sequence of commands, each applied as the
+    risk application applies it (the submission's command, then the project's; a refusal saves neither).
+
+    After every step: the Board status agrees with the classification and with the submission it names, what is
+    pending names the one Board step that waits, replaying the log gives the live aggregates, and the reporting
+    projection folded over the same log shows the same risk and Board status."""
+
+    @initialize()
+    def register(self) -> None:
+        self.log = InMemoryLog("risk")
+        self.risk = ProjectRisk(project_id=PROJECT, ministry="MIC", cause="registered", meta=meta("aigov-risk"))
+        self.submissions: dict[str, BoardSubmission] = {}
+        self.projection = Projection()
+        self.save(self.risk)
+
+    def save(self, *aggregates: Any) -> None:
+        position = self.log.head()
+        self.log.save(*aggregates)
+        for envelope in self.log.envelopes(after=position):
+            self.projection.apply(envelope)
+
+    def refused(self, *aggregates: Any) -> None:
+        """The command was refused: reload what it touched, as a new request would."""
+        for aggregate in aggregates:
+            aggregate.collect_events()
+        self.risk = self.log.repository.get(self.risk.id)
+        self.submissions = {key: self.log.repository.get(UUID(key)) for key in self.submissions}
+
+    @rule()
+    def start_assessment(self) -> None:
+        try:
+            self.risk.start_assessment(uuid.uuid4(), PLANNER)
+        except RiskRuleViolated:
+            assert self.risk.current_assessment_id is not None
+            return self.refused(self.risk)
+        self.save(self.risk)
+
+    @rule(classification=st.sampled_from(Classification))
+    def evaluate(self, classification: Classification) -> None:
+        """Classify the open assessment (opening one first when none is open)."""
+        if self.risk.current_assessment_id is None:
+            self.risk.start_assessment(uuid.uuid4(), PLANNER)
+        assessment_id = UUID(self.risk.current_assessment_id)
+        self.risk.record_classification(assessment_id, classification, NOW + timedelta(days=365), 0, CAIO)
+        self.save(self.risk)
+
+    @rule(complete=st.sampled_from([True, True, True, False]))
+    def submit(self, complete: bool) -> None:
+        content = complete_submission() if complete else {"objectives": "draft"}
+        submission = BoardSubmission(project_id=PROJECT, ministry="MIC", content=content, meta=PLANNER)
+        try:
+            submission.submit(CAIO)
+            self.risk.board_submitted(submission.id, CAIO)
+        except (RiskRuleViolated, Incomplete):
+            return self.refused(self.risk)
+        self.submissions[str(submission.id)] = submission
+        self.save(submission, self.risk)
+
+    def current(self) -> BoardSubmission | None:
+        return self.submissions.get(self.risk.submission_id or "")
+
+    @precondition(lambda self: self.current() is not None and self.current().status == "awaiting_advice")
+    @rule(opinion=st.sampled_from(BoardOpinion))
+    def advise(self, opinion: BoardOpinion) -> None:
+        submission = self.current()
+        conditions = CONDITIONS if opinion is BoardOpinion.advice_with_conditions else []
+        submission.record_advice(opinion, "advice", conditions, BOARD)
+        self.risk.advice_received(submission_id=str(submission.id), opinion=opinion.value, meta=BOARD)
+        self.save(submission, self.risk)
+
+    @precondition(lambda self: self.current() is not None and self.current().status == "awaiting_decision")
+    @rule(decision=st.sampled_from(Decision))
+    def decide(self, decision: Decision) -> None:
+        submission = self.current()
+        conditions = (submission.advice or {}).get("conditions", [])
+        responses = [{"condition": condition, "response": "accepted"} for condition in conditions]
+        submission.record_decision(decision, "reasons", responses, CAIO)
+        self.risk.decision_recorded(submission_id=str(submission.id), decision=decision.value, meta=CAIO)
+        self.save(submission, self.risk)
+
+    @rule(severity=st.sampled_from(["low", "medium", "high", "critical"]))
+    def incident(self, severity: str) -> None:
+        self.risk.incident_noted(incident_id=str(uuid.uuid4()), severity=severity, meta=CAIO)
+        self.save(self.risk)
+
+    @rule()
+    def material_change(self) -> None:
+        if self.risk.material_change("material amendment of users", meta("aigov-risk")):
+            self.save(self.risk)
+
+    @invariant()
+    def board_status_follows_the_classification(self) -> None:
+        status = self.risk.board_status
+        assert status in BOARD_STATUSES
+        assert (status == "not_required") == (self.risk.classification is not Classification.high)
+        assert (status == "submission_required") == (
+            self.risk.classification is Classification.high and self.risk.submission_id is None
+        )
+
+    @invariant()
+    def board_status_agrees_with_the_submission_it_names(self) -> None:
+        submission, status = self.current(), self.risk.board_status
+        if status in ("awaiting_advice", "awaiting_decision"):
+            assert submission is not None and submission.status == status
+        if status in ("decided", "resubmission_required"):
+            assert submission is not None and submission.status == "decided"
+            assert submission.decision["decision"] == self.risk.decision.value
+            assert (status == "resubmission_required") == (self.risk.decision is Decision.revise_and_resubmit)
+
+    @invariant()
+    def only_the_waiting_board_step_is_pending(self) -> None:
+        board_items = [item for item in self.risk.pending(NOW) if "Board" in item["what"]]
+        if self.risk.status is RiskStatus.classified_high and self.risk.board_status in BOARD_ROLES:
+            assert [item["role"] for item in board_items] == [BOARD_ROLES[self.risk.board_status]]
+        else:
+            assert board_items == []
+
+    @invariant()
+    def replay_gives_the_live_aggregates(self) -> None:
+        if not hasattr(self, "log"):
+            return
+        assert state_of(self.log.repository.get(self.risk.id)) == state_of(self.risk)
+        submission = self.current()
+        if submission is not None:
+            assert state_of(self.log.repository.get(submission.id)) == state_of(submission)
+
+    @invariant()
+    def the_projection_shows_the_same_risk_and_board_status(self) -> None:
+        if not hasattr(self, "log"):
+            return
+        document = self.projection.projects[str(PROJECT)]
+        assert document["risk"]["status"] == self.risk.status.value
+        assert document["board"]["status"] == self.risk.board_status
+        assert document["board"]["submission_id"] == self.risk.submission_id
+
+
+BoardWorkflow.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+test_the_board_workflow_keeps_its_invariants_under_any_sequence_of_commands = BoardWorkflow.TestCase
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Open finding: ProjectRisk.advice_received/decision_recorded do not check that the submission is the "
+    "current one, so the Board's advice and a proceed decision on a submission made under an earlier classification "
+    "mark the new classification's Board workflow decided (and the registry's gate records advice and decision).",
+)
+def test_advice_on_a_submission_superseded_by_a_reclassification_does_not_settle_the_new_board_workflow() -> None:
+    world = Government()
+    world.establish()
+    project = world.register()
+    world.evaluate(project, high=True)
+    superseded = world.submit_to_board(project)
+    world.evaluate(project, high=True)  # reclassified while the first submission is still with the Board
+    assert world.project_risk(project).board_status == "submission_required"
+    try:
+        world.advise(project, superseded, BoardOpinion.no_concerns, [])
+        world.decide(project, superseded, Decision.proceed)
+    except RiskRuleViolated:
+        pass  # refusing advice or a decision on a superseded submission would also keep the rule
+    risk = world.project_risk(project)
+    assert (risk.board_status, risk.decision) == ("submission_required", None)
