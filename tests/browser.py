@@ -97,7 +97,11 @@ def ensure(
 
 
 def main() -> int:
-    outcome = ensure(missing_packages(), os.geteuid() == 0, recheck=missing_packages)
+    try:
+        outcome = ensure(missing_packages(), os.geteuid() == 0, recheck=missing_packages)
+    except subprocess.CalledProcessError as error:
+        print(f"make test: installing the screenshot test's packages failed: {error}", file=sys.stderr)
+        return 1
     if outcome.installed:
         print(f"make test: installed {', '.join(outcome.installed)} for the screenshot test", file=sys.stderr)
     if not outcome.ok:
