@@ -18,6 +18,7 @@ import typer
 from services.registry.contract import REGISTRY
 from services.risk.contract import RISK
 from shared.settings import Settings
+from shared.transparency.cli import audit_prove, witness_app
 
 #: The logs an export holds, each read through its service's published contract.
 CONTRACTS = (REGISTRY, RISK)
@@ -31,6 +32,8 @@ audit_app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 reporting_app = typer.Typer(no_args_is_help=True, help="The reporting service's read models.")
 app.add_typer(reporting_app, name="reporting")
+app.add_typer(witness_app, name="witness")
+audit_app.command("prove")(audit_prove)
 
 SERVICES = {
     "registry": "services.registry.service:create_app",
@@ -107,10 +110,15 @@ def run() -> None:
 
     settings = Settings()
     upgrade(settings.database_url)
-    processes = {name: subprocess.Popen([sys.executable, "-m", "aigov.cli", "serve", name]) for name in SERVICES}
+    witness, env = _local_witness(settings)
+    processes = {
+        name: subprocess.Popen([sys.executable, "-m", "aigov.cli", "serve", name], env=env) for name in SERVICES
+    }
+    processes["witness"] = witness
     for name in SERVICES:
         typer.echo(f"{name:>9}: http://{settings.host}:{_port(settings, name)}  (OpenAPI: /docs)")
     typer.echo(f"database : {settings.database_url}")
+    typer.echo(f"witnesses: {env['AIGOV_WITNESSES']}")
     for command in TOKEN_COMMANDS:
         typer.echo(f"token    : {command}")
     try:
@@ -129,14 +137,32 @@ def run() -> None:
                 process.kill()
 
 
+def _local_witness(settings: Settings) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """One witness beside the services (production runs them elsewhere), unless AIGOV_WITNESSES names some."""
+    from shared.transparency.cli import witness_signer
+
+    port = settings.witness_port
+    directory = Path(settings.var_dir) / "witness"
+    key_path = directory / "witness-ed25519.pem"
+    command = [sys.executable, "-m", "aigov.cli", "witness", "serve", "--port", str(port), "--host", settings.host]
+    command += ["--key-path", str(key_path), "--database-url", f"sqlite:///{directory / 'witness.sqlite3'}"]
+    vkey = witness_signer(key_path, "witness.aigov.localhost/local").verifier.vkey()
+    witnesses = settings.witnesses or f"http://{settings.host}:{port} {vkey}"
+    return subprocess.Popen(command), {**os.environ, "AIGOV_WITNESSES": witnesses}
+
+
 @log_app.command("verify")
 def log_verify(
     service: Annotated[str, typer.Option(help="registry, risk or all")] = "all",
     database_url: Annotated[str | None, typer.Option(help="Defaults to AIGOV_DATABASE_URL.")] = None,
+    trusted_checkpoint: Annotated[
+        list[Path] | None, typer.Option(exists=True, dir_okay=False, help="A C2SP checkpoint saved earlier.")
+    ] = None,
 ) -> None:
-    """Walk each log's hash chain; exit 1 naming the first position that does not match."""
+    """Walk each log's hash chain and check it extends every cosigned checkpoint; exit 1 naming what broke."""
     from services.registry.application import RegistryApplication
     from services.risk.application import RiskApplication
+    from shared.transparency.cli import log_tree_check
 
     settings = Settings()
     classes = {"registry": RegistryApplication, "risk": RiskApplication}
@@ -145,9 +171,13 @@ def log_verify(
     for name in chosen:
         if name not in classes:
             raise typer.BadParameter("choose registry, risk or all")
-        result = classes[name](database_url or settings.upstream_url(name)).verify_log()
-        typer.echo(json.dumps({"service": name, **result.as_dict()}))
-        failed = failed or not result.ok
+        application = classes[name](database_url or settings.upstream_url(name))
+        result = application.verify_log()
+        tree = log_tree_check(application, settings, trusted_checkpoint or [])
+        extends = tree.pop("ok")
+        tree = {"extends_trusted_checkpoints": extends, **tree}
+        typer.echo(json.dumps({"service": name, **result.as_dict(), "ok": result.ok and extends, "transparency": tree}))
+        failed = failed or not result.ok or not extends
     raise typer.Exit(1 if failed else 0)
 
 
@@ -170,21 +200,33 @@ def audit_verify(
     ],
     public_key: Annotated[
         Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            help="PEM from GET /v1/audit/public-key; without it signatures are not checked.",
-        ),
+        typer.Option(exists=True, dir_okay=False, help="PEM from GET /v1/audit/public-key (required)."),
     ] = None,
+    trusted_checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(exists=True, dir_okay=False, help="A C2SP checkpoint saved earlier that the export must extend."),
+    ] = None,
+    witness_key: Annotated[
+        list[str] | None, typer.Option(help="vkey of a witness whose cosignature every checkpoint must carry.")
+    ] = None,
+    no_signatures: Annotated[
+        bool, typer.Option("--no-signatures", help="Check hashes only, knowingly leaving every signature unchecked.")
+    ] = False,
 ) -> None:
-    """Check every hash link, the order of every log, and every checkpoint; exit 1 naming the first break."""
+    """Check every link and leaf, every checkpoint, signature and cosignature, and that the export extends every
+    trusted checkpoint; exit 1 naming the first break, 2 when no public key is given (without --no-signatures)."""
     from shared.checkpoints import load_public_key
     from shared.export import verify_export
+    from shared.transparency.cli import audit_tree_check
 
+    if public_key is None and not no_signatures:
+        typer.echo("give --public-key (or --no-signatures to check hashes only)", err=True)
+        raise typer.Exit(2)
     key = load_public_key(public_key.read_bytes()) if public_key else None
     result = verify_export(_export_lines(export, "verifying"), key)
-    typer.echo(json.dumps({**result.as_dict(), "signatures_checked": key is not None}))
-    raise typer.Exit(0 if result.ok else 1)
+    tree = audit_tree_check(export, public_key, trusted_checkpoint or [], witness_key or [])
+    typer.echo(json.dumps({**result.as_dict(), "signatures_checked": key is not None, "transparency": tree}))
+    raise typer.Exit(0 if result.ok and tree["ok"] else 1)
 
 
 def _replayed(export: Path, as_of: datetime | None) -> Any:

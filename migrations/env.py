@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from aigov.tables import ALL_METADATA
 from shared.database import create_engine
 from shared.schema import compare_type
 from shared.settings import Settings
-from aigov.tables import ALL_METADATA
 
 config = context.config
 

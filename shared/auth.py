@@ -64,7 +64,8 @@ class Principal:
         held = [role for role in roles if role in self.roles]
         if not held:
             raise Forbidden(
-                f"This action needs the role {' or '.join(roles)}; the token has {', '.join(sorted(self.roles)) or 'none'}."
+                f"This action needs the role {' or '.join(roles)}; the token has "
+                f"{', '.join(sorted(self.roles)) or 'none'}."
             )
         role = held[0]
         if role in MINISTRY_SCOPED_ROLES and ministry is not None and self.ministry != ministry:
@@ -151,7 +152,10 @@ class TokenVerifier:
             if self.production:
                 raise invalid_token(
                     "development-token-refused",
-                    "Development (HS256) tokens are refused when AIGOV_ENV=production; present a token from the identity provider.",
+                    (
+                        "Development (HS256) tokens are refused when AIGOV_ENV=production; present a token from "
+                        "the identity provider."
+                    ),
                 )
             return principal_from_claims(
                 self._decode(
@@ -167,7 +171,10 @@ class TokenVerifier:
         if self.jwks is None and self.public_key is None:
             raise invalid_token(
                 "algorithm-not-allowed",
-                f"This deployment has no identity provider configured and accepts only development (HS256) tokens, not {algorithm!r}.",
+                (
+                    "This deployment has no identity provider configured and accepts only development (HS256) "
+                    f"tokens, not {algorithm!r}."
+                ),
             )
         if algorithm not in self.algorithms:
             raise invalid_token(
@@ -198,7 +205,10 @@ class TokenVerifier:
             if not isinstance(kid, str) or not kid:
                 raise invalid_token(
                     "unknown-key",
-                    "The bearer token names no key id (`kid` header), so no key of the identity provider's JWKS can verify it.",
+                    (
+                        "The bearer token names no key id (`kid` header), so no key of the identity provider's "
+                        "JWKS can verify it."
+                    ),
                 )
             try:
                 return self.jwks.get_signing_key(kid), self.algorithms
@@ -210,7 +220,10 @@ class TokenVerifier:
                 if "Unable to find a signing key" in str(error):
                     raise invalid_token(
                         "unknown-key",
-                        f"The bearer token is signed with key id {kid!r}, which the identity provider's JWKS does not publish.",
+                        (
+                            f"The bearer token is signed with key id {kid!r}, which the identity provider's JWKS does "
+                            "not publish."
+                        ),
                     ) from error
                 raise IdentityProviderUnavailable(
                     f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}
@@ -260,7 +273,10 @@ class TokenVerifier:
         except jwt.InvalidAudienceError as error:
             raise invalid_token(
                 "wrong-audience",
-                f"The bearer token's audience {_unverified(token, 'aud')!r} does not include the expected audience {audience!r}.",
+                (
+                    f"The bearer token's audience {_unverified(token, 'aud')!r} does not include the expected "
+                    f"audience {audience!r}."
+                ),
             ) from error
         except jwt.MissingRequiredClaimError as error:
             raise invalid_token(

@@ -128,7 +128,10 @@ def replay(row: dict[str, object], claim: Claim) -> Response | Problem:
         )
     if row["status"] is None:
         return IdempotencyKeyInFlight(
-            f"A request with {HEADER} {claim.key!r} is in flight, or stopped before its outcome was stored; check the resource before retrying with a new key.",
+            (
+                f"A request with {HEADER} {claim.key!r} is in flight, or stopped before its outcome was "
+                "stored; check the resource before retrying with a new key."
+            ),
             headers={"Retry-After": "1"},
         )
     headers = {**json.loads(str(row["response_headers"])), REPLAYED_HEADER: "true"}
@@ -157,14 +160,13 @@ def install_idempotency(app: FastAPI, service: str, engine: Callable[[], Engine]
             principal = current_principal(request)
         except Problem:
             return await call_next(request)  # the route answers 401 itself; nothing to remember
-        body = await request.body()
         claim = Claim(
             service,
             principal.sub,
             key,
             request.method,
             request.url.path + ("?" + request.url.query if request.url.query else ""),
-            hashlib.sha256(body).hexdigest(),
+            hashlib.sha256(await request.body()).hexdigest(),
         )
         try:
             existing = await run_in_threadpool(store().claim, claim)
@@ -176,18 +178,25 @@ def install_idempotency(app: FastAPI, service: str, engine: Callable[[], Engine]
         if existing is not None:
             answer = replay(existing, claim)
             return problem_response(answer, request) if isinstance(answer, Problem) else answer
-        try:
-            response = await call_next(request)
-        except BaseException:
-            await settle(store().release, claim)
-            raise
-        if response.status_code >= 500:
-            await settle(store().release, claim)
-            return response
-        content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-        kept = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
-        await settle(store().complete, claim, response.status_code, kept, content)
-        return Response(content=content, status_code=response.status_code, headers=dict(response.headers))
+        return await run_claimed(store(), claim, request, call_next)
+
+
+async def run_claimed(
+    store: IdempotencyStore, claim: Claim, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Run the claimed request and keep its answer for retries; a failure (5xx or an exception) frees the key."""
+    try:
+        response = await call_next(request)
+    except BaseException:
+        await settle(store.release, claim)
+        raise
+    if response.status_code >= 500:
+        await settle(store.release, claim)
+        return response
+    content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    kept = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
+    await settle(store.complete, claim, response.status_code, kept, content)
+    return Response(content=content, status_code=response.status_code, headers=dict(response.headers))
 
 
 async def settle(operation: Callable[..., None], *arguments: object) -> None:

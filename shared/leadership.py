@@ -7,6 +7,7 @@ the kernel when the process dies). Standby replicas retry every second, so one t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -38,10 +39,8 @@ def libpq_url(url: str) -> str:
 def close_quietly(connection: psycopg.Connection[Any] | None) -> None:
     """Close a dedicated connection that may already be dead (the server restarted, the network dropped)."""
     if connection is not None:
-        try:
+        with contextlib.suppress(psycopg.Error):
             connection.close()
-        except psycopg.Error:
-            pass
 
 
 class Leadership:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ import httpx
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
 from shared.database import create_engine, is_sqlite
@@ -165,6 +167,20 @@ class DatabaseLog:
         self.events = library_metadata.tables[f"{contract.service}_events"]
         self.links = EVENT_HASH_TABLES[contract.service]
         self.decode = EnvelopeDecoder(contract)
+
+    @property
+    def name(self) -> str:
+        """The service whose log this is (what the transparency publisher names a log by)."""
+        return self.contract.service
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only session on the log's database (for the Merkle tree's stored nodes)."""
+        with Session(self.engine) as session:
+            yield session
+
+    def iter_chained_records(self, batch_size: int = 10_000) -> Iterator[StoredRecord]:
+        return self.iter_records(batch_size)
 
     @property
     def channel(self) -> str | None:

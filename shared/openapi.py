@@ -127,16 +127,25 @@ IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Retry safely: a retry with the same key and body returns the first response and records nothing more; the same key with another body is 422. Kept durably, per caller.",
+    "description": (
+        "Retry safely: a retry with the same key and body returns the first response and records "
+        "nothing more; the same key with another body is 422. Kept durably, per caller."
+    ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
 }
 READ_STATUSES = (400, 401, 403, 404, 422, 503)
+#: Public operations that take input (the transparency log's proofs): no token, but invalid input and storage.
+PUBLIC_WITH_INPUT = {
+    "get_log_checkpoint": (503,),
+    "get_inclusion_proof": (404, 422, 503),
+    "get_consistency_proof": (422, 503),
+}
 WRITE_STATUSES = READ_STATUSES + (409, 412, 413, 428)
 
 
 def statuses_of(method: str, operation_id: str) -> tuple[int, ...]:
     if rule_for(operation_id) is PUBLIC:
-        return (503,) if operation_id == "readyz" else ()
+        return (503,) if operation_id == "readyz" else PUBLIC_WITH_INPUT.get(operation_id, ())
     return READ_STATUSES if method == "get" else WRITE_STATUSES
 
 

@@ -140,7 +140,8 @@ def health_examples(followed: tuple[str, ...]) -> dict[str, OperationExamples]:
 
 
 def log_examples(service: str, entries: list[dict[str, Any]], head_position: int) -> dict[str, OperationExamples]:
-    """``read_log`` (a page holding ``entries``, more to come) and ``verify_log`` (the chain up to ``head_position``)."""
+    """``read_log`` (a page holding ``entries``, more to come) and ``verify_log`` (the chain up to
+    ``head_position``)."""
     first, last, limit = entries[0]["position"], entries[-1]["position"], len(entries)
     cursor = encode_cursor((last,))
     log_page = {

@@ -75,7 +75,7 @@ class PageRequest:
         """Whether an item with sort key ``key`` belongs on or after this page (keys of one list share a shape)."""
         if self.after is None:
             return True
-        if len(key) != len(self.after) or any(type(a) is not type(b) for a, b in zip(key, self.after)):
+        if len(key) != len(self.after) or any(type(a) is not type(b) for a, b in zip(key, self.after, strict=False)):
             raise invalid_cursor()
         return key > self.after
 

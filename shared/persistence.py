@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from shared.database import configure_engine
 from shared.hashchain import GENESIS_HASH, canonical_bytes, link
 from shared.schema import EVENT_HASH_TABLES
+from shared.transparency.store import append_leaves
 
 
 class HashChainMixin:
@@ -43,14 +44,18 @@ class HashChainMixin:
             or GENESIS_HASH
         )
         rows = []
+        leaves = []
         for position, stored in zip(positions, stored_events, strict=True):
-            previous = link(
-                previous,
-                canonical_bytes(position, stored.originator_id, stored.originator_version, stored.topic, stored.state),
+            leaf = canonical_bytes(
+                position, stored.originator_id, stored.originator_version, stored.topic, stored.state
             )
+            previous = link(previous, leaf)
             rows.append({"position": position, "hash": previous})
+            leaves.append(leaf)
         if rows:
             session.execute(self.hash_table.insert(), rows)
+            # The Merkle tree (shared/transparency) grows in the same transaction: no event is ever unsealed.
+            append_leaves(session, self.events_table_name.removesuffix("_events"), positions, leaves)
         return positions
 
 

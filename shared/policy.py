@@ -60,6 +60,10 @@ POLICY: dict[str, Rule] = {
     "metrics": PUBLIC,
     "read_log": READ,
     "verify_log": READ,
+    # every service with a log: the transparency log reveals no event content, so anyone may check it
+    "get_log_checkpoint": PUBLIC,
+    "get_inclusion_proof": PUBLIC,
+    "get_consistency_proof": PUBLIC,
     # registry
     "create_ministry": ADMIN,
     "list_ministries": READ,

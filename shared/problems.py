@@ -109,11 +109,17 @@ STORAGE_REASONS: dict[str, tuple[str, str]] = {
         "2",
     ),
     "read-only": (
-        "The event store is read-only (e.g. a standby or a read-only file system) and refuses writes; nothing was recorded. Reads still work; retry later.",
+        (
+            "The event store is read-only (e.g. a standby or a read-only file system) and refuses "
+            "writes; nothing was recorded. Reads still work; retry later."
+        ),
         "10",
     ),
     "full": (
-        "The event store is out of disk space and refuses writes; nothing was recorded. Reads still work; retry once space is freed.",
+        (
+            "The event store is out of disk space and refuses writes; nothing was recorded. Reads "
+            "still work; retry once space is freed."
+        ),
         "10",
     ),
     "io-error": ("The event store reported an I/O error; nothing was recorded; retry later.", "10"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.models import Base as LibraryBase
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, SmallInteger, String, Table, Text
 
 #: aigov's own tables (hash chains, indexes, read models, idempotency keys).
 metadata = MetaData()
@@ -60,6 +60,45 @@ def _event_hashes(service: str) -> Table:
 
 
 EVENT_HASH_TABLES: dict[str, Table] = {service: _event_hashes(service) for service in EVENT_LOG_SERVICES}
+
+
+def _tree_leaves(service: str) -> Table:
+    """Which log position each Merkle leaf is: positions may skip (a rolled-back PostgreSQL insert), leaves never."""
+    return Table(
+        f"{service}_tree_leaves",
+        metadata,
+        position_column("leaf_index", primary_key=True),
+        Column("position", position_column("position").type, nullable=False, unique=True),
+    )
+
+
+def _tree_nodes(service: str) -> Table:
+    """The hash of every perfect subtree of the log's Merkle tree (level 0: the leaf hashes), for O(log n) proofs."""
+    return Table(
+        f"{service}_tree_nodes",
+        metadata,
+        Column("level", SmallInteger, primary_key=True, autoincrement=False),
+        position_column("node_index", primary_key=True),
+        Column("hash", LargeBinary(32), nullable=False),
+    )
+
+
+def _cosignatures(service: str) -> Table:
+    """Witness cosignatures the service collected, per tree size (the checkpoint body is rebuilt from the tree)."""
+    return Table(
+        f"{service}_cosignatures",
+        metadata,
+        position_column("tree_size", primary_key=True),
+        Column("witness", String(255), primary_key=True),
+        Column("root_hash", String(44), nullable=False),
+        Column("signature_line", Text, nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+TREE_LEAF_TABLES: dict[str, Table] = {service: _tree_leaves(service) for service in EVENT_LOG_SERVICES}
+TREE_NODE_TABLES: dict[str, Table] = {service: _tree_nodes(service) for service in EVENT_LOG_SERVICES}
+COSIGNATURE_TABLES: dict[str, Table] = {service: _cosignatures(service) for service in EVENT_LOG_SERVICES}
 
 #: Every MetaData whose tables Alembic owns.
 ALL_METADATA: list[MetaData] = [library_metadata, metadata]

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Directory for generated keys and the embedded database.")
     env: Literal["development", "production"] = Field(
         default="development",
-        description="`production` refuses HS256 development tokens and needs AIGOV_JWKS_URL or AIGOV_JWT_PUBLIC_KEY, AIGOV_JWT_ISSUER and AIGOV_JWT_AUDIENCE.",
+        description=(
+            "`production` refuses HS256 development tokens and needs AIGOV_JWKS_URL or "
+            "AIGOV_JWT_PUBLIC_KEY, AIGOV_JWT_ISSUER and AIGOV_JWT_AUDIENCE."
+        ),
     )
     jwks_url: str | None = Field(
         default=None,
@@ -43,7 +46,10 @@ class Settings(BaseSettings):
     )
     jwt_public_key: str | None = Field(
         default=None,
-        description="PEM public key that verifies identity-provider tokens, instead of (or besides) a JWKS URL; `\\n` escapes allowed.",
+        description=(
+            "PEM public key that verifies identity-provider tokens, instead of (or besides) a JWKS "
+            "URL; `\\n` escapes allowed."
+        ),
     )
     jwt_algorithms: str = Field(
         default="RS256,ES256", description="Comma-separated asymmetric algorithms accepted from the identity provider."
@@ -63,7 +69,9 @@ class Settings(BaseSettings):
     jwks_refresh_cooldown_seconds: float = Field(
         default=10.0,
         ge=0,
-        description="Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider).",
+        description=(
+            "Least time between the forced JWKS refetches an unknown `kid` triggers (bounds load on the provider)."
+        ),
     )
     jwks_timeout_seconds: float = Field(default=5.0, gt=0, description="Timeout of one JWKS fetch.")
     jwt_secret: str | None = Field(
@@ -74,6 +82,14 @@ class Settings(BaseSettings):
     )
     checkpoint_interval: float = Field(
         default=300.0, description="Seconds between periodic checkpoints taken by the reporting service (0: never)."
+    )
+    tlog_origin_prefix: str = Field(
+        default="aigov.localhost",
+        description="Start of each log's checkpoint origin and key name (`<prefix>/registry`, `<prefix>/risk`).",
+    )
+    witnesses: str | None = Field(
+        default=None,
+        description="Witnesses the services push checkpoints to: comma-separated `URL VKEY` pairs (C2SP tlog-witness).",
     )
     follower_poll_interval: float = Field(
         default=0.05, description="Seconds a follower waits before polling its upstream log again."
@@ -89,6 +105,7 @@ class Settings(BaseSettings):
     registry_port: int = 8001
     risk_port: int = 8002
     reporting_port: int = 8003
+    witness_port: int = 8009
 
     @property
     def jwt_algorithm_list(self) -> list[str]:
@@ -105,15 +122,15 @@ class Settings(BaseSettings):
         refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
         if refused or not algorithms:
             raise ValueError(
-                f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: {', '.join(refused) or 'empty list'}"
+                f"AIGOV_JWT_ALGORITHMS must name some of {', '.join(ASYMMETRIC_ALGORITHMS)}; refused: "
+                f"{', '.join(refused) or 'empty list'}"
             )
         if self.jwks_url and urlparse(self.jwks_url).scheme not in ("http", "https"):
             raise ValueError(f"AIGOV_JWKS_URL must be an http(s) URL, not {self.jwks_url!r}")
-        if self.jwt_public_key_pem:
-            if not public_key_algorithms(self.jwt_public_key_pem, algorithms):
-                raise ValueError(
-                    f"AIGOV_JWT_PUBLIC_KEY does not verify any of AIGOV_JWT_ALGORITHMS ({', '.join(algorithms)})"
-                )
+        if self.jwt_public_key_pem and not public_key_algorithms(self.jwt_public_key_pem, algorithms):
+            raise ValueError(
+                f"AIGOV_JWT_PUBLIC_KEY does not verify any of AIGOV_JWT_ALGORITHMS ({', '.join(algorithms)})"
+            )
         if self.env == "production":
             missing = []
             if not (self.jwks_url or self.jwt_public_key):
@@ -125,7 +142,8 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(
-                    f"AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set {', '.join(missing)}"
+                    "AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set "
+                    f"{', '.join(missing)}"
                 )
         return self
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -179,9 +180,38 @@ def create_service_app(
     return app
 
 
+@dataclass(frozen=True)
+class ServiceDescription:
+    """What one service is made of, declared once in its assembly module (``services/<service>/service.py``):
+    its name and documentation, its routers and OpenAPI examples, and how it builds its applications,
+    followers and workers at start-up."""
+
+    service: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    examples: Mapping[str, Any]
+    build: Callable[[FastAPI, Settings], FollowerThreads | None]
+
+    def app(self, settings: Settings | None = None) -> FastAPI:
+        """The service's web app (``build`` runs when it starts)."""
+        configured = settings or Settings()
+        app = create_service_app(
+            service=self.service,
+            title=self.title,
+            description=self.description,
+            settings=configured,
+            build=lambda app: self.build(app, configured),
+        )
+        for router in self.routers:
+            app.include_router(router)
+        app.state.openapi_examples = self.examples
+        return app
+
+
 def _engine_of(application: Any) -> Any:
     recorder = getattr(application, "recorder", None) or getattr(application, "tracking", None)
     return getattr(getattr(recorder, "datastore", None), "engine", None)
 
 
-__all__ = ["Problem", "create_service_app", "log_router"]
+__all__ = ["Problem", "ServiceDescription", "create_service_app", "log_router"]

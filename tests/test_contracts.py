@@ -30,9 +30,9 @@ def recorded_event_classes(module: ModuleType) -> dict[str, type]:
         if not issubclass(aggregate, Aggregate) or aggregate.__module__ != module.__name__:
             continue
         for name, member in vars(aggregate).items():
-            if inspect.isclass(member) and issubclass(member, CanCreateTimestamp) and name[0].isupper():
-                if name not in ("Event", "Created", "Snapshot"):
-                    found[name] = member
+            is_event = inspect.isclass(member) and issubclass(member, CanCreateTimestamp) and name[0].isupper()
+            if is_event and name not in ("Event", "Created", "Snapshot"):
+                found[name] = member
     return found
 
 

@@ -128,6 +128,18 @@ def render(directory: Path) -> list[dict[str, Any]]:
     for entry in spec.get("resources", []):
         target = directory / entry
         objects += render(target) if target.is_dir() else documents(target)
+    apply_patches(directory, spec, objects)
+    if "namespace" in spec:
+        for obj in objects:
+            if obj["kind"] not in CLUSTER_SCOPED_KINDS:
+                obj["metadata"]["namespace"] = spec["namespace"]
+    for image in spec.get("images", []):
+        set_image(objects, image)
+    return objects
+
+
+def apply_patches(directory: Path, spec: dict[str, Any], objects: list[dict[str, Any]]) -> None:
+    """Strategic-merge each patch into the one object it names (kind and name)."""
     for patch in spec.get("patches", []):
         (patch_object,) = documents(directory / patch["path"])
         targets = [
@@ -138,18 +150,16 @@ def render(directory: Path) -> list[dict[str, Any]]:
         if len(targets) != 1:
             raise LookupError(f"{directory}: patch {patch['path']} matches {len(targets)} objects, not one")
         deep_merge(targets[0], patch_object)
-    if "namespace" in spec:
-        for obj in objects:
-            if obj["kind"] not in CLUSTER_SCOPED_KINDS:
-                obj["metadata"]["namespace"] = spec["namespace"]
-    for image in spec.get("images", []):
-        for obj in objects:
-            for pod in pod_template_specs(obj):
-                for container in pod.get("containers", []) + pod.get("initContainers", []):
-                    name, _, tag = container["image"].partition(":")
-                    if name == image["name"]:
-                        container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag)}"
-    return objects
+
+
+def set_image(objects: list[dict[str, Any]], image: dict[str, str]) -> None:
+    """Kustomize's ``images:`` entry: a new name and tag for every container running ``image["name"]``."""
+    for obj in objects:
+        for pod in pod_template_specs(obj):
+            for container in pod.get("containers", []) + pod.get("initContainers", []):
+                name, _, tag = container["image"].partition(":")
+                if name == image["name"]:
+                    container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag)}"
 
 
 def object_id(obj: dict[str, Any]) -> str:
@@ -788,27 +798,28 @@ def dockerfile_stages() -> list[list[str]]:
     return stages
 
 
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go filepath.Match plus ``**``) as a regular expression."""
+    out, index = "", 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            out, index = out + "(?:.*/)?", index + 3
+        elif pattern.startswith("**", index):
+            out, index = out + ".*", index + 2
+        elif pattern[index] == "*":
+            out, index = out + "[^/]*", index + 1
+        elif pattern[index] == "?":
+            out, index = out + "[^/]", index + 1
+        elif pattern[index] == "[":
+            end = pattern.index("]", index)
+            out, index = out + pattern[index : end + 1], end + 1
+        else:
+            out, index = out + re.escape(pattern[index]), index + 1
+    return re.compile(out)
+
+
 def dockerignore_excludes(relative: str) -> bool:
     """Docker's rule: the last pattern matching the path or one of its parents decides."""
-
-    def regex(pattern: str) -> re.Pattern[str]:
-        out, index = "", 0
-        while index < len(pattern):
-            if pattern.startswith("**/", index):
-                out, index = out + "(?:.*/)?", index + 3
-            elif pattern.startswith("**", index):
-                out, index = out + ".*", index + 2
-            elif pattern[index] == "*":
-                out, index = out + "[^/]*", index + 1
-            elif pattern[index] == "?":
-                out, index = out + "[^/]", index + 1
-            elif pattern[index] == "[":
-                end = pattern.index("]", index)
-                out, index = out + pattern[index : end + 1], end + 1
-            else:
-                out, index = out + re.escape(pattern[index]), index + 1
-        return re.compile(out)
-
     parts = relative.split("/")
     candidates = ["/".join(parts[: count + 1]) for count in range(len(parts))]
     excluded = False
@@ -817,7 +828,7 @@ def dockerignore_excludes(relative: str) -> bool:
         if not line or line.startswith("#"):
             continue
         negated, pattern = line.startswith("!"), line.lstrip("!").strip("/")
-        if any(regex(pattern).fullmatch(candidate) for candidate in candidates):
+        if any(glob_regex(pattern).fullmatch(candidate) for candidate in candidates):
             excluded = not negated
     return excluded
 

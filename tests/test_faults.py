@@ -14,7 +14,7 @@ from services.risk.application import RiskApplication
 from shared.settings import Settings
 from tests.conftest import fresh_url
 from tests.support import ServiceStack, migrated, new_ministry_code, project_body, running_stack, wait_for
-from tests.test_reporting_http import cli
+from tests.support.scenarios import cli
 
 pytestmark = pytest.mark.faults
 WRITERS = 100

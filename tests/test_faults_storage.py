@@ -104,7 +104,7 @@ def test_three_registry_processes_write_one_database_at_once_without_locked_erro
             assert [entry["position"] for entry in log] == list(range(1, len(log) + 1))  # no gap, no repeat
             writers = [entry["data"]["details"]["title"].split(" write ")[0] for entry in registered]
             assert (
-                sum(a != b for a, b in zip(writers, writers[1:])) >= PROCESSES
+                sum(a != b for a, b in zip(writers, writers[1:], strict=False)) >= PROCESSES
             )  # the processes' writes really interleaved
             verification = stack.client(replica, auditor).get("/v1/log/verify").json()
             assert verification["ok"] and verification["checked"] == len(log) == verification["head_position"], (
@@ -183,7 +183,8 @@ class ReadOnlyDatabase:
     def inject(self) -> None:
         self._admin(f'ALTER DATABASE "{self.run.database}" SET default_transaction_read_only = on')
         self._admin(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.run.database}' AND pid <> pg_backend_pid()"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+            f"'{self.run.database}' AND pid <> pg_backend_pid()"
         )
 
     def clear(self) -> None:

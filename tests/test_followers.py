@@ -8,8 +8,8 @@ from services.registry.application import RegistryApplication
 from services.reporting.followers import ProjectionFollower
 from services.reporting.readmodel import ReportingStore
 from services.reporting.reports import inventory
-from services.risk.service import build_registry_follower
 from services.risk.application import RiskApplication
+from services.risk.service import build_registry_follower
 from shared.follower import Follower
 from shared.meta import EventMeta
 from shared.preconditions import IfMatch

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from tests.support import PROJECT_ROOT, ServiceStack, new_ministry_code, project_body
-from tests.test_risk_http import HIGH_RISK, RULESET, complete_submission
+from tests.support.scenarios import HIGH_RISK, RULESET, complete_submission
 
 SERVICES = ("registry", "risk", "reporting")
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"

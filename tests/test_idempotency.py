@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support import ServiceStack, new_ministry_code, project_body, wait_for
-from tests.test_registry_http import head, new_ministry
+from tests.support.scenarios import head, new_ministry
 
 PROBLEM = "application/problem+json"
 

@@ -7,10 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from aigov.tables import ALL_METADATA
 from shared.database import create_engine
 from shared.migrate import alembic_config, upgrade
 from shared.schema import compare_type
-from aigov.tables import ALL_METADATA
 
 
 def schema_differences(url: str) -> list[object]:

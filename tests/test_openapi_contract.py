@@ -21,7 +21,7 @@ from shared.openapi_examples import operations
 
 SERVICES = ("registry", "risk", "reporting")
 JSON = "application/json"
-TEXT_MEDIA_TYPES = {"text/csv", "text/html", "application/x-ndjson"}
+TEXT_MEDIA_TYPES = {"text/csv", "text/html", "text/plain", "application/x-ndjson"}
 #: The one place a JSON success body is open by design: an event's payload in a log entry. Its shape is
 #: chosen by the entry's ``type`` and ``schema_version`` (every event type of every version, old ones included).
 EVENT_PAYLOAD = re.compile(r"^(LogEntryOut|TimelineEntry)\.data$")

@@ -23,10 +23,17 @@ from aigov.cli import openapi_documents
 from shared.openapi_examples import JSON, operations, success_content
 from shared.pagination import encode_cursor
 from tests.support import ServiceStack, current, pages, wait_for
-from tests.test_registry_http import assert_problem, head
-from tests.test_reporting_http import caught_up
-from tests.test_risk_http import HIGH_RISK, Ministry, assess, complete_submission, ruleset_content
-from tests.test_risk_rulesets_http import version_2
+from tests.support.scenarios import (
+    HIGH_RISK,
+    Ministry,
+    assert_problem,
+    assess,
+    caught_up,
+    complete_submission,
+    head,
+    ruleset_content,
+    version_2,
+)
 
 
 @dataclass(frozen=True)

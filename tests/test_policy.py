@@ -23,7 +23,7 @@ from services.risk.service import create_app as risk_app
 from shared import policy
 from shared.auth import ROLES
 from tests.support import ServiceStack, project_body, wait_for
-from tests.test_registry_http import new_ministry
+from tests.support.scenarios import new_ministry
 
 APPS = {"registry": registry_app, "risk": risk_app, "reporting": reporting_app}
 PROBLEM = "application/problem+json"

@@ -18,8 +18,7 @@ import httpx
 from aigov.cli import openapi_documents
 from shared.openapi_examples import operations
 from tests.support import ServiceStack
-from tests.test_registry_http import assert_problem, head
-from tests.test_risk_http import HIGH_RISK, Ministry, complete_submission
+from tests.support.scenarios import HIGH_RISK, Ministry, assert_problem, complete_submission, head
 
 # Changes under a collection create a new resource (the Idempotency-Key covers their retries); the rescore is a dry run.
 NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE = {
@@ -238,8 +237,9 @@ def changes_along_the_high_risk_path(stack: ServiceStack) -> list[tuple[str, Cal
 
 
 EXERCISED = [
-    "amend_project", "transition_project", "record_procurement", "record_answers", "submit_assessment", "classify_assessment", "submit_board_submission",
-    "record_board_advice", "record_caio_decision", "report_incident", "close_incident", "designate_caio", "revoke_caio",
+    "amend_project", "transition_project", "record_procurement", "record_answers", "submit_assessment",
+    "classify_assessment", "submit_board_submission", "record_board_advice", "record_caio_decision",
+    "report_incident", "close_incident", "designate_caio", "revoke_caio",
 ]  # fmt: skip
 
 

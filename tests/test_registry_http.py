@@ -9,42 +9,7 @@ import httpx
 import pytest
 
 from tests.support import ServiceStack, current, new_ministry_code, project_body, wait_for
-
-PROBLEM = "application/problem+json"
-
-
-def admin(stack: ServiceStack) -> httpx.Client:
-    return stack.client("registry", stack.token("root", ["admin"]))
-
-
-def planner(stack: ServiceStack, ministry: str, service: str = "registry") -> httpx.Client:
-    return stack.client(service, stack.token("alice", ["planner"], ministry, name="Alice Planner"))
-
-
-def new_ministry(stack: ServiceStack) -> str:
-    code = new_ministry_code()
-    assert admin(stack).post("/v1/ministries", json={"code": code, "name": f"Ministry {code}"}).status_code == 201
-    return code
-
-
-def head(stack: ServiceStack, service: str = "registry") -> int:
-    return (
-        stack.client(service, stack.token("auditor", ["auditor"]))
-        .get("/v1/log", params={"limit": 1})
-        .json()["head_position"]
-    )
-
-
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert (
-        body["status"] == status and body["type"].startswith("urn:aigov:problem:") and body["title"] and body["detail"]
-    )
-    if field is not None:
-        assert field in [error["field"] for error in body["errors"]], body
-    return body
+from tests.support.scenarios import admin, assert_problem, head, new_ministry, planner
 
 
 def test_the_full_registry_path_reaches_reporting_with_every_step_accountable(stack: ServiceStack) -> None:

@@ -13,8 +13,7 @@ import pytest
 from services.reporting.readmodel import ReportingStore
 from shared.settings import Settings
 from tests.support import SERVICES, PostgresRun, ServiceStack, current, migrated, wait_for
-from tests.test_reporting_http import cli
-from tests.test_risk_http import HIGH_RISK, Ministry, assess, complete_submission
+from tests.support.scenarios import HIGH_RISK, Ministry, assess, cli, complete_submission
 
 
 class Alternating:

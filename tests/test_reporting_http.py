@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,25 +14,17 @@ import pytest
 
 from tests.browser import find_chromium
 from tests.support import PROJECT_ROOT, ServiceStack, current, wait_for
-from tests.test_registry_http import assert_problem
-from tests.test_risk_http import HIGH_RISK, LOW_RISK, Ministry, assess, complete_submission
-
-
-def auditor(stack: ServiceStack) -> Any:
-    return stack.client("reporting", stack.token("aud", ["auditor"]))
-
-
-def caught_up(stack: ServiceStack) -> dict[str, int]:
-    """Wait until reporting reflects the head of both logs; return those positions."""
-    reader = stack.client("registry", stack.token("aud", ["auditor"]))
-    heads = {
-        "registry": reader.get("/v1/log", params={"limit": 1}).json()["head_position"],
-        "risk": stack.client("risk", stack.token("aud", ["auditor"]))
-        .get("/v1/log", params={"limit": 1})
-        .json()["head_position"],
-    }
-    wait_for(lambda: auditor(stack).get("/v1/inventory").json()["positions"] == heads, timeout=15)
-    return heads
+from tests.support.scenarios import (
+    HIGH_RISK,
+    LOW_RISK,
+    Ministry,
+    assert_problem,
+    assess,
+    auditor,
+    caught_up,
+    cli,
+    complete_submission,
+)
 
 
 def snapshot(stack: ServiceStack) -> dict[str, Any]:
@@ -51,19 +42,6 @@ def snapshot(stack: ServiceStack) -> dict[str, Any]:
         )
     }
     return {"at": moment, "live": live}
-
-
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "aigov.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        env={**os.environ, **env},
-    )
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from shared.meta import EventMeta
 from shared.settings import Settings
 from tests.conftest import fresh_url
 from tests.support import ServiceStack, list_all, migrated, project_body, wait_for
-from tests.test_reporting_http import cli
+from tests.support.scenarios import cli
 
 PROJECTS = 2500  # × 4 events each, plus the ministry: 10,001 registry events
 

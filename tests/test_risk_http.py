@@ -3,140 +3,18 @@ incidents, ruleset versions, and the registry's gate before operation."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-import httpx
-
-from tests.support import ServiceStack, current, new_ministry_code, project_body, wait_for
-from tests.test_registry_http import assert_problem, head
-
-RULESET = "jp-genai-2.0"
-
-
-class Ministry:
-    """A ministry with a designated CAIO, and clients for its planner, its CAIO, and the Board."""
-
-    def __init__(self, stack: ServiceStack):
-        self.stack = stack
-        self.code = new_ministry_code()
-        root = stack.client("registry", stack.token("root", ["admin"]))
-        assert root.post("/v1/ministries", json={"code": self.code, "name": f"Ministry {self.code}"}).status_code == 201
-        self.caio_id = f"caio-{self.code.lower()}"
-        assert (
-            root.put(
-                f"/v1/ministries/{self.code}/caio",
-                headers=current(root, f"/v1/ministries/{self.code}"),
-                json={"officer_id": self.caio_id, "name": "Chie Sato", "reason": "appointed"},
-            ).status_code
-            == 200
-        )
-        self.planner_registry = stack.client("registry", stack.token("alice", ["planner"], self.code))
-        self.planner = stack.client("risk", stack.token("alice", ["planner"], self.code))
-        self.caio = stack.client("risk", stack.token(self.caio_id, ["caio"], self.code))
-        self.caio_registry = stack.client("registry", stack.token(self.caio_id, ["caio"], self.code))
-        self.board = stack.client("risk", stack.token("bob", ["board_member"]))
-        wait_for(lambda: self.caio_known())
-
-    def caio_known(self) -> bool:
-        """The risk service has followed the designation (a harmless probe: unknown assessment → 404, not 403)."""
-        return (
-            self.caio.post(
-                f"/v1/assessments/{uuid.uuid4()}/classification",
-                headers={"If-Match": '"1"'},
-                json={"classification": "high", "reasons": "probe"},
-            ).status_code
-            == 404
-        )
-
-    def register(self, **overrides: Any) -> str:
-        response = self.planner_registry.post("/v1/projects", json=project_body(self.code, **overrides))
-        assert response.status_code == 201, response.text
-        project_id = response.json()["id"]
-        wait_for(lambda: self.planner.get(f"/v1/projects/{project_id}/risk").status_code == 200)
-        return project_id
-
-    def transition(self, project_id: str, to: str) -> httpx.Response:
-        return self.planner_registry.post(
-            f"/v1/projects/{project_id}/transitions",
-            headers=current(self.planner_registry, f"/v1/projects/{project_id}"),
-            json={"to": to, "reason": f"move to {to}"},
-        )
-
-
-def ruleset_content(stack: ServiceStack, version: int = 1) -> dict[str, Any]:
-    response = stack.client("risk", stack.token("aud", ["auditor"])).get(f"/v1/rulesets/{RULESET}/versions/{version}")
-    assert response.status_code == 200, response.text
-    return response.json()["content"]
-
-
-def answers(users: str, nature: str, data: str, judgment: str) -> dict[str, Any]:
-    chosen = {"users": users, "nature_of_work": nature, "confidential_data": data, "staff_judgment": judgment}
-    return {
-        "answers": {
-            question: {"choice": choice, "justification": f"{question} is {choice} in the design"}
-            for question, choice in chosen.items()
-        }
-    }
-
-
-HIGH_RISK = answers("public", "public_information", "none", "none")
-LOW_RISK = answers("staff_only", "internal_support", "internal", "every_output")
-
-
-def assess(ministry: Ministry, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    opened = ministry.planner.post(f"/v1/projects/{project_id}/assessments", json={"ruleset_id": RULESET})
-    assert opened.status_code == 201, opened.text
-    assessment_id = opened.json()["id"]
-    assert (
-        ministry.planner.put(
-            f"/v1/assessments/{assessment_id}/answers",
-            headers=current(ministry.planner, f"/v1/assessments/{assessment_id}"),
-            json=body,
-        ).status_code
-        == 200
-    )
-    submitted = ministry.planner.post(
-        f"/v1/assessments/{assessment_id}/submit", headers=current(ministry.planner, f"/v1/assessments/{assessment_id}")
-    )
-    assert submitted.status_code == 200, submitted.text
-    return submitted.json()
-
-
-def complete_submission(assessment_id: str) -> dict[str, Any]:
-    return {
-        "objectives": "Answer citizens' questions about procedures around the clock.",
-        "expected_results": "Shorter waiting times; 30 % fewer routine calls.",
-        "assessment_id": assessment_id,
-        "mitigation_measures": [
-            {
-                "risk": "Wrong answers to citizens",
-                "measure": "Answers cite official pages; weekly review",
-                "owner": "Citizen Services Division",
-                "status": "implemented",
-            }
-        ],
-        "quality_assurance": {
-            "evaluation_method": "Benchmark of 500 real questions graded by staff",
-            "metrics": [{"name": "accuracy", "threshold": ">= 95 %"}],
-            "monitoring": "Daily sampling of 50 conversations",
-            "human_review": "Staff review escalated and sampled conversations",
-            "incident_response": "Take the service offline within one hour; report to the CAIO",
-        },
-        "supporting_information": [{"title": "Pilot report", "reference": "MIC-DX-2026-07"}],
-    }
-
-
-def wait_for_gate(ministry: Ministry, project_id: str, expect_missing: str | None) -> httpx.Response:
-    """Try operation until the registry has followed the risk log far enough to give the expected answer."""
-
-    def attempt() -> httpx.Response | None:
-        response = ministry.transition(project_id, "operation")
-        if expect_missing is None:
-            return response if response.status_code == 200 else None
-        return response if response.status_code == 409 and expect_missing in response.json()["detail"] else None
-
-    return wait_for(attempt, timeout=10, interval=0.05)
+from tests.support import ServiceStack, current, wait_for
+from tests.support.scenarios import (
+    HIGH_RISK,
+    LOW_RISK,
+    Ministry,
+    answers,
+    assert_problem,
+    assess,
+    complete_submission,
+    head,
+    wait_for_gate,
+)
 
 
 def test_screening_names_the_viewpoints_that_drove_it(stack: ServiceStack) -> None:

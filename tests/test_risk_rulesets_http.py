@@ -4,25 +4,21 @@ A module of its own: publishing version 2 changes what new assessments are pinne
 
 from __future__ import annotations
 
-import copy
-
 from services.risk import evaluation
 from services.risk.application import RiskApplication
 from tests.support import ServiceStack
-from tests.test_registry_http import assert_problem, head
-from tests.test_risk_http import HIGH_RISK, LOW_RISK, RULESET, Ministry, answers, assess, ruleset_content
-
-
-def version_2(content: dict) -> dict:
-    """Version 2 puts 'staff check a sample of outputs' on the high side."""
-    changed = copy.deepcopy(content)
-    changed["version"] = 2
-    for viewpoint in changed["viewpoints"]:
-        for question in viewpoint["questions"]:
-            for choice in question["choices"]:
-                if question["id"] == "staff_judgment" and choice["id"] == "sampled":
-                    choice["high"] = True
-    return changed
+from tests.support.scenarios import (
+    HIGH_RISK,
+    LOW_RISK,
+    RULESET,
+    Ministry,
+    answers,
+    assert_problem,
+    assess,
+    head,
+    ruleset_content,
+    version_2,
+)
 
 
 def test_publishing_version_2_rescoring_and_replaying_version_1(stack: ServiceStack) -> None:

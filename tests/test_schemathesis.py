@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.auth import ROLES
 from tests.support import ServiceStack
-from tests.test_registry_http import new_ministry
+from tests.support.scenarios import new_ministry
 
 EXAMPLES = int(os.environ.get("AIGOV_FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]

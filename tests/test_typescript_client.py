@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import PROJECT_ROOT, ServiceStack, new_ministry_code, project_body
-from tests.test_risk_http import HIGH_RISK, RULESET, complete_submission
+from tests.support.scenarios import HIGH_RISK, RULESET, complete_submission
 
 pytestmark = pytest.mark.typescript
 FOLDER = PROJECT_ROOT / "clients" / "typescript"

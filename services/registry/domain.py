@@ -248,7 +248,8 @@ class Project(Aggregate):
     def record_procurement(self, record: dict[str, Any], meta: EventMeta) -> None:
         if self.stage in (Stage.planning, Stage.retired):
             raise StageRuleViolated(
-                f"Procurement is recorded from the procurement stage on, and not after retirement; the project is in {self.stage.value}."
+                "Procurement is recorded from the procurement stage on, and not after retirement; the "
+                f"project is in {self.stage.value}."
             )
         self._procurement_recorded(record=record, meta=meta)
 

@@ -34,8 +34,15 @@ PROJECT_ID = "3f6c2a9e-8d41-4b7a-9c5e-2b7d4e1f0a93"
 PROJECT_TITLE = "Administrative counselling enquiry assistant"
 DETAILS: dict[str, Any] = {
     "title": PROJECT_TITLE,
-    "objectives": "Answer citizens' routine questions about administrative procedures around the clock, and hand complex cases to a counsellor.",
-    "description": "A chat assistant on the MIC website that answers only from published guidance on administrative procedures (retrieval-augmented generation), cites its sources, and offers a hand-over to an administrative counsellor in every answer.",
+    "objectives": (
+        "Answer citizens' routine questions about administrative procedures around the clock, and "
+        "hand complex cases to a counsellor."
+    ),
+    "description": (
+        "A chat assistant on the MIC website that answers only from published guidance on "
+        "administrative procedures (retrieval-augmented generation), cites its sources, and "
+        "offers a hand-over to an administrative counsellor in every answer."
+    ),
     "business_area": "Administrative counselling",
     "users": "public",
     "models": [{"provider": "Example Cloud KK", "model": "example-llm-ja-large", "deployment": "saas_api"}],

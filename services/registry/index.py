@@ -18,51 +18,55 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
-from services.registry.domain import GateState
+from services.registry.domain import GateState, Ministry, Project
 from services.risk.contract import project_risk_id
 from shared.timeutil import as_utc
 
 
 def record(session: Session, recordings: Sequence[Recording[UUID]], saved: Mapping[UUID, Any]) -> None:
-    """Bring the index rows up to date with the events just recorded (the application's ``indexer``);
-    ``saved`` are the aggregates the events belong to, by id."""
+    """Bring the index rows up to date with the events just recorded (the application's ``indexer``): each
+    saved aggregate's row as it now stands, inserted with its first event, updated with later ones."""
     for recording in recordings:
         event = recording.domain_event
-        writer = _WRITERS.get(type(event).__name__)
-        if writer is not None:
-            writer(session, event, recording.notification.id, saved[event.originator_id])
+        aggregate = saved[event.originator_id]
+        if isinstance(aggregate, Ministry):
+            _index_ministry(session, aggregate, created=event.originator_version == 1)
+        elif isinstance(aggregate, Project):
+            _index_project(session, aggregate, created=event.originator_version == 1)
+            if getattr(event, "material", False):
+                _mark_material(session, aggregate.id, recording.notification.id)
 
 
-def _ministry_established(session: Session, event: Any, position: int, ministry: Any) -> None:
-    session.execute(tables.ministries.insert().values(code=event.code, name=event.name, created_at=event.timestamp))
+def _index_ministry(session: Session, ministry: Ministry, created: bool) -> None:
+    caio = ministry.caio or {}
+    values = {"name": ministry.name, "caio_officer_id": caio.get("officer_id"), "caio_name": caio.get("name")}
+    table = tables.ministries
+    if created:
+        session.execute(table.insert().values(code=ministry.code, created_at=ministry.created_on, **values))
+    else:
+        session.execute(update(table).where(table.c.code == ministry.code).values(values))
 
 
-def _caio_changed(session: Session, event: Any, position: int, ministry: Any) -> None:
-    designated = type(event).__name__ == "ChiefAIOfficerDesignated"
-    ministries = tables.ministries
+def _index_project(session: Session, project: Project, created: bool) -> None:
+    values = {
+        "title": project.details["title"],
+        "stage": project.stage.value,
+        "version": project.version,
+        "updated_at": project.modified_on,
+    }
+    table = tables.projects
+    if not created:
+        session.execute(update(table).where(table.c.project_id == project.id).values(values))
+        return
     session.execute(
-        update(ministries)
-        .where(ministries.c.code == ministry.code)
-        .values(caio_officer_id=event.officer_id if designated else None, caio_name=event.name if designated else None)
-    )
-
-
-def _project_registered(session: Session, event: Any, position: int, project: Any) -> None:
-    session.execute(
-        tables.projects.insert().values(
-            project_id=event.originator_id,
-            ministry=event.ministry,
-            title=event.details["title"],
-            stage="planning",
-            version=event.originator_version,
-            registered_at=event.timestamp,
-            updated_at=event.timestamp,
+        table.insert().values(
+            project_id=project.id, ministry=project.ministry, registered_at=project.created_on, **values
         )
     )
     session.execute(
         tables.risk_gate.insert().values(
-            project_id=event.originator_id,
-            risk_id=project_risk_id(event.originator_id),
+            project_id=project.id,
+            risk_id=project_risk_id(project.id),
             classification=None,
             classification_current=False,
             board_advice_recorded=False,
@@ -71,32 +75,11 @@ def _project_registered(session: Session, event: Any, position: int, project: An
     )
 
 
-def _project_changed(session: Session, event: Any, position: int, project: Any) -> None:
-    """Version and time of every change; the title and stage where the event changes them. A material amendment
-    also marks the registry position a classification must reflect from now on to count as current."""
-    values: dict[str, Any] = {"version": event.originator_version, "updated_at": event.timestamp}
-    kind = type(event).__name__
-    if kind == "ProjectAmended" and "title" in event.changes:
-        values["title"] = event.changes["title"]
-    if kind == "ProjectStageChanged":
-        values["stage"] = event.to_stage
-    session.execute(update(tables.projects).where(tables.projects.c.project_id == event.originator_id).values(values))
-    if kind == "ProjectAmended" and event.material:
-        gate = tables.risk_gate
-        session.execute(
-            update(gate).where(gate.c.project_id == event.originator_id).values(last_material_position=position)
-        )
-
-
-_WRITERS = {
-    "MinistryEstablished": _ministry_established,
-    "ChiefAIOfficerDesignated": _caio_changed,
-    "ChiefAIOfficerRevoked": _caio_changed,
-    "ProjectRegistered": _project_registered,
-    "ProjectAmended": _project_changed,
-    "ProjectStageChanged": _project_changed,
-    "ProcurementRecorded": _project_changed,
-}
+def _mark_material(session: Session, project_id: UUID, position: int) -> None:
+    """A material amendment marks the registry position a classification must reflect from now on to count as
+    current (``GateState.stale``): there is no window before the risk log reacts."""
+    gate = tables.risk_gate
+    session.execute(update(gate).where(gate.c.project_id == project_id).values(last_material_position=position))
 
 
 # -- queries ----------------------------------------------------------------------------------------------------

@@ -16,11 +16,8 @@ from services.risk.contract import RISK
 from shared.follower import Follower, FollowerThreads
 from shared.logreader import DatabaseLog
 from shared.settings import Settings
-from shared.web import create_service_app, log_router
-
-DESCRIPTION = (
-    "Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records."
-)
+from shared.transparency.web import install_publisher, transparency_examples, transparency_router
+from shared.web import ServiceDescription, log_router
 
 
 def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
@@ -30,20 +27,26 @@ def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -
     return Follower.configured(settings, upstream, tracking, RiskPolicy(registry_app))
 
 
+def build(app: FastAPI, settings: Settings) -> FollowerThreads:
+    app.state.registry = RegistryApplication(settings.database_url)
+    app.state.applications = [app.state.registry]
+    app.state.risk_follower = build_risk_follower(settings, app.state.registry)
+    publisher = install_publisher(app, settings, app.state.registry)
+    return FollowerThreads([app.state.risk_follower, publisher], settings)
+
+
+REGISTRY_SERVICE = ServiceDescription(
+    service="registry",
+    title="aigov registry",
+    description=(
+        "Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records."
+    ),
+    routers=[router, log_router(registry), transparency_router(lambda request: request.app.state.publisher)],
+    examples=EXAMPLES | transparency_examples("registry"),
+    build=build,
+)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The registry service; it follows the risk log for the gate before operation."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.registry = RegistryApplication(settings.database_url)
-        app.state.applications = [app.state.registry]
-        app.state.risk_follower = build_risk_follower(settings, app.state.registry)
-        return FollowerThreads([app.state.risk_follower], settings)
-
-    app = create_service_app(
-        service="registry", title="aigov registry", description=DESCRIPTION, settings=settings, build=build
-    )
-    app.include_router(router)
-    app.include_router(log_router(registry))
-    app.state.openapi_examples = EXAMPLES
-    return app
+    return REGISTRY_SERVICE.app(settings)

@@ -35,7 +35,10 @@ router = APIRouter(prefix="/v1")
 AsOf = Annotated[
     Timestamp | None,
     Query(
-        description="RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: answer as the report stood then (rebuilt from the logs)."
+        description=(
+            "RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: answer as the report "
+            "stood then (rebuilt from the logs)."
+        )
     ),
 ]
 RegistryPosition = Annotated[
@@ -111,7 +114,8 @@ class NdjsonResponse(StreamingResponse):
     summary="Every generative-AI project: stage, risk, Board status, CAIO",
 )
 def get_inventory(
-    request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None, stage: Stage | None = None, risk: str | None = None,
+    request: Request, principal: CurrentPrincipal, paging: Paging,
+    ministry: str | None = None, stage: Stage | None = None, risk: str | None = None,
     as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None,
 ) -> Any:  # fmt: skip
     state = state_for(request, as_of, registry_position, risk_position)

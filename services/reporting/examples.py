@@ -162,7 +162,10 @@ PUBLIC_RECORD = {
         "ministry": "MIC",
         "stage": "operation",
         "contact": DETAILS["owner"],
-        "summary": f"{PROJECT_TITLE}: {DETAILS['objectives']} It is used by members of the public. Staff check every output before it is used.",
+        "summary": (
+            f"{PROJECT_TITLE}: {DETAILS['objectives']} It is used by members of the public. Staff "
+            "check every output before it is used."
+        ),
     },
     "tier_2": {
         "owner": {"ministry": "MIC", "owner": DETAILS["owner"], "chief_ai_officer": CAIO},

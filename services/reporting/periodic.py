@@ -92,7 +92,10 @@ def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
     width, bar, gap, height = 640, 70, 30, 220
     tallest = max([sum(groups.values()) for groups in matrix.values()] + [1])
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Projects by stage and risk" width="{width}" height="{height + 60}" viewBox="0 0 {width} {height + 60}">'
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Projects by stage and '
+            f'risk" width="{width}" height="{height + 60}" viewBox="0 0 {width} {height + 60}">'
+        )
     ]
     for index, stage in enumerate(STAGES):
         x, top = 40 + index * (bar + gap), height
@@ -102,43 +105,75 @@ def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
                 size = count / tallest * (height - 20)
                 top -= size
                 parts.append(
-                    f'<rect x="{x}" y="{top:.1f}" width="{bar}" height="{size:.1f}" fill="{COLOURS[group]}"><title>{stage}: {count} {group}</title></rect>'
+                    f'<rect x="{x}" y="{top:.1f}" width="{bar}" height="{size:.1f}" '
+                    f'fill="{COLOURS[group]}"><title>{stage}: {count} {group}</title></rect>'
                 )
         parts.append(f'<text x="{x + bar / 2}" y="{height + 18}" text-anchor="middle" font-size="12">{stage}</text>')
         parts.append(
-            f'<text x="{x + bar / 2}" y="{top - 4:.1f}" text-anchor="middle" font-size="12">{sum(matrix[stage].values())}</text>'
+            f'<text x="{x + bar / 2}" y="{top - 4:.1f}" text-anchor="middle" '
+            f'font-size="12">{sum(matrix[stage].values())}</text>'
         )
     for index, group in enumerate(RISK_GROUPS):
         parts.append(
-            f'<rect x="{40 + index * 200}" y="{height + 32}" width="12" height="12" fill="{COLOURS[group]}"/><text x="{58 + index * 200}" y="{height + 43}" font-size="12">{group.replace("_", " ")}</text>'
+            f'<rect x="{40 + index * 200}" y="{height + 32}" width="12" height="12" '
+            f'fill="{COLOURS[group]}"/><text x="{58 + index * 200}" y="{height + 43}" '
+            f'font-size="12">{group.replace("_", " ")}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
+STYLE = (
+    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}"
+    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}"
+    "@media print{body{margin:0}}"
+)
+HEADINGS = ("Title", "Stage", "Risk", "Advisory Board", "Incidents in period")
+
+
+def _system_row(system: dict[str, Any]) -> str:
+    escape = html.escape
+    cells = (
+        escape(system["title"]),
+        escape(system["stage"]),
+        escape(system["risk_status"].replace("_", " ")),
+        escape(system["board_status"].replace("_", " ")),
+        system["incidents_in_period"],
+    )
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
 def as_html(report: dict[str, Any]) -> str:
     escape = html.escape
-    rows = "".join(
-        f"<tr><td>{escape(s['title'])}</td><td>{escape(s['stage'])}</td><td>{escape(s['risk_status'].replace('_', ' '))}</td><td>{escape(s['board_status'].replace('_', ' '))}</td><td>{s['incidents_in_period']}</td></tr>"
-        for s in report["systems"]
-    )
+    rows = "".join(_system_row(system) for system in report["systems"])
+    headings = "".join(f"<th>{heading}</th>" for heading in HEADINGS)
     caio = report["caio"]["name"] if report["caio"] else "not designated"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Periodic report {escape(report["ministry"])} {escape(report["period"])}</title>
-<style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}th{{background:#f3f3f3}}@media print{{body{{margin:0}}}}</style></head>
-<body><h1>Generative AI systems: periodic report</h1>
-<p><strong>{escape(report["ministry_name"] or report["ministry"])}</strong> ({escape(report["ministry"])}), period {escape(report["period"])} ({escape(report["period_start"][:10])} to {escape(report["period_end"][:10])}).
-Chief AI Officer: {escape(caio)}. Systems: {len(report["systems"])}.</p>
-<h2>Projects by stage and risk</h2>
-<figure id="chart">{chart_svg(report["by_stage_and_risk"])}</figure>
-<h2>Systems</h2>
-<table><thead><tr><th>Title</th><th>Stage</th><th>Risk</th><th>Advisory Board</th><th>Incidents in period</th></tr></thead><tbody>{rows}</tbody></table>
-<p><small>Reflects registry log position {report["positions"]["registry"]} and risk log position {report["positions"]["risk"]}.</small></p>
-</body></html>"""
+    ministry, period = escape(report["ministry"]), escape(report["period"])
+    start, end = escape(report["period_start"][:10]), escape(report["period_end"][:10])
+    positions = report["positions"]
+    return "\n".join(
+        [
+            "<!doctype html>",
+            f'<html lang="en"><head><meta charset="utf-8"><title>Periodic report {ministry} {period}</title>',
+            f"<style>{STYLE}</style></head>",
+            "<body><h1>Generative AI systems: periodic report</h1>",
+            f"<p><strong>{escape(report['ministry_name'] or report['ministry'])}</strong> ({ministry}), "
+            f"period {period} ({start} to {end}).",
+            f"Chief AI Officer: {escape(caio)}. Systems: {len(report['systems'])}.</p>",
+            "<h2>Projects by stage and risk</h2>",
+            f'<figure id="chart">{chart_svg(report["by_stage_and_risk"])}</figure>',
+            "<h2>Systems</h2>",
+            f"<table><thead><tr>{headings}</tr></thead><tbody>{rows}</tbody></table>",
+            f"<p><small>Reflects registry log position {positions['registry']} and risk log position "
+            f"{positions['risk']}.</small></p>",
+            "</body></html>",
+        ]
+    )
 
 
 def public_record(state: Projection, project_id: str) -> dict[str, Any] | None:
-    """Tier 1 (plain language) and tier 2 (detail), in the spirit of the UK Algorithmic Transparency Recording Standard."""
+    """Tier 1 (plain language) and tier 2 (detail), in the spirit of the UK Algorithmic Transparency Recording
+    Standard."""
     doc = state.projects.get(project_id)
     if doc is None or doc["registry"] is None:
         return None

@@ -30,6 +30,8 @@ from shared.hashchain import verify_chain
 from shared.logreader import DatabaseLog
 from shared.settings import Settings
 from shared.timeutil import as_utc
+from shared.transparency.exports import tree_checkpoint_line
+from shared.transparency.publish import Publisher, log_signer
 
 UPSTREAMS = ("registry", "risk")
 REPLAY_BATCH = 2000
@@ -190,7 +192,8 @@ class ReportingStore:
         return signing.public_pem(public), signing.key_id(public)
 
     def take_checkpoint(self, service: str, up_to: int | None = None) -> signing.Checkpoint:
-        """Verify the log's chain (up to ``up_to``) and sign its head; the signature vouches only for a verified chain."""
+        """Verify the log's chain (up to ``up_to``) and sign its head: the signature vouches only for a verified
+        chain."""
         app = self.upstreams[service]
         records = app.iter_records()
         result = verify_chain(records if up_to is None else takewhile(lambda record: record.position <= up_to, records))
@@ -223,10 +226,12 @@ class ReportingStore:
     def export_lines(self) -> Iterator[str]:
         """Every event of every log, then a checkpoint of exactly the exported head of each log."""
         heads = {service: self.upstreams[service].head() for service in UPSTREAMS}
-        for service in UPSTREAMS:
+        exported = dict.fromkeys(UPSTREAMS, 0)
+        for service, head in heads.items():
             for record in takewhile(
-                lambda record: record.position <= heads[service], self.upstreams[service].iter_records()
+                lambda record, head=head: record.position <= head, self.upstreams[service].iter_records()
             ):
+                exported[service] += 1
                 yield event_line(
                     service,
                     record.position,
@@ -236,6 +241,9 @@ class ReportingStore:
                     record.state,
                     record.stored_hash,
                 )
+        for service in UPSTREAMS:  # the C2SP checkpoint of exactly the exported leaves (shared/transparency)
+            publisher = Publisher(self.upstreams[service], log_signer(self.settings, service), [])
+            yield tree_checkpoint_line(service, publisher.latest(exported[service]))
         for service in UPSTREAMS:
             yield checkpoint_line(self.take_checkpoint(service, heads[service]))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from services.reporting.projection import Projection
+from services.reporting.projection import NOT_KNOWN_TO_RISK, Projection
+from services.risk.contract import BoardStatus, OpenAssessment, PendingStep, RiskStatus, has_expired, pending_steps
 
 
 def _registered(state: Projection) -> list[dict[str, Any]]:
@@ -66,43 +68,47 @@ def high_risk_register(state: Projection) -> list[dict[str, Any]]:
     return register
 
 
-def pending_for(doc: dict[str, Any]) -> list[dict[str, Any]]:
+#: How reporting words each pending step (the rule of what is pending is the risk contract's ``pending_steps``).
+PENDING_WORDS = {
+    PendingStep.evaluation: "risk evaluation due",
+    PendingStep.answers: "assessment {subject} to be answered and submitted",
+    PendingStep.classification: "classification of assessment {subject}",
+    PendingStep.stale_reevaluation: "re-evaluation due (classification stale)",
+    PendingStep.expired_reevaluation: "re-evaluation due (classification expired)",
+    PendingStep.board_submission: "Advisory Board submission",
+    PendingStep.board_advice: "Advisory Board advice on submission {subject}",
+    PendingStep.decision: "CAIO decision on submission {subject}",
+}
+
+
+def pending_for(doc: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
     """What waits on whom for one project."""
     ministry, risk, board = doc["registry"]["ministry"], doc["risk"], doc["board"]
+    if risk["status"] == NOT_KNOWN_TO_RISK:
+        return []
     assessment = risk["assessment"] or {}
-    waiting: list[dict[str, Any]] = []
-    if risk["status"] == "due":
-        waiting.append({"what": "risk evaluation due", "role": "planner", "ministry": ministry})
-    elif risk["status"] == "stale":
-        waiting.append({"what": "re-evaluation due (classification stale)", "role": "planner", "ministry": ministry})
-    if assessment.get("state") == "draft" and risk["status"] in ("in_progress", "stale"):
-        waiting.append(
-            {
-                "what": f"assessment {assessment['id']} to be answered and submitted",
-                "role": "planner",
-                "ministry": ministry,
-            }
-        )
-    if assessment.get("state") == "submitted":
-        waiting.append(
-            {"what": f"classification of assessment {assessment['id']}", "role": "caio", "ministry": ministry}
-        )
-    if risk["status"] == "classified_high":
-        if board["status"] in ("submission_required", "resubmission_required"):
-            waiting.append({"what": "Advisory Board submission", "role": "caio", "ministry": ministry})
-        elif board["status"] == "awaiting_advice":
-            waiting.append(
-                {
-                    "what": f"Advisory Board advice on submission {board['submission_id']}",
-                    "role": "board_member",
-                    "ministry": None,
-                }
-            )
-        elif board["status"] == "awaiting_decision":
-            waiting.append(
-                {"what": f"CAIO decision on submission {board['submission_id']}", "role": "caio", "ministry": ministry}
-            )
-    return waiting
+    open_assessment = None
+    if assessment.get("state") in ("draft", "submitted"):
+        open_assessment = OpenAssessment(assessment["id"], assessment["state"] == "submitted")
+    expires_at = datetime.fromisoformat(risk["expires_at"]) if risk.get("expires_at") else None
+    classified = risk["status"] in (RiskStatus.classified_high, RiskStatus.classified_not_high)
+    expired = classified and has_expired(expires_at, now or datetime.now(UTC))
+    steps = pending_steps(
+        ministry,
+        RiskStatus(risk["status"]),
+        BoardStatus(board["status"]),
+        open_assessment,
+        expired,
+        board.get("submission_id"),
+    )
+    return [
+        {
+            "what": PENDING_WORDS[step.step].format(subject=step.subject),
+            "role": step.role.value,
+            "ministry": step.ministry,
+        }
+        for step in steps
+    ]
 
 
 def pending(state: Projection, ministry: str | None = None, role: str | None = None) -> list[dict[str, Any]]:

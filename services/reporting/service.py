@@ -16,32 +16,34 @@ from services.reporting.followers import PeriodicCheckpoints, ProjectionFollower
 from services.reporting.readmodel import ReportingStore
 from shared.follower import FollowerThreads
 from shared.settings import Settings
-from shared.web import create_service_app
+from shared.web import ServiceDescription
 
-DESCRIPTION = (
-    "Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, replay "
-    "as of any moment, and verifiable exports."
+
+def build(app: FastAPI, settings: Settings) -> FollowerThreads:
+    app.state.store = ReportingStore(settings)
+    app.state.applications = [app.state.store]
+    app.state.projection = ProjectionFollower(
+        app.state.store, settings.follower_batch_size, settings.follower_poll_interval
+    )
+    workers: list[Any] = [app.state.projection]
+    if settings.checkpoint_interval > 0:
+        workers.append(PeriodicCheckpoints(app.state.store, settings.checkpoint_interval))
+    return FollowerThreads(workers, settings)
+
+
+REPORTING_SERVICE = ServiceDescription(
+    service="reporting",
+    title="aigov reporting",
+    description=(
+        "Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, "
+        "replay as of any moment, and verifiable exports."
+    ),
+    routers=[router],
+    examples=EXAMPLES,
+    build=build,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The reporting service; it follows the registry and risk logs."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.store = ReportingStore(settings)
-        app.state.applications = [app.state.store]
-        app.state.projection = ProjectionFollower(
-            app.state.store, settings.follower_batch_size, settings.follower_poll_interval
-        )
-        workers: list[Any] = [app.state.projection]
-        if settings.checkpoint_interval > 0:
-            workers.append(PeriodicCheckpoints(app.state.store, settings.checkpoint_interval))
-        return FollowerThreads(workers, settings)
-
-    app = create_service_app(
-        service="reporting", title="aigov reporting", description=DESCRIPTION, settings=settings, build=build
-    )
-    app.include_router(router)
-    app.state.openapi_examples = EXAMPLES
-    return app
+    return REPORTING_SERVICE.app(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Request, Response, status
@@ -62,7 +62,7 @@ def designated_caio(request: Request, principal: Principal, ministry: str, app: 
     return actor
 
 
-def project_risk_out(risk: ProjectRisk, registry_position: int) -> ProjectRiskOut:
+def project_risk_out(risk: ProjectRisk, registry_position: int, open_assessment_submitted: bool) -> ProjectRiskOut:
     now = datetime.now(UTC)
     expired = risk.is_expired(now)
     due_at = risk.reevaluation_due_at()
@@ -82,7 +82,7 @@ def project_risk_out(risk: ProjectRisk, registry_position: int) -> ProjectRiskOu
         decision=risk.decision,
         incident_ids=risk.incident_ids,
         severe_incidents=risk.severe_incidents,
-        pending=risk.pending(now),
+        pending=risk.pending(now, open_assessment_submitted),
         stale_causes=risk.stale_causes,
         version=risk.version,
         registry_position=registry_position,
@@ -152,7 +152,9 @@ def get_project_risk(
     project_id: UUID, request: Request, response: Response, principal: CurrentPrincipal
 ) -> ProjectRiskOut:
     position = request.app.state.registry_follower.position()
-    return respond(response, risk_app(request).project_risk(project_id), lambda risk: project_risk_out(risk, position))
+    app = risk_app(request)
+    risk = app.project_risk(project_id)
+    return respond(response, risk, lambda risk: project_risk_out(risk, position, app.open_assessment_submitted(risk)))
 
 
 # -- rulesets ---------------------------------------------------------------------------------------------
@@ -202,7 +204,7 @@ def get_ruleset(ruleset_id: str, version: int, request: Request, principal: Curr
 def publish_ruleset(
     request: Request,
     principal: CurrentPrincipal,
-    content: dict[str, Any] = Body(..., description="The ruleset document (see services/risk/rulesets/)."),
+    content: Annotated[dict[str, Any], Body(description="The ruleset document (see services/risk/rulesets/).")],
 ) -> RulesetOut:
     actor = authorize(request, principal)
     published = risk_app(request).publish_ruleset(content, EventMeta.of(actor, "ruleset published"))

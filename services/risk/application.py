@@ -14,9 +14,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder
-from sqlalchemy import select, update
 
-from services.risk import evaluation, tables
+from services.risk import evaluation, index
 from services.risk.contract import RISK, add_months
 from services.risk.domain import (
     Assessment,
@@ -33,13 +32,13 @@ from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotFound
 from shared.eventlog import AuditedApplication
 from shared.meta import EventMeta
-from shared.timeutil import as_utc
 
 
 class RiskApplication(AuditedApplication):
     """Risk evaluations, Advisory Board submissions, decisions and incidents, per project."""
 
     contract = RISK
+    indexer = staticmethod(index.record)
 
     name = "risk"
     snapshotting_intervals = {ProjectRisk: 100}
@@ -70,7 +69,8 @@ class RiskApplication(AuditedApplication):
             return self.repository.get(ProjectRisk.create_id(project_id))
         except AggregateNotFoundError as error:
             raise NotFound(
-                f"The risk service has no record of project {project_id} (unknown, or not yet followed from the registry)."
+                f"The risk service has no record of project {project_id} (unknown, or not yet followed "
+                "from the registry)."
             ) from error
 
     def find_project_risk(self, project_id: UUID) -> ProjectRisk | None:
@@ -91,7 +91,8 @@ class RiskApplication(AuditedApplication):
     # -- rulesets ----------------------------------------------------------------------------------
 
     def publish_ruleset(self, content: dict[str, Any], meta: EventMeta) -> RulesetVersion:
-        """Publish a validated ruleset version; republishing identical content is a no-op, different content a conflict."""
+        """Publish a validated ruleset version; republishing identical content is a no-op, other content a
+        conflict."""
         ruleset = evaluation.parse(content)
         digest = evaluation.content_hash(ruleset)
         existing = self.find_ruleset(ruleset.id, ruleset.version)
@@ -109,17 +110,7 @@ class RiskApplication(AuditedApplication):
             content=evaluation.dump(ruleset),
             meta=meta,
         )
-        with self.transaction() as session:
-            self.save(published)
-            session.execute(
-                tables.rulesets.insert().values(
-                    ruleset_id=ruleset.id,
-                    version=ruleset.version,
-                    content_hash=digest,
-                    title=ruleset.title,
-                    published_at=published.created_on,
-                )
-            )
+        self.save(published)
         return published
 
     def publish_shipped_rulesets(self) -> None:
@@ -141,12 +132,8 @@ class RiskApplication(AuditedApplication):
         return found
 
     def list_rulesets(self) -> list[dict[str, Any]]:
-        table = tables.rulesets
         with self.read_session() as session:
-            return [
-                dict(row)
-                for row in session.execute(select(table).order_by(table.c.ruleset_id, table.c.version)).mappings()
-            ]
+            return index.rulesets(session)
 
     def current_version(self, ruleset_id: str) -> int:
         versions = [row["version"] for row in self.list_rulesets() if row["ruleset_id"] == ruleset_id]
@@ -178,19 +165,7 @@ class RiskApplication(AuditedApplication):
             meta=meta,
         )
         risk.start_assessment(assessment.id, meta)
-        with self.transaction() as session:
-            self.save(assessment, risk)
-            session.execute(
-                tables.assessments.insert().values(
-                    assessment_id=assessment.id,
-                    project_id=project_id,
-                    ministry=risk.ministry,
-                    ruleset_id=ruleset_id,
-                    ruleset_version=version,
-                    state="draft",
-                    opened_at=assessment.created_on,
-                )
-            )
+        self.save(assessment, risk)
         return assessment
 
     def record_answers(
@@ -240,13 +215,13 @@ class RiskApplication(AuditedApplication):
         return assessment
 
     def _save_assessment(self, assessment: Assessment, *others: Aggregate) -> None:
-        with self.transaction() as session:
-            self.save(assessment, *others)
-            session.execute(
-                update(tables.assessments)
-                .where(tables.assessments.c.assessment_id == assessment.id)
-                .values(state=assessment.state)
-            )
+        self.save(assessment, *others)
+
+    def open_assessment_submitted(self, risk: ProjectRisk) -> bool:
+        """Whether the project's open assessment was submitted (then its classification is what waits)."""
+        if risk.current_assessment_id is None:
+            return False
+        return self.assessment(UUID(risk.current_assessment_id)).screening is not None
 
     def assessments_of(self, project_id: UUID) -> list[Assessment]:
         return [self.assessment(UUID(aid)) for aid in self.project_risk(project_id).assessment_ids]
@@ -254,17 +229,8 @@ class RiskApplication(AuditedApplication):
     def rescore(self, ruleset_id: str, version: int) -> list[dict[str, Any]]:
         """Dry run: every current assessment whose screening or level would change under that ruleset version."""
         candidate = evaluation.parse(self.ruleset(ruleset_id, version).content)
-        table = tables.assessments
         with self.read_session() as session:
-            ids = (
-                session.execute(
-                    select(table.c.assessment_id)
-                    .where(table.c.ruleset_id == ruleset_id, table.c.state != "draft")
-                    .order_by(table.c.opened_at)
-                )
-                .scalars()
-                .all()
-            )
+            ids = index.screened_assessments(session, ruleset_id)
         changes = []
         for assessment_id in ids:
             assessment = self.assessment(assessment_id)
@@ -299,13 +265,7 @@ class RiskApplication(AuditedApplication):
                 "not an assessment of this project",
             )
         submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
-        with self.transaction() as session:
-            self.save(submission)
-            session.execute(
-                tables.submissions.insert().values(
-                    submission_id=submission.id, project_id=project_id, ministry=risk.ministry, status=submission.status
-                )
-            )
+        self.save(submission)
         return submission
 
     def submit_to_board(
@@ -315,7 +275,7 @@ class RiskApplication(AuditedApplication):
         risk = self.project_risk(submission.project_id)
         submission.submit(meta)
         risk.board_submitted(submission.id, meta)
-        self._save_submission(submission, risk, submitted_at=submission.modified_on)
+        self._save_submission(submission, risk)
         return submission
 
     def record_advice(
@@ -352,31 +312,13 @@ class RiskApplication(AuditedApplication):
         self._save_submission(submission, risk)
         return submission
 
-    def _save_submission(
-        self, submission: BoardSubmission, risk: ProjectRisk, submitted_at: datetime | None = None
-    ) -> None:
-        values: dict[str, Any] = {"status": submission.status}
-        if submitted_at is not None:
-            values["submitted_at"] = submitted_at
-        with self.transaction() as session:
-            self.save(submission, risk)
-            session.execute(
-                update(tables.submissions).where(tables.submissions.c.submission_id == submission.id).values(**values)
-            )
+    def _save_submission(self, submission: BoardSubmission, risk: ProjectRisk) -> None:
+        self.save(submission, risk)
 
     def board_queue(self) -> list[dict[str, Any]]:
         """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows."""
-        table = tables.submissions
-        query = (
-            select(table.c.submission_id, table.c.submitted_at)
-            .where(table.c.status == "awaiting_advice")
-            .order_by(table.c.submitted_at, table.c.submission_id)
-        )
         with self.read_session() as session:
-            return [
-                {"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()}
-                for row in session.execute(query)
-            ]
+            return index.awaiting_advice(session)
 
     # -- incidents ------------------------------------------------------------------------------------
 
@@ -406,8 +348,5 @@ class RiskApplication(AuditedApplication):
     # -- CAIO designations followed from the registry ---------------------------------------------------
 
     def designated_caio(self, ministry: str) -> str | None:
-        table = tables.ministry_caios
         with self.read_session() as session:
-            return session.execute(
-                select(table.c.caio_officer_id).where(table.c.ministry == ministry)
-            ).scalar_one_or_none()
+            return index.designated_caio(session, ministry)

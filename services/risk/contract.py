@@ -133,46 +133,72 @@ class PendingRole(StrEnum):
     board_member = "board_member"
 
 
+class PendingStep(StrEnum):
+    """The steps of the process a project can wait for (each service words them for its own readers)."""
+
+    evaluation = "evaluation"
+    answers = "answers"
+    classification = "classification"
+    stale_reevaluation = "stale_reevaluation"
+    expired_reevaluation = "expired_reevaluation"
+    board_submission = "board_submission"
+    board_advice = "board_advice"
+    decision = "decision"
+
+
+@dataclass(frozen=True)
+class OpenAssessment:
+    """The project's assessment under way: its id, and whether its answers were submitted (then the CAIO
+    classifies it) or not (then the planner answers and submits it)."""
+
+    id: str
+    submitted: bool
+
+
 @dataclass(frozen=True)
 class Pending:
-    """One step the process waits for, the role that takes it and (for ministry roles) the ministry."""
+    """One step the process waits for, the role that takes it, the ministry (for ministry roles) and the
+    assessment or submission it concerns."""
 
-    what: str
+    step: PendingStep
     role: PendingRole
     ministry: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"what": self.what, "role": self.role.value, "ministry": self.ministry}
+    subject: str | None = None
 
 
 def pending_steps(
     ministry: str,
     status: RiskStatus,
     board: BoardStatus,
-    open_assessment: str | None,
+    assessment: OpenAssessment | None,
     expired: bool,
+    submission_id: str | None = None,
 ) -> list[Pending]:
-    """What waits on whom for one project (GUIDELINE.md): the evaluation first, then the Board's steps."""
+    """What waits on whom for one project (GUIDELINE.md): the evaluation under way or due first, then the
+    Board's steps for a project classified high."""
     waiting: list[Pending] = []
-    if open_assessment is not None:
-        what = f"answers and submission of assessment {open_assessment} (or its classification)"
-        waiting.append(Pending(what, PendingRole.planner, ministry))
+    if assessment is not None and assessment.submitted:
+        waiting.append(Pending(PendingStep.classification, PendingRole.caio, ministry, assessment.id))
+    elif assessment is not None:
+        waiting.append(Pending(PendingStep.answers, PendingRole.planner, ministry, assessment.id))
     elif status is RiskStatus.due:
-        waiting.append(Pending("risk evaluation", PendingRole.planner, ministry))
-    elif status is RiskStatus.stale or expired:
-        waiting.append(Pending("re-evaluation", PendingRole.planner, ministry))
+        waiting.append(Pending(PendingStep.evaluation, PendingRole.planner, ministry))
+    elif status is RiskStatus.stale:
+        waiting.append(Pending(PendingStep.stale_reevaluation, PendingRole.planner, ministry))
+    elif expired:
+        waiting.append(Pending(PendingStep.expired_reevaluation, PendingRole.planner, ministry))
     if status is RiskStatus.classified_high:
-        waiting += _board_steps(ministry, board)
+        waiting += _board_steps(ministry, board, submission_id)
     return waiting
 
 
-def _board_steps(ministry: str, board: BoardStatus) -> list[Pending]:
+def _board_steps(ministry: str, board: BoardStatus, submission_id: str | None) -> list[Pending]:
     if board in (BoardStatus.submission_required, BoardStatus.resubmission_required):
-        return [Pending("Advisory Board submission", PendingRole.caio, ministry)]
+        return [Pending(PendingStep.board_submission, PendingRole.caio, ministry)]
     if board is BoardStatus.awaiting_advice:
-        return [Pending("Advisory Board advice", PendingRole.board_member, None)]
+        return [Pending(PendingStep.board_advice, PendingRole.board_member, None, submission_id)]
     if board is BoardStatus.awaiting_decision:
-        return [Pending("ministry decision after the Board's advice", PendingRole.caio, ministry)]
+        return [Pending(PendingStep.decision, PendingRole.caio, ministry, submission_id)]
     return []
 
 

@@ -21,6 +21,9 @@ from services.risk.contract import (
     BoardStatus,
     Classification,
     Decision,
+    OpenAssessment,
+    Pending,
+    PendingStep,
     RiskStatus,
     board_status_after,
     has_expired,
@@ -191,12 +194,33 @@ class ProjectRisk(Aggregate):
     def is_expired(self, now: datetime) -> bool:
         return self.status in CLASSIFIED and has_expired(self.expires_at, now)
 
-    def pending(self, now: datetime) -> list[dict[str, Any]]:
-        """What is waiting, and on whom (role and ministry), as the API shows it."""
+    def pending(self, now: datetime, open_assessment_submitted: bool = False) -> list[dict[str, Any]]:
+        """What is waiting, and on whom (role and ministry), as the risk API words it; whether the open assessment
+        was submitted is the Assessment's to know (``RiskApplication.pending`` asks it)."""
+        assessment = None
+        if self.current_assessment_id is not None:
+            assessment = OpenAssessment(self.current_assessment_id, open_assessment_submitted)
         steps = pending_steps(
-            self.ministry, self.status, self.board_status, self.current_assessment_id, self.is_expired(now)
+            self.ministry, self.status, self.board_status, assessment, self.is_expired(now), self.submission_id
         )
-        return [step.as_dict() for step in steps]
+        return [{"what": PENDING_WORDS[step.step].format(subject=step.subject), **_whom(step)} for step in steps]
+
+
+def _whom(step: Pending) -> dict[str, Any]:
+    return {"role": step.role.value, "ministry": step.ministry}
+
+
+#: How the risk API words each pending step.
+PENDING_WORDS = {
+    PendingStep.evaluation: "risk evaluation",
+    PendingStep.answers: "answers and submission of assessment {subject}",
+    PendingStep.classification: "classification of assessment {subject}",
+    PendingStep.stale_reevaluation: "re-evaluation",
+    PendingStep.expired_reevaluation: "re-evaluation",
+    PendingStep.board_submission: "Advisory Board submission",
+    PendingStep.board_advice: "Advisory Board advice",
+    PendingStep.decision: "ministry decision after the Board's advice",
+}
 
 
 class Assessment(Aggregate):

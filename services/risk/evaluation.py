@@ -223,7 +223,10 @@ def check_answers(ruleset: Ruleset, answers: dict[str, dict[str, str]], mitigati
             )
         if question.choice(answer["choice"]) is None:
             raise AnswerError(
-                f"Question {question_id} has no choice {answer['choice']}; choose one of {', '.join(c.id for c in question.choices)}.",
+                (
+                    f"Question {question_id} has no choice {answer['choice']}; choose one of "
+                    f"{', '.join(c.id for c in question.choices)}."
+                ),
                 f"answers.{question_id}.choice",
             )
     by_id = {question.id: question for question in ruleset.mitigation.questions}

@@ -46,15 +46,21 @@ ANSWERS = {
     "users": {"choice": "public", "justification": "Members of the public use the assistant on the MIC website."},
     "nature_of_work": {
         "choice": "public_information",
-        "justification": "Answers inform citizens about procedures; the assistant decides nothing about their rights or obligations.",
+        "justification": (
+            "Answers inform citizens about procedures; the assistant decides nothing about their rights or obligations."
+        ),
     },
     "confidential_data": {
         "choice": "internal",
-        "justification": "Retrieval covers published guidance and internal FAQ drafts; no personal data is stored or used.",
+        "justification": (
+            "Retrieval covers published guidance and internal FAQ drafts; no personal data is stored or used."
+        ),
     },
     "staff_judgment": {
         "choice": "sampled",
-        "justification": "Counsellors review a 5% daily sample of conversations; answers are shown without prior review.",
+        "justification": (
+            "Counsellors review a 5% daily sample of conversations; answers are shown without prior review."
+        ),
     },
 }
 MITIGATIONS = {
@@ -64,7 +70,10 @@ MITIGATIONS = {
     },
     "mitigation.output_testing": {
         "choice": "yes",
-        "justification": "A 1,200-question evaluation set, run before release and monthly, including harmful and discriminatory prompts.",
+        "justification": (
+            "A 1,200-question evaluation set, run before release and monthly, including harmful and "
+            "discriminatory prompts."
+        ),
     },
     "mitigation.incident_response": {
         "choice": "yes",
@@ -76,7 +85,9 @@ MITIGATIONS = {
     },
     "mitigation.data_minimisation": {
         "choice": "partial",
-        "justification": "The contract forbids training on inputs; masking of personal data typed in by users is planned.",
+        "justification": (
+            "The contract forbids training on inputs; masking of personal data typed in by users is planned."
+        ),
     },
 }
 SCREENING = evaluation.screen(RULESET, ANSWERS, MITIGATIONS)
@@ -92,8 +103,13 @@ CLASSIFICATION = {
 }
 
 SUBMISSION_CONTENT: dict[str, Any] = {
-    "objectives": "Answer citizens' routine questions about administrative procedures around the clock, and hand complex cases to a counsellor.",
-    "expected_results": "30% fewer routine telephone enquiries in the first year; counsellors' time freed for complex cases.",
+    "objectives": (
+        "Answer citizens' routine questions about administrative procedures around the clock, and "
+        "hand complex cases to a counsellor."
+    ),
+    "expected_results": (
+        "30% fewer routine telephone enquiries in the first year; counsellors' time freed for complex cases."
+    ),
     "assessment_id": ASSESSMENT_ID,
     "mitigation_measures": [
         {
@@ -117,7 +133,9 @@ SUBMISSION_CONTENT: dict[str, Any] = {
         ],
         "monitoring": "Daily dashboard of refusals, hand-overs and user feedback; weekly review by the division.",
         "human_review": "Counsellors review a 5% daily sample of conversations.",
-        "incident_response": "The ministry's AI incident procedure; the CAIO reports serious incidents to the Digital Agency.",
+        "incident_response": (
+            "The ministry's AI incident procedure; the CAIO reports serious incidents to the Digital Agency."
+        ),
     },
     "supporting_information": [
         {"title": "Risk assessment under jp-genai-2.0", "reference": f"/v1/assessments/{ASSESSMENT_ID}"},
@@ -130,7 +148,10 @@ CONDITIONS = [
 ]
 ADVICE_IN = {
     "opinion": "advice_with_conditions",
-    "text": "The Board supports the project; retrieval limited to published guidance addresses the main risk of inaccurate answers.",
+    "text": (
+        "The Board supports the project; retrieval limited to published guidance addresses the "
+        "main risk of inaccurate answers."
+    ),
     "conditions": CONDITIONS,
 }
 DECISION_IN = {
@@ -147,16 +168,24 @@ DECISION_IN = {
 }
 INCIDENT_IN = {
     "occurred_at": "2026-09-14T10:20:00+09:00",
-    "what_happened": "The assistant quoted a superseded filing deadline for an administrative counselling request to 14 users over two days.",
+    "what_happened": (
+        "The assistant quoted a superseded filing deadline for an administrative counselling "
+        "request to 14 users over two days."
+    ),
     "harm": "individuals",
     "severity": "medium",
-    "immediate_actions": "The outdated guidance was removed from the retrieval index; the affected users were contacted by a counsellor.",
+    "immediate_actions": (
+        "The outdated guidance was removed from the retrieval index; the affected users were contacted by a counsellor."
+    ),
 }
 REPORT_IN = {
     "reference": "DA-INC-2026-0193",
     "reason": "Reported to the Digital Agency under the incident reporting procedure.",
 }
-CORRECTIVE_MEASURES = "Retrieval index now rebuilt nightly from the published guidance; superseded documents are removed on publication of a revision."
+CORRECTIVE_MEASURES = (
+    "Retrieval index now rebuilt nightly from the published guidance; superseded documents "
+    "are removed on publication of a revision."
+)
 
 
 def assessment(

@@ -16,12 +16,8 @@ from services.risk.followers import RegistryPolicy
 from shared.follower import Follower, FollowerThreads
 from shared.logreader import DatabaseLog
 from shared.settings import Settings
-from shared.web import create_service_app, log_router
-
-DESCRIPTION = (
-    "The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the "
-    "CAIO's decision."
-)
+from shared.transparency.web import install_publisher, transparency_examples, transparency_router
+from shared.web import ServiceDescription, log_router
 
 
 def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
@@ -30,21 +26,28 @@ def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follow
     return Follower.configured(settings, upstream, risk.recorder, RegistryPolicy(risk))
 
 
+def build(app: FastAPI, settings: Settings) -> FollowerThreads:
+    app.state.risk = RiskApplication(settings.database_url)
+    app.state.applications = [app.state.risk]
+    app.state.risk.publish_shipped_rulesets()
+    app.state.registry_follower = build_registry_follower(settings, app.state.risk)
+    publisher = install_publisher(app, settings, app.state.risk)
+    return FollowerThreads([app.state.registry_follower, publisher], settings)
+
+
+RISK_SERVICE = ServiceDescription(
+    service="risk",
+    title="aigov risk",
+    description=(
+        "The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and "
+        "the CAIO's decision."
+    ),
+    routers=[router, log_router(risk_app), transparency_router(lambda request: request.app.state.publisher)],
+    examples=EXAMPLES | transparency_examples("risk"),
+    build=build,
+)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The risk service; it follows the registry log."""
-    settings = settings or Settings()
-
-    def build(app: FastAPI) -> FollowerThreads:
-        app.state.risk = RiskApplication(settings.database_url)
-        app.state.applications = [app.state.risk]
-        app.state.risk.publish_shipped_rulesets()
-        app.state.registry_follower = build_registry_follower(settings, app.state.risk)
-        return FollowerThreads([app.state.registry_follower], settings)
-
-    app = create_service_app(
-        service="risk", title="aigov risk", description=DESCRIPTION, settings=settings, build=build
-    )
-    app.include_router(router)
-    app.include_router(log_router(risk_app))
-    app.state.openapi_examples = EXAMPLES
-    return app
+    return RISK_SERVICE.app(settings)

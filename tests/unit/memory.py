@@ -16,8 +16,10 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from services.registry.contract import REGISTRY
 from services.registry.domain import Ministry, Project, Stage
 from services.risk import evaluation
+from services.risk.contract import RISK, add_months
 from services.risk.domain import (
     Assessment,
     BoardOpinion,
@@ -26,9 +28,9 @@ from services.risk.domain import (
     Decision,
     Incident,
     ProjectRisk,
-    add_months,
 )
-from shared.eventlog import LogEntry
+from shared.hashchain import ChainedRecord
+from shared.logreader import EnvelopeDecoder
 from shared.meta import EventMeta, EventMetaAsDict
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -112,8 +114,9 @@ class InMemoryLog(Application[UUID]):
     def envelopes(self, after: int = 0) -> list[dict[str, Any]]:
         """The log after ``after`` as the JSON envelopes followers and the offline CLI hand to the projection."""
         notifications = self.recorder.select_notifications(start=after + 1, limit=10_000)
+        decode = EnvelopeDecoder({"registry": REGISTRY, "risk": RISK}[self.name])
         return [
-            LogEntry(self.name, n.id, None, self.mapper.to_domain_event(n), n.topic, n.state).as_dict()
+            decode(ChainedRecord(n.id, n.originator_id, n.originator_version, n.topic, n.state, None)).as_dict()
             for n in notifications
         ]
 

@@ -10,13 +10,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from services.risk.contract import add_months
 from services.risk.domain import (
     Classification,
     Decision,
     ProjectRisk,
     RiskRuleViolated,
     RiskStatus,
-    add_months,
 )
 from tests.unit.memory import (
     BOARD,
@@ -350,7 +350,7 @@ def open_assessment(risk: ProjectRisk) -> ProjectRisk:
 
 
 ANSWERS = {
-    "what": "answers and submission of assessment 00000000-0000-4000-8000-0000000000aa (or its classification)",
+    "what": "answers and submission of assessment 00000000-0000-4000-8000-0000000000aa",
     "role": "planner",
     "ministry": "MIC",
 }
