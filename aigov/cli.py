@@ -92,6 +92,7 @@ def serve(service: Annotated[str, typer.Argument(help="registry, risk or reporti
     if service not in SERVICES:
         raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}")
     settings = Settings()
+    from shared.gatekeeper import PARSER_HEAD_LIMIT
     from shared.observability import json_log_config
 
     uvicorn.run(
@@ -100,6 +101,7 @@ def serve(service: Annotated[str, typer.Argument(help="registry, risk or reporti
         host=settings.host,
         port=port or _port(settings, service),
         log_config=json_log_config(settings.log_level),
+        h11_max_incomplete_event_size=PARSER_HEAD_LIMIT,  # oversized headers reach the gate: 431, not a reset
     )
 
 
@@ -233,10 +235,14 @@ def _replayed(export: Path, as_of: datetime | None) -> Any:
     from services.reporting.projection import Projection
     from shared.export import envelopes
 
-    state = Projection()
+    state, passed = Projection(), set()
     for entry in envelopes(_export_lines(export, "replaying"), CONTRACTS):
-        if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
-            state.apply(entry)
+        if entry["service"] in passed:
+            continue
+        if as_of is not None and datetime.fromisoformat(entry["occurred_at"]) > as_of:
+            passed.add(entry["service"])  # "as of": each log's prefix whose events had all occurred by then
+            continue
+        state.apply(entry)
     return state
 
 
@@ -358,6 +364,9 @@ def contracts_export(
         typer.echo(f"wrote {directory / f'{service}.json'}")
 
 
+REBUILD_BATCH = 2000  # events per log per transaction: fewer, larger statements than the live follower's
+
+
 @reporting_app.command("rebuild")
 def reporting_rebuild() -> None:
     """Empty reporting's read models and rebuild them from position zero of both logs."""
@@ -366,7 +375,9 @@ def reporting_rebuild() -> None:
 
     store = ReportingStore(Settings())
     store.clear()
-    handled = ProjectionFollower(store, batch_size=1000).catch_up()
+    total = sum(log.head() for log in store.upstreams.values())
+    with typer.progressbar(length=total, label="rebuilding reporting", file=sys.stderr) as progress:
+        handled = ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up(on_batch=progress.update)
     typer.echo(json.dumps({"rebuilt_from_events": handled, "positions": store.positions()}))
 
 

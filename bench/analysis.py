@@ -17,21 +17,25 @@ METHOD = """## Method
   returns; reporting commits read-model rows and its tracked position in one transaction). The poller reads
   with a plain deferred transaction, not through aigov's engines (see the SQLite finding below). The idle figure
   (one write, then a pause) is kept for comparison.
-- **Replay** (`bench/replay.py`): a registry log of whole projects (one registration and nine amendments each)
-  made by the real domain model and recorder (hash chain and triggers as in production), saved 100 projects per
-  transaction instead of one HTTP command each. The rebuild is exactly `aigov reporting rebuild`
-  (`ReportingStore.clear()` + `ProjectionFollower(batch_size=1000).catch_up()`); the baseline is a keyset-paged
-  `SELECT id, originator_id, originator_version, topic, state FROM registry_events` with the same batch size.
-  The issue asks for 1,000,000 events; `make bench` uses 200,000 (it must finish in 15 minutes on 2 cores;
-  making the log alone runs at about 7,000 events/s). `BENCH_EVENTS=1000000 make bench` runs the full size.
-- **Verification** (`bench/verification.py`): `RegistryApplication.verify_log()` over the same log, and
-  `shared.export.verify_export` over the NDJSON export `ReportingStore.export_lines()` writes (the export itself
-  is not timed). "Hashing alone" recomputes the links over rows already in memory: the ceiling of the present
-  verifier.
-- **History** (`bench/history.py`): one project with 10,000 events (saved 100 per transaction, so the library
-  snapshots every 100 versions as configured). Measured: reporting's `?as_of=` path (`ReportingStore.replay(as_of)`
-  + `periodic.public_record`, in-process, i.e. without HTTP) for moments at versions 2,500, 5,000 and 9,900, and
-  the registry's snapshot-assisted `get_project(id, version=v)` for 50 random versions.
+- **Scale sweep** (`bench/scale.py`): for logs of 10,000, 100,000 and 1,000,000 events (1,000 / 10,000 /
+  100,000 projects; 7 registry and 3 risk events each, one project in ten classified high), each in a fresh
+  database. The logs are made by `bench/scaledata.py`: every kind of event is made once by the real domain model
+  and encoded by the library's mapper, then copied per project with its own ids and times, chained with
+  `shared.hashchain` exactly as the recorder chains, and bulk-written (`COPY` / `executemany`), so a million
+  events take seconds instead of the ~2.5 minutes commands would take. On each log, beside its baseline:
+  - **rebuild**: exactly `aigov reporting rebuild` (`ReportingStore.clear()` then
+    `ProjectionFollower(batch_size=2000).catch_up()`), against a raw keyset-paged
+    `SELECT id, originator_id, originator_version, topic, state` of both event tables (same page size) and against
+    the eventsourcing library's own read-and-decode (`select_notifications` + `mapper.to_domain_event`, first
+    200,000 events);
+  - **verification**: `verify_log()` of both logs and `verify_export` of an export file (written untimed),
+    against the same algorithm (`verify_chain`) over the same records already in memory;
+  - **answers**, in-process (the routes' code without HTTP, `ReportQueries`), median of 15 after a warm-up:
+    `?as_of=` of one project's public record and of a ministry's inventory first page (100 items and the
+    count) at the log's middle moment (half the events before it), the live inventory's and public (high-risk)
+    register's first page with their counts, and one project's audit timeline;
+  - **memory**: `VmRSS` of a reporting service process started on the database, idle and after serving the
+    reports above (inventory, register, `?as_of=`, a 500-item page).
 - **Memory** (`bench/memory.py`): `VmRSS` from `/proc/<pid>/status` of the three uvicorn processes, 2 s after
   start (idle) and the peak while one client registers back to back.
 - Profiles: each run records cProfile excerpts (below). The write path was profiled by hand with py-spy 0.4.3

@@ -19,7 +19,7 @@ DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
 
 @dataclass(frozen=True)
 class Check:
-    """One measured number against its target; ``higher`` says which direction is good."""
+    """One measured number against its target; ``higher`` says which direction is good (the bound included)."""
 
     benchmark: str
     backend: str
@@ -31,7 +31,9 @@ class Check:
 
     @property
     def met(self) -> bool:
-        return self.measured >= self.target if self.higher else self.measured < self.target
+        if self.measured is None or math.isnan(self.measured):
+            return False
+        return self.measured >= self.target if self.higher else self.measured <= self.target
 
     @property
     def to_target(self) -> float:
@@ -39,6 +41,18 @@ class Check:
         if not self.measured or math.isnan(self.measured):
             return 0.0
         return self.measured / self.target if self.higher else self.target / self.measured
+
+    def as_json(self) -> dict[str, Any]:
+        """A row of bench/results/checks.json."""
+        return {
+            "benchmark": self.benchmark,
+            "backend": self.backend,
+            "check": self.what,
+            "measured": self.measured,
+            "unit": self.unit,
+            "target": f"{'≥' if self.higher else '≤'} {self.target:g}",
+            "met": self.met,
+        }
 
 
 def _get(result: Any, *path: Any) -> Any:
@@ -54,69 +68,151 @@ def _get(result: Any, *path: Any) -> Any:
 
 
 def checks(results: dict[str, dict[str, Any]]) -> list[Check]:
-    """Every target of issue 7 that this run measured."""
+    """Every target of issue 14 that this run measured."""
     rows: list[Check] = []
     for backend, by_name in results.items():
-        for level in _get(by_name, "write_path", "levels") or []:
-            rows.append(
-                Check(
-                    "write path",
-                    backend,
-                    f"throughput vs baseline, {level['clients']} clients",
-                    level["throughput_ratio"],
-                    0.6,
-                    True,
-                    "×",
-                )
-            )
-            if backend == "postgres" and level["clients"] == 50:
-                rows.append(
-                    Check("write path", backend, "p99 latency, 50 clients", level["aigov"]["p99_ms"], 25.0, False, "ms")
-                )
+        rows += write_path_checks(backend, by_name)
         if (p99 := _get(by_name, "propagation", "under_load_1", "p99_ms")) is not None:
-            rows.append(Check("propagation", backend, "p99 write → read model, load 1", p99, 200.0, False, "ms"))
-        if (ratio := _get(by_name, "replay", "ratio")) is not None:
-            rows.append(
-                Check(
-                    "replay",
-                    backend,
-                    f"rebuild vs raw scan ({_get(by_name, 'replay', 'events_in_log'):,} events)",
-                    ratio,
-                    0.5,
-                    True,
-                    "×",
-                )
-            )
-        for part, label in (("log", "log"), ("export_file", "export file")):
-            if (rate := _get(by_name, "verification", part, "events_per_s")) is not None:
-                rows.append(
-                    Check("verification", backend, f"chain verification, {label}", rate, 200_000, True, "events/s")
-                )
+            rows.append(Check("propagation", backend, "p99 write → read model, load 1", p99, 100.0, False, "ms"))
         if (median := _get(by_name, "history", "reporting_as_of_median_ms")) is not None:
-            rows.append(
-                Check("history", backend, "project as of a past moment (reporting ?as_of=)", median, 20.0, False, "ms")
-            )
-        if (p50 := _get(by_name, "history", "registry_at_version_snapshots", "p50_ms")) is not None:
-            rows.append(
-                Check("history", backend, "project at a version (snapshots; building block)", p50, 20.0, False, "ms")
-            )
+            rows.append(Check("history", backend, "?as_of= of a project with 10,000 events", median, 20.0, False, "ms"))
+        rows += scale_checks(backend, _get(by_name, "scale", "points") or [])
     return rows
 
 
+def write_path_checks(backend: str, by_name: dict[str, Any]) -> list[Check]:
+    levels = {level["clients"]: level for level in _get(by_name, "write_path", "levels") or []}
+    rows = [
+        Check(
+            "write path",
+            backend,
+            f"throughput vs baseline, {clients} clients",
+            level["throughput_ratio"],
+            0.5,
+            True,
+            "×",
+        )
+        for clients, level in levels.items()
+        if clients in (1, 10)
+    ]
+    if 50 in levels and 10 in levels:
+        fifty, ten = levels[50]["aigov"], levels[10]["aigov"]
+        rows.append(
+            Check(
+                "write path",
+                backend,
+                "throughput at 50 clients vs at 10",
+                round(fifty["commands_per_s"] / ten["commands_per_s"], 3),
+                1.0,
+                True,
+                "×",
+            )
+        )
+        rows.append(
+            Check(
+                "write path",
+                backend,
+                "p99 at 50 clients vs the baseline's p99",
+                round(fifty["p99_ms"] / levels[50]["baseline"]["p99_ms"], 3),
+                1.0,
+                False,
+                "×",
+            )
+        )
+    return rows
+
+
+def _point(points: list[dict[str, Any]], events: int) -> dict[str, Any] | None:
+    return next(
+        (point for point in points if point["events"] >= events * 0.99 and point["events"] <= events * 1.01), None
+    )
+
+
+def scale_checks(backend: str, points: list[dict[str, Any]]) -> list[Check]:
+    """The sweep's targets: absolute at the large end, growth from the small end, and rates at the largest log."""
+    if not points:
+        return []
+    small, large = points[0], points[-1]
+    at_100k_projects = _point(points, 1_000_000) or large
+    rows: list[Check] = []
+    size = f"{large['events']:,} events"
+    for key, label, limit in (
+        ("as_of_project_ms", "?as_of= of one project", 20.0),
+        ("as_of_ministry_inventory_first_page_ms", "?as_of= of a ministry's inventory, first page", 100.0),
+    ):
+        rows.append(Check("scale", backend, f"{label} at {size}", large["reports"][key], limit, False, "ms"))
+        rows.append(_growth(backend, label, key, small, large))
+    for key, label in (
+        ("inventory_first_page_ms", "inventory first page"),
+        ("public_register_first_page_ms", "public (high-risk) register first page"),
+    ):
+        projects = f"{at_100k_projects['projects']:,} projects"
+        rows.append(
+            Check("scale", backend, f"{label} at {projects}", at_100k_projects["reports"][key], 50.0, False, "ms")
+        )
+        rows.append(_growth(backend, label, key, small, at_100k_projects))
+    rebuild, scan, decode = (large[key]["events_per_s"] for key in ("rebuild", "raw_scan", "library_decode"))
+    rows.append(Check("scale", backend, f"rebuild vs raw scan ({size})", round(rebuild / scan, 3), 0.5, True, "×"))
+    rows.append(
+        Check(
+            "scale",
+            backend,
+            f"rebuild vs the library's read-and-decode ({size})",
+            round(rebuild / decode, 3),
+            1.0,
+            True,
+            "×",
+        )
+    )
+    verified = next((point for point in reversed(points) if "verification" in point), None)
+    if verified is not None:
+        floor = verified["verification"]["in_memory"]["events_per_s"]
+        for part, label in (("log", "log"), ("export", "export file")):
+            measured = round(verified["verification"][part]["events_per_s"] / floor, 3)
+            what = f"verification of the {label} vs in memory ({verified['events']:,} events)"
+            rows.append(Check("scale", backend, what, measured, 0.8, True, "×"))
+    small_rss, large_rss = (_get(point, "memory", "after_reports_mb") for point in (small, at_100k_projects))
+    if small_rss and large_rss:
+        rows.append(
+            Check(
+                "scale",
+                backend,
+                f"reporting RSS at {at_100k_projects['projects']:,} projects vs at {small['projects']:,}",
+                round(large_rss / small_rss, 3),
+                2.0,
+                False,
+                "×",
+            )
+        )
+    return rows
+
+
+def _growth(backend: str, label: str, key: str, small: dict[str, Any], large: dict[str, Any]) -> Check:
+    ratio = round(large["reports"][key] / small["reports"][key], 3)
+    what = f"{label}: cost at {large['events']:,} events vs at {small['events']:,}"
+    return Check("scale", backend, what, ratio, 1.5, False, "×")
+
+
+def write_checks(rows: list[Check], path: Path) -> Path:
+    path.write_text(json.dumps([row.as_json() for row in rows], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
 def write_chart(results: dict[str, dict[str, Any]], path: Path) -> Path:
-    """Three panels: write throughput by concurrency, every check against its target, memory per service."""
+    """Four panels: write throughput, every check against its target, memory, and cost against the log's size."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (throughput, targets, rss) = plt.subplots(1, 3, figsize=(18, 6))
+    figure, ((throughput, targets), (rss, sweep)) = plt.subplots(2, 2, figsize=(20, 13))
     _throughput_panel(throughput, results)
     _targets_panel(targets, checks(results))
     _memory_panel(rss, results)
+    _sweep_panel(sweep, results)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
 
@@ -138,13 +234,13 @@ def _throughput_panel(axis: Any, results: dict[str, dict[str, Any]]) -> None:
 
 
 def _targets_panel(axis: Any, rows: list[Check]) -> None:
-    names = [f"{row.backend[:2]} {row.benchmark}: {row.what}"[:60] for row in rows]
+    names = [f"{row.backend[:2]} {row.benchmark}: {row.what}"[:70] for row in rows]
     values = [row.to_target for row in rows]
     colours = ["tab:green" if row.met else "tab:red" for row in rows]
     axis.barh(range(len(rows)), values, color=colours)
     axis.axvline(1.0, color="black", linestyle="--", linewidth=1)
     axis.set_xscale("log")
-    axis.set_yticks(range(len(rows)), names, fontsize=7)
+    axis.set_yticks(range(len(rows)), names, fontsize=6)
     axis.invert_yaxis()
     axis.set_xlabel("measured / target (≥ 1 meets the target; log scale)")
     axis.set_title("Every check against its target")
@@ -166,6 +262,33 @@ def _memory_panel(axis: Any, results: dict[str, dict[str, Any]]) -> None:
     axis.legend()
 
 
+SWEEP_SERIES = (
+    ("as_of_project_ms", "?as_of= one project"),
+    ("as_of_ministry_inventory_first_page_ms", "?as_of= ministry inventory page"),
+    ("inventory_first_page_ms", "inventory first page"),
+    ("public_register_first_page_ms", "register first page"),
+    ("timeline_ms", "timeline"),
+)
+
+
+def _sweep_panel(axis: Any, results: dict[str, dict[str, Any]]) -> None:
+    """Milliseconds per answer against the log's size (log-log): flat lines are costs independent of it."""
+    for backend, by_name in results.items():
+        points = _get(by_name, "scale", "points") or []
+        sizes = [point["events"] for point in points]
+        for key, label in SWEEP_SERIES:
+            style = "-" if backend == "postgres" else "--"
+            axis.plot(
+                sizes, [point["reports"][key] for point in points], style, marker="o", label=f"{backend}: {label}"
+            )
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("events in the logs (projects = events / 10)")
+    axis.set_ylabel("ms per answer (in-process, median)")
+    axis.set_title("Cost against the log's size (solid: PostgreSQL, dashed: SQLite)")
+    axis.legend(fontsize=7)
+
+
 def _fmt(value: float, unit: str) -> str:
     if unit == "events/s":
         return f"{value:,.0f} events/s"
@@ -180,55 +303,118 @@ def summary_table(rows: list[Check]) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        target = f"{'≥' if row.higher else '<'} {_fmt(row.target, row.unit)}"
+        target = f"{'≥' if row.higher else '≤'} {_fmt(row.target, row.unit)}"
+        met = "yes" if row.met else "**no**"
+        measured = _fmt(row.measured, row.unit)
         lines.append(
-            f"| {row.benchmark} | {row.backend} | {row.what} | {_fmt(row.measured, row.unit)} | {target} | {row.to_target:.2f} | {'yes' if row.met else '**no**'} |"
+            f"| {row.benchmark} | {row.backend} | {row.what} | {measured} | {target} | {row.to_target:.2f} | {met} |"
         )
     return lines
 
 
-def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
-    """The raw numbers behind each check, per backend."""
+def _row(*cells: Any) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def write_path_table(results: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "### Write path (commands/s and latency, ms)",
         "",
-        "| Backend | Clients | aigov cmd/s | aigov p50 | p95 | p99 | baseline cmd/s | baseline p50 | p95 | p99 | ratio |",
+        _row(
+            "Backend",
+            "Clients",
+            "aigov cmd/s",
+            "aigov p50",
+            "p95",
+            "p99",
+            "baseline cmd/s",
+            "p50",
+            "p95",
+            "p99",
+            "ratio",
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
         for level in _get(by_name, "write_path", "levels") or []:
             a, b = level["aigov"], level["baseline"]
             lines.append(
-                f"| {backend} | {level['clients']} | {a['commands_per_s']} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | {b['commands_per_s']} | {b['p50_ms']} | {b['p95_ms']} | {b['p99_ms']} | {level['throughput_ratio']} |"
+                _row(
+                    backend,
+                    level["clients"],
+                    *(a[key] for key in ("commands_per_s", "p50_ms", "p95_ms", "p99_ms")),
+                    *(b[key] for key in ("commands_per_s", "p50_ms", "p95_ms", "p99_ms")),
+                    level["throughput_ratio"],
+                )
             )
-    lines += [
-        "",
+    lines += ["", "Statements one registration sends (`statements_per_registration` in write-path-*.json):", ""]
+    for backend, by_name in results.items():
+        counted = _get(by_name, "write_path", "statements_per_registration")
+        if counted:
+            lines.append(
+                f"- {backend}: {counted['total']} in all, {counted['in_locked_section']} inside the log's lock"
+            )
+    return lines
+
+
+def propagation_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
         "### Propagation (ms, registry response → reporting read model)",
         "",
         "| Backend | Mode | Samples | p50 | p95 | p99 | max |",
         "|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
-        for mode in ("under_load_1", "idle"):
-            if (p := _get(by_name, "propagation", mode)) is not None:
-                lines.append(
-                    f"| {backend} | {mode.replace('_', ' ')} | {p['samples']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |"
-                )
-    lines += [
+        for mode, key in (("under load 1", "under_load_1"), ("idle", "idle")):
+            r = _get(by_name, "propagation", key)
+            if r:
+                lines.append(_row(backend, mode, r["samples"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["max_ms"]))
+    return lines
+
+
+def sweep_tables(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "### Scale sweep: answers (ms, in-process, median of 15)",
         "",
-        "### Replay and verification (events/s)",
-        "",
-        "| Backend | Events in log | Raw scan | Rebuild | Ratio | Verify log | Verify export | Hashing alone (in memory) |",
-        "|---|---|---|---|---|---|---|---|",
+        _row("Backend", "Events", "Projects", *(label for _key, label in SWEEP_SERIES), "reporting RSS (MB)"),
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
-        r, v = by_name.get("replay", {}), by_name.get("verification", {})
-        lines.append(
-            f"| {backend} | {_get(r, 'events_in_log') or 'n/a'} | {_get(r, 'scan', 'events_per_s') or 'n/a'} | {_get(r, 'replay', 'events_per_s') or 'n/a'} | {_get(r, 'ratio') or 'n/a'} "
-            f"| {_get(v, 'log', 'events_per_s') or 'n/a'} | {_get(v, 'export_file', 'events_per_s') or 'n/a'} | {_get(v, 'hashing_only_in_memory', 'events_per_s') or 'n/a'} |"
-        )
+        for point in _get(by_name, "scale", "points") or []:
+            rss = _get(point, "memory", "after_reports_mb")
+            cells = (point["reports"][key] for key, _label in SWEEP_SERIES)
+            lines.append(_row(backend, f"{point['events']:,}", f"{point['projects']:,}", *cells, rss))
     lines += [
         "",
+        "### Scale sweep: rebuild and verification (events/s)",
+        "",
+        _row(
+            "Backend",
+            "Events",
+            "Raw scan",
+            "Library read+decode",
+            "Rebuild",
+            "Verify logs",
+            "Verify export",
+            "Same algorithm in memory",
+            "Making the log (s)",
+            "RSS growth in rebuild (MB)",
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for backend, by_name in results.items():
+        for point in _get(by_name, "scale", "points") or []:
+            rates = (point[key]["events_per_s"] for key in ("raw_scan", "library_decode", "rebuild"))
+            verified = (
+                _get(point, "verification", key, "events_per_s") or "–" for key in ("log", "export", "in_memory")
+            )
+            made, growth = point["making_log"]["seconds"], point["rebuild"].get("rss_growth_mb")
+            lines.append(_row(backend, f"{point['events']:,}", *rates, *verified, made, growth))
+    return lines
+
+
+def history_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
         "### History (one project with 10,000 events)",
         "",
         "| Backend | reporting ?as_of= (ms) by version of the moment | registry at version, snapshots (p50 / p99 ms) |",
@@ -237,14 +423,15 @@ def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
     for backend, by_name in results.items():
         h = by_name.get("history", {})
         snap = _get(h, "registry_at_version_snapshots") or {}
-        moments = (
-            "; ".join(f"v{int(version):,}: {ms} ms" for version, ms in (_get(h, "reporting_as_of_ms") or {}).items())
-            or "n/a"
-        )
-        lines.append(f"| {backend} | {moments} | {snap.get('p50_ms', 'n/a')} / {snap.get('p99_ms', 'n/a')} |")
-    lines += [
-        "",
-        "### Memory (VmRSS, MB)",
+        by_version = (_get(h, "reporting_as_of_ms") or {}).items()
+        moments = "; ".join(f"v{int(version):,}: {ms} ms" for version, ms in by_version) or "n/a"
+        lines.append(_row(backend, moments, f"{snap.get('p50_ms', 'n/a')} / {snap.get('p99_ms', 'n/a')}"))
+    return lines
+
+
+def memory_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "### Memory under write load (VmRSS, MB)",
         "",
         "| Backend | Service | Idle | Peak under load 1 | After load |",
         "|---|---|---|---|---|",
@@ -252,9 +439,15 @@ def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
     for backend, by_name in results.items():
         m = by_name.get("memory", {})
         for service, idle in (_get(m, "idle_mb") or {}).items():
-            lines.append(
-                f"| {backend} | {service} | {idle} | {m['under_load_1_peak_mb'][service]} | {m['after_load_mb'][service]} |"
-            )
+            lines.append(_row(backend, service, idle, m["under_load_1_peak_mb"][service], m["after_load_mb"][service]))
+    return lines
+
+
+def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The raw numbers behind each check, per backend."""
+    lines: list[str] = []
+    for table in (write_path_table, propagation_table, sweep_tables, history_table, memory_table):
+        lines += [*table(results), ""]
     errors = [
         f"- {backend} {name}: {result['error']}"
         for backend, by_name in results.items()
@@ -262,7 +455,7 @@ def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
         if isinstance(result, dict) and "error" in result
     ]
     if errors:
-        lines += ["", "### Benchmarks that failed in this run", "", *errors]
+        lines += ["### Benchmarks that failed in this run", "", *errors]
     return lines
 
 
@@ -270,14 +463,10 @@ def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
     """The cProfile excerpts the benchmarks recorded (cumulative share of aigov's own functions)."""
     lines: list[str] = []
     for backend, by_name in results.items():
-        for name, key in (
-            ("replay", "profile_cumulative"),
-            ("verification", "profile_cumulative_verify_log"),
-            ("history", "profile_cumulative_as_of"),
-        ):
+        for name, key in (("scale", "profile_rebuild"), ("history", "profile_cumulative_as_of")):
             profile = _get(by_name, name, key)
             if profile:
-                lines += [f"{name} ({backend}), cProfile, cumulative:", "", "```", *profile[:8], "```", ""]
+                lines += [f"{name} ({backend}), cProfile, cumulative:", "", "```", *profile[:10], "```", ""]
     return lines
 
 
@@ -289,11 +478,12 @@ def write_markdown(summary: dict[str, Any], chart: Path) -> Path:
     lines = [
         "# Benchmarks",
         "",
-        "Generated by `make bench` (`bench/run_all.py`); raw numbers in `bench/results/*.json`, chart in "
-        f"`bench/results/{chart.name}`. Never part of `make test`.",
+        "Generated by `make bench` (`bench/run_all.py`); raw numbers in `bench/results/*.json`, every check in "
+        f"`bench/results/checks.json`, chart in `bench/results/{chart.name}`. Never part of `make test`.",
         "",
-        f"Machine: {info['cores']} cores, {info['memory_mb'] / 1024:.1f} GiB memory, Python {info['python']}, {info['platform']}; "
-        f"load average (1, 5, 15 min) when the run ended {info['load_average_1_5_15_min']}. Services, databases and the load generator share these cores. "
+        f"Machine: {info['cores']} cores, {info['memory_mb'] / 1024:.1f} GiB memory, Python {info['python']}, "
+        f"{info['platform']}; load average (1, 5, 15 min) when the run ended {info['load_average_1_5_15_min']}. "
+        "Services, databases and the load generator share these cores. "
         f"Wall time of the whole run: {summary['wall_seconds'] / 60:.1f} min.",
         "",
         "## Summary: every check against its target",
@@ -307,7 +497,6 @@ def write_markdown(summary: dict[str, Any], chart: Path) -> Path:
         "## Measurements",
         "",
         *detail_tables(results),
-        "",
         ANALYSIS,
         "",
         "## Profiles recorded by this run",
@@ -319,8 +508,9 @@ def write_markdown(summary: dict[str, Any], chart: Path) -> Path:
 
 
 def main() -> None:
-    """Regenerate the chart and the document from the last summary.json."""
+    """Regenerate checks.json, the chart and the document from the last summary.json."""
     summary = json.loads((RESULTS / "summary.json").read_text())
+    write_checks(checks(summary["results"]), RESULTS / "checks.json")
     write_markdown(summary, write_chart(summary["results"], RESULTS / "benchmarks.png"))
 
 

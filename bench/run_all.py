@@ -15,10 +15,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bench import history, memory, propagation, replay, verification, write_path
+from bench import history, memory, propagation, scale, write_path
 from bench.common import BACKENDS, RESULTS, machine, write_result
-from bench.dataset import big_log
-from bench.report import write_chart, write_markdown
+from bench.report import checks, write_chart, write_checks, write_markdown
 
 
 def attempt(name: str, function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -35,40 +34,33 @@ def attempt(name: str, function: Callable[[], dict[str, Any]]) -> dict[str, Any]
     return result
 
 
-def run_backend(backend: str, seconds: float, events: int | None) -> dict[str, Any]:
-    """Every benchmark on one backend; replay and verification share one big log."""
-    results = {
+def run_backend(backend: str, seconds: float, sizes: tuple[int, ...] | None) -> dict[str, Any]:
+    """Every benchmark on one backend; the scale sweep measures rebuild and verification at each size."""
+    return {
         "write_path": attempt(f"write path {backend}", lambda: write_path.run(backend, seconds)),
         "propagation": attempt(f"propagation {backend}", lambda: propagation.run(backend, seconds + 2)),
         "memory": attempt(f"memory {backend}", lambda: memory.run(backend, seconds + 2)),
         "history": attempt(f"history {backend}", lambda: history.run(backend)),
+        "scale": attempt(f"scale sweep {backend}", lambda: scale.run(backend, sizes)),
     }
-    try:
-        with big_log(backend, events) as log:
-            results["replay"] = attempt(f"replay {backend}", lambda: replay.run(backend, log=log))
-            results["verification"] = attempt(f"verification {backend}", lambda: verification.run(backend, log=log))
-    except Exception as error:  # noqa: BLE001
-        traceback.print_exc()
-        results.setdefault("replay", {"error": f"making the log failed: {error}"})
-        results.setdefault("verification", {"error": f"making the log failed: {error}"})
-    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per write-path level")
     parser.add_argument(
-        "--events",
-        type=int,
+        "--sizes",
         default=None,
-        help="events in the replay/verification log (default BENCH_EVENTS or 200000)",
+        help="the sweep's log sizes in events, comma-separated (default BENCH_SCALE_SIZES or 10000,100000,1000000)",
     )
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     args = parser.parse_args()
     started = time.perf_counter()
-    results = {backend: run_backend(backend, args.seconds, args.events) for backend in args.backends}
+    sizes = tuple(int(size) for size in args.sizes.split(",")) if args.sizes else None
+    results = {backend: run_backend(backend, args.seconds, sizes) for backend in args.backends}
     summary = {"results": results, "wall_seconds": round(time.perf_counter() - started, 1), "machine": machine()}
     write_result("summary", summary)
+    write_checks(checks(results), RESULTS / "checks.json")
     chart = write_chart(results, RESULTS / "benchmarks.png")
     doc = write_markdown(summary, chart)
     print(json.dumps({"wall_seconds": summary["wall_seconds"], "chart": str(chart), "doc": str(doc)}))

@@ -308,7 +308,24 @@ def principal_from_claims(claims: dict[str, object]) -> Principal:
     ministry = claims.get("ministry")
     if ministry is not None and not isinstance(ministry, str):
         raise invalid_token("invalid-claims", "The token's ministry claim must be a string.")
-    return Principal(str(claims["sub"]), str(claims.get("name") or claims["sub"]), frozenset(roles), ministry)
+    sub, name = claims["sub"], claims.get("name") or claims["sub"]
+    return Principal(identity_text(sub, "sub"), identity_text(name, "name"), frozenset(roles), ministry)
+
+
+MAX_SUB_LENGTH = 255
+
+
+def identity_text(value: object, claim: str) -> str:
+    """A ``sub`` or ``name`` every event can carry: a non-blank string of at most 255 characters without control
+    characters. An empty ``sub`` would record an event by nobody; a NUL is refused by PostgreSQL but kept by SQLite."""
+    if not isinstance(value, str) or not value.strip():
+        raise invalid_token("invalid-claims", f"The token's {claim!r} claim must be a non-blank string.")
+    if len(value) > MAX_SUB_LENGTH or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise invalid_token(
+            "invalid-claims",
+            f"The token's {claim!r} claim must be at most {MAX_SUB_LENGTH} characters, without control characters.",
+        )
+    return value
 
 
 def decode_token(settings: Settings, token: str) -> Principal:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+#: True while the current transaction only reads: on SQLite it then begins deferred (a WAL snapshot that never
+#: waits for writers) instead of ``BEGIN IMMEDIATE``, which took the write lock for every poll and every GET.
+READ_ONLY: ContextVar[bool] = ContextVar("aigov_read_only", default=False)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Mark the transactions begun inside as read-only (they must not write: a write would fail, not wait)."""
+    token = READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        READ_ONLY.reset(token)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -37,6 +54,7 @@ def configure_engine(engine: Engine) -> None:
 
     ``BEGIN IMMEDIATE`` takes the write lock when a transaction starts, so a transaction that reads and then
     writes waits for other writers (within the busy timeout) instead of failing with "database is locked".
+    Transactions begun under ``read_only()`` begin deferred instead: they never write, so they need no lock.
     """
     if getattr(engine, "_aigov_configured", False):
         return
@@ -57,7 +75,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if READ_ONLY.get() else "BEGIN IMMEDIATE")
 
 
 def configure_postgresql_engine(engine: Engine) -> None:

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
-from shared.database import eventsourcing_env
+from shared.database import eventsourcing_env, read_only
 from shared.hashchain import ChainedRecord, VerificationResult, verify_chain
 from shared.logreader import DatabaseLog, Envelope
 from shared.meta import EventMetaAsDict
+from shared.positions import note_written
 from shared.schema import EVENT_HASH_TABLES
 
 #: Writes a service's query index from the events one save recorded (and the aggregates saved, by id), in the
@@ -52,6 +53,8 @@ class AuditedApplication(Application[UUID]):
             recordings = super().save(*objs, **kwargs)
             if self.indexer is not None:
                 self.indexer(session, recordings, {obj.id: obj for obj in objs if hasattr(obj, "id")})
+        if recordings:  # the request's Aigov-Position names the last position it recorded
+            note_written(self.name, max(recording.notification.id for recording in recordings))
         if self.on_recorded is not None:
             self.on_recorded([type(recording.domain_event).__name__ for recording in recordings])
         return recordings
@@ -66,8 +69,11 @@ class AuditedApplication(Application[UUID]):
         with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
             yield session
 
-    def read_session(self) -> Any:
-        return self.recorder.transaction(commit=False)  # type: ignore[attr-defined]
+    @contextmanager
+    def read_session(self) -> Iterator[Any]:
+        """A transaction that only reads (deferred on SQLite: it never waits for the log's writers)."""
+        with read_only(), self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            yield session
 
     @cached_property
     def log(self) -> DatabaseLog:

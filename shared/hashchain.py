@@ -19,9 +19,21 @@ def canonical_bytes(
     position: int, originator_id: UUID | str, originator_version: int, topic: str, state: bytes
 ) -> bytes:
     """The exact bytes that are hashed for one stored event (header lines, then the stored state)."""
-    identity = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+    identity = (
+        originator_id if isinstance(originator_id, UUID) or _canonical(originator_id) else UUID(str(originator_id))
+    )
     header = f"{position}\n{identity}\n{originator_version}\n{topic}\n".encode()
     return header + state
+
+
+def _canonical(originator_id: object) -> bool:
+    """Whether an id is already text in the UUID's own form (verifiers read ids as text: no UUID per event)."""
+    return (
+        isinstance(originator_id, str)
+        and len(originator_id) == 36
+        and originator_id[8] == originator_id[13] == originator_id[18] == originator_id[23] == "-"
+        and originator_id == originator_id.lower()
+    )
 
 
 def link(previous_hash: str, event_bytes: bytes) -> str:

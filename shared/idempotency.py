@@ -43,7 +43,7 @@ from shared.schema import metadata
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-REPLAYED_HEADERS = ("content-type", "etag", "location")
+REPLAYED_HEADERS = ("content-type", "etag", "location", "aigov-position")
 logger = logging.getLogger("aigov.idempotency")
 
 idempotency_keys = Table(

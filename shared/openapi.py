@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from shared.openapi_examples import add_operation_examples, operations
 from shared.policy import PUBLIC, rule_for
+from shared.positions import AFTER_HEADER, POSITION_HEADER
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
@@ -89,7 +90,10 @@ DESCRIPTIONS = {
     413: "Request body too large.",
     422: "Invalid input: `errors` names each field at fault.",
     428: "This change needs If-Match.",
-    503: "Storage temporarily unavailable; retry after Retry-After seconds.",
+    503: (
+        "Storage temporarily unavailable, or (`follower-behind`) this service has not yet processed the log "
+        "positions required; retry after Retry-After seconds."
+    ),
 }
 #: A typical body of each documented problem status, as shared.problems writes it (the document's examples).
 PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
@@ -182,6 +186,42 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+AFTER_PARAMETER: dict[str, Any] = {
+    "name": AFTER_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Log positions this request must observe, e.g. `registry=57,risk=112` (the `Aigov-Position` of earlier "
+        "writes, on any service): the service answers once its followers processed them, waiting at most "
+        "AIGOV_CONSISTENCY_WAIT_SECONDS, else 503 `follower-behind` with Retry-After."
+    ),
+    "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*=[0-9]{1,19}(,[a-z][a-z0-9_-]*=[0-9]{1,19})*$"},
+    "example": "registry=1",
+}
+POSITION_RESPONSE_HEADER: dict[str, Any] = {
+    "description": (
+        "The last position this write recorded in this service's log, e.g. `registry=57` (absent when it recorded "
+        "no event, e.g. a dry run); send it as `Aigov-After` to any service to read this write there."
+    ),
+    "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*=[0-9]{1,19}$"},
+}
+
+
+def add_consistency_headers(document: dict[str, Any]) -> dict[str, Any]:
+    """``Aigov-After`` on every operation, ``Aigov-Position`` on every write's success responses, so that clients
+    generated from the document carry both (shared.consistency)."""
+    for method, _, operation in operations(document):
+        if rule_for(operation["operationId"]) is PUBLIC:
+            continue  # health, readiness and metrics answer at once
+        operation.setdefault("parameters", []).append(AFTER_PARAMETER)
+        if method == "get":
+            continue
+        for status, response in operation.get("responses", {}).items():
+            if status.startswith("2"):
+                response.setdefault("headers", {})[POSITION_HEADER] = POSITION_RESPONSE_HEADER
+    return document
+
+
 def install_problem_documentation(app: FastAPI) -> None:
     """Make ``app.openapi()`` return the document with every problem response documented, and the examples of
     ``app.state.openapi_examples`` (operationId → ``OperationExamples``, set by the service's ``create_app``)."""
@@ -190,7 +230,8 @@ def install_problem_documentation(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             examples = getattr(app.state, "openapi_examples", {})
-            app.openapi_schema = add_operation_examples(add_problem_responses(generate()), examples)
+            documented = add_consistency_headers(add_problem_responses(generate()))
+            app.openapi_schema = add_operation_examples(documented, examples)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

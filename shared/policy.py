@@ -15,28 +15,89 @@ Actions are the routes' OpenAPI ``operationId``s. Scope rules, applied by ``Prin
 
 Reads of the registry, the risk state and the reports are open to every role: the inventory of the
 government's generative-AI projects is a public record under the guideline (tier-1 summaries are
-published), so a planner may see another ministry's entries but never change them.
+published), so a planner may see another ministry's entries but never change them. The logs themselves
+(every event with its metadata, as in the export) are for oversight roles only.
+
+Two more columns:
+- ``designation``: acting in the caio role needs the registry's *current* designation of the officer, for
+  every act in that role (classifications and decisions, but also amendments, transitions, procurement
+  records and incidents). The service answers who is designated (``app.state.designated_officer``);
+- ``as_of_now``: the action rests on another service's facts (a designation, a project's ministry and stage,
+  the risk gate), so the service first waits until its followers processed the upstream logs' heads
+  (``shared.consistency``): an acknowledged designation change binds every later command.
+
+Separation of duties (GUIDELINE.md) is the ``duties`` column: lines that bind the *identity*, whatever roles
+its token holds, so a token with several roles acts in each only within them (``Duty`` and ``DUTY_CHECKS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
-from shared.auth import ROLES, Principal, current_principal
+from shared.auth import MINISTRY_SCOPED_ROLES, ROLES, Principal, current_principal
 from shared.meta import Actor
+from shared.problems import Forbidden
+
+
+class Duty(StrEnum):
+    """A line of separation of duties: what the identity performing an action must not also be."""
+
+    not_self_designation = "nobody designates themselves Chief AI Officer"
+    board_outside_own_ministry = "nobody advises on a submission of a ministry in which they are planner or CAIO"
+    adviser_does_not_decide = "the identity that advised a submission does not decide it"
+    answerer_does_not_classify = "the identity that answered or submitted an assessment does not classify it"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The facts of the resource an action touches that separation of duties looks at."""
+
+    ministry: str | None = None
+    designee: str | None = None
+    advised_by: str | None = None
+    answered_by: frozenset[str] = frozenset()
+
+
+def _self_designation(principal: Principal, subject: Subject) -> bool:
+    return subject.designee == principal.sub
+
+
+def _own_ministry_board(principal: Principal, subject: Subject) -> bool:
+    return bool(principal.roles & MINISTRY_SCOPED_ROLES) and principal.ministry == subject.ministry
+
+
+def _adviser_decides(principal: Principal, subject: Subject) -> bool:
+    return subject.advised_by == principal.sub
+
+
+def _answerer_classifies(principal: Principal, subject: Subject) -> bool:
+    return principal.sub in subject.answered_by
+
+
+#: Duty → whether ``principal`` acting on ``subject`` would break it.
+DUTY_CHECKS: dict[Duty, Callable[[Principal, Subject], bool]] = {
+    Duty.not_self_designation: _self_designation,
+    Duty.board_outside_own_ministry: _own_ministry_board,
+    Duty.adviser_does_not_decide: _adviser_decides,
+    Duty.answerer_does_not_classify: _answerer_classifies,
+}
 
 
 @dataclass(frozen=True)
 class Rule:
-    """The roles that may perform one action, in order of preference, and whether it needs the designated CAIO."""
+    """The roles that may perform one action, in order of preference; whether acting as CAIO needs the current
+    designation; whether the action waits for the upstream logs as of now; the duties it must keep apart."""
 
     roles: tuple[str, ...]
     designation: bool = False
+    as_of_now: bool = False
+    duties: tuple[Duty, ...] = ()
 
     @property
     def writes(self) -> bool:
@@ -46,11 +107,12 @@ class Rule:
 READ = Rule(ROLES)
 PUBLIC = Rule(())
 ADMIN = Rule(("admin",))
-PLANNER = Rule(("planner",))
-PLANNER_OR_CAIO = Rule(("planner", "caio"))
-DESIGNATED_CAIO = Rule(("caio",), designation=True)
-BOARD = Rule(("board_member", "secretariat"))
+PLANNER_OR_CAIO = Rule(("planner", "caio"), designation=True)
 OVERSIGHT = Rule(("auditor", "admin", "secretariat"))
+# risk commands rest on the registry's facts (ministry, designation, material amendments): as of now
+RISK_PLANNER = Rule(("planner",), as_of_now=True)
+RISK_PLANNER_OR_CAIO = Rule(("planner", "caio"), designation=True, as_of_now=True)
+RISK_CAIO = Rule(("caio",), designation=True, as_of_now=True)
 
 #: operationId → rule. Keep sorted by service, then by the order of the routes.
 POLICY: dict[str, Rule] = {
@@ -58,8 +120,8 @@ POLICY: dict[str, Rule] = {
     "healthz": PUBLIC,
     "readyz": PUBLIC,
     "metrics": PUBLIC,
-    "read_log": READ,
-    "verify_log": READ,
+    "read_log": OVERSIGHT,
+    "verify_log": OVERSIGHT,
     # every service with a log: the transparency log reveals no event content, so anyone may check it
     "get_log_checkpoint": PUBLIC,
     "get_inclusion_proof": PUBLIC,
@@ -68,7 +130,7 @@ POLICY: dict[str, Rule] = {
     "create_ministry": ADMIN,
     "list_ministries": READ,
     "get_ministry": READ,
-    "designate_caio": ADMIN,
+    "designate_caio": Rule(("admin",), duties=(Duty.not_self_designation,)),
     "revoke_caio": ADMIN,
     "get_caio": READ,
     "get_caio_history": READ,
@@ -76,7 +138,7 @@ POLICY: dict[str, Rule] = {
     "list_projects": READ,
     "get_project": READ,
     "amend_project": PLANNER_OR_CAIO,
-    "transition_project": PLANNER_OR_CAIO,
+    "transition_project": Rule(("planner", "caio"), designation=True, as_of_now=True),  # the gate: risk's facts
     "record_procurement": PLANNER_OR_CAIO,
     "get_project_events": READ,
     # risk
@@ -85,21 +147,23 @@ POLICY: dict[str, Rule] = {
     "get_ruleset": READ,
     "publish_ruleset": ADMIN,
     "rescore_ruleset": OVERSIGHT,
-    "open_assessment": PLANNER,
+    "open_assessment": RISK_PLANNER,
     "get_assessment": READ,
-    "record_answers": PLANNER,
-    "submit_assessment": PLANNER,
-    "classify_assessment": DESIGNATED_CAIO,
-    "draft_board_submission": PLANNER,
+    "record_answers": RISK_PLANNER,
+    "submit_assessment": RISK_PLANNER,
+    "classify_assessment": Rule(("caio",), designation=True, as_of_now=True, duties=(Duty.answerer_does_not_classify,)),
+    "draft_board_submission": RISK_PLANNER,
     "get_board_submission": READ,
-    "submit_board_submission": DESIGNATED_CAIO,
-    "record_board_advice": BOARD,
-    "record_caio_decision": DESIGNATED_CAIO,
+    "submit_board_submission": RISK_CAIO,
+    "record_board_advice": Rule(
+        ("board_member", "secretariat"), as_of_now=True, duties=(Duty.board_outside_own_ministry,)
+    ),
+    "record_caio_decision": Rule(("caio",), designation=True, as_of_now=True, duties=(Duty.adviser_does_not_decide,)),
     "get_board_queue": Rule(("board_member", "secretariat", "auditor")),
-    "record_incident": PLANNER_OR_CAIO,
+    "record_incident": RISK_PLANNER_OR_CAIO,
     "get_incident": READ,
-    "report_incident": DESIGNATED_CAIO,
-    "close_incident": PLANNER_OR_CAIO,
+    "report_incident": RISK_CAIO,
+    "close_incident": RISK_PLANNER_OR_CAIO,
     # reporting
     "get_inventory": READ,
     "get_inventory_csv": READ,
@@ -133,10 +197,39 @@ def operation_of(request: Request) -> str:
     return route.operation_id
 
 
-def authorize(request: Request, principal: Principal, ministry: str | None = None) -> Actor:
-    """The actor ``principal`` becomes for this request's action within ``ministry``, or 403 problem+json."""
-    rule = rule_for(operation_of(request))
-    return principal.act_as(*rule.roles, ministry=ministry)
+def authorize(
+    request: Request, principal: Principal, ministry: str | None = None, subject: Subject | None = None
+) -> Actor:
+    """The actor ``principal`` becomes for this request's action within ``ministry``, or 403 problem+json:
+    the role and ministry columns, the separation of duties on ``subject``, and the current designation."""
+    operation = operation_of(request)
+    rule = rule_for(operation)
+    actor = principal.act_as(*rule.roles, ministry=ministry)
+    if rule.duties and subject is None:
+        raise LookupError(f"{operation} keeps duties apart: its route must pass the Subject it acts on")
+    keep_duties_apart(rule, principal, subject or Subject())
+    if rule.designation and actor.role == "caio":
+        require_designation(request, principal, ministry)
+    return actor
+
+
+def keep_duties_apart(rule: Rule, principal: Principal, subject: Subject) -> None:
+    """403 naming the first duty of ``rule`` that ``principal`` acting on ``subject`` would break."""
+    for duty in rule.duties:
+        if DUTY_CHECKS[duty](principal, subject):
+            raise Forbidden(f"Separation of duties: {duty.value}.", duty=duty.name)
+
+
+def require_designation(request: Request, principal: Principal, ministry: str | None) -> None:
+    """403 unless the service's record of the ministry's current CAIO names this identity."""
+    designated: Callable[[str], str | None] | None = getattr(request.app.state, "designated_officer", None)
+    if designated is None:
+        raise LookupError("a service serving actions that need the designation sets app.state.designated_officer")
+    if ministry is None or designated(ministry) != principal.sub:
+        raise Forbidden(
+            f"{principal.sub} is not the designated Chief AI Officer of {ministry or 'any ministry'} in the registry; "
+            "acting as CAIO needs the current designation."
+        )
 
 
 def enforce_policy(request: Request) -> None:

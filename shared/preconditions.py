@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Response
 
 from shared.concurrency import ANY_VERSION, IfMatch, etag
-from shared.problems import PreconditionRequired
+from shared.problems import PreconditionRequired, Problem
 
 __all__ = ["ANY_VERSION", "IfMatch", "RequiredIfMatch", "etag", "parse_if_match", "tag"]
 
@@ -38,8 +38,20 @@ def parse_if_match(value: str | None) -> IfMatch:
     for candidate in (part.strip() for part in value.split(",")):
         inner = candidate[1:-1] if len(candidate) >= 2 and candidate[0] == candidate[-1] == '"' else ""
         if inner.isascii() and inner.isdigit():
+            if len(inner) > MAX_VERSION_DIGITS:  # no aggregate reaches it; int() of 5,000 digits would even raise
+                raise InvalidIfMatch(
+                    f"If-Match names a version of {len(inner)} digits; versions have at most {MAX_VERSION_DIGITS}.",
+                    errors=[{"field": "header.If-Match", "message": "version too long", "type": "invalid_if_match"}],
+                )
             versions.add(int(inner))
     return IfMatch(frozenset(versions))
+
+
+MAX_VERSION_DIGITS = 18
+
+
+class InvalidIfMatch(Problem):
+    status, slug, title = 400, "invalid-if-match", "Unreadable If-Match"
 
 
 def if_match_header(

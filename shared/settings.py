@@ -99,6 +99,18 @@ class Settings(BaseSettings):
         default=10_000, description="/readyz reports not ready while a follower is more than this many events behind."
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted (413 beyond).")
+    max_header_bytes: int = Field(
+        default=32_768, ge=1024, description="Largest total size of a request's headers (431 problem+json beyond)."
+    )
+    max_url_length: int = Field(default=2048, ge=64, description="Longest request target accepted (414 beyond).")
+    consistency_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How long a request waits for this service's followers to reach the positions of `Aigov-After` or, "
+            "for a command resting on another service's facts, the upstream heads; 503 follower-behind beyond."
+        ),
+    )
     log_level: str = Field(default="INFO", description="Level of the JSON logs.")
     run_followers: bool = Field(default=True, description="Whether this process runs its service's followers.")
     host: str = Field(default="127.0.0.1", description="Interface `aigov run` binds the services to.")

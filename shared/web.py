@@ -15,13 +15,15 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from shared.auth import CurrentPrincipal
 from shared.eventlog import AuditedApplication
 from shared.follower import FollowerThreads
+from shared.gatekeeper import install_gatekeeper, install_position_header
 from shared.idempotency import install_idempotency
 from shared.meta import correlation_id_var
 from shared.observability import follower_gauges, install_metrics, install_readiness, pool_gauge
 from shared.openapi import install_problem_documentation
 from shared.pagination import PageRequest, decode_cursor, invalid_cursor
 from shared.policy import enforce_policy, require_complete_policy
-from shared.problems import PayloadTooLarge, Problem, install_problem_handlers, problem_response
+from shared.positions import MAX_POSITION
+from shared.problems import Problem, install_problem_handlers
 from shared.schemas import Health, LogPage, VerificationOut
 from shared.settings import Settings
 
@@ -54,17 +56,6 @@ def install_correlation_ids(app: FastAPI) -> None:
         return response
 
 
-def install_body_limit(app: FastAPI, max_bytes: int) -> None:
-    """Refuse bodies larger than ``max_bytes`` with 413 before reading them (declared length) or while reading."""
-
-    @app.middleware("http")
-    async def _limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            return problem_response(PayloadTooLarge(f"The request body is larger than {max_bytes} bytes."), request)
-        return await call_next(request)
-
-
 def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
     """``GET /v1/log`` and ``GET /v1/log/verify``: the service's own log, read-only, for followers and auditors."""
     router = APIRouter(prefix="/v1/log", tags=["log"])
@@ -75,7 +66,8 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
         principal: CurrentPrincipal,
         response: Response,
         after: Annotated[
-            int, Query(ge=0, description="Return events after this position (followers page by position).")
+            int,
+            Query(ge=0, le=MAX_POSITION, description="Return events after this position (followers page by position)."),
         ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: Annotated[
@@ -113,7 +105,7 @@ def log_router(get_app: Callable[[Request], AuditedApplication]) -> APIRouter:
 def log_position(cursor: str) -> int:
     """The position a log cursor names."""
     key = decode_cursor(cursor)
-    if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
+    if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= MAX_POSITION:
         raise invalid_cursor()
     return key[0]
 
@@ -155,8 +147,9 @@ def create_service_app(
     install_problem_handlers(app)
     install_problem_documentation(app)
     metrics = install_metrics(app, service)
+    install_position_header(app)
     install_idempotency(app, service, lambda: engines()[0])
-    install_body_limit(app, settings.max_body_bytes)
+    install_gatekeeper(app, settings)
     install_correlation_ids(app)
 
     def engines() -> list[Any]:

@@ -351,3 +351,19 @@ def test_the_public_record_has_both_tiers(stack: ServiceStack, history: dict[str
         "decision": "proceed_with_conditions",
     }
     assert record["tier_2"]["owner"]["chief_ai_officer"]["name"] == "Kenji Mori"
+
+
+def test_envelopes_read_from_the_stored_json_equal_the_decoded_events(
+    stack: ServiceStack, history: dict[str, Any]
+) -> None:
+    """The projection folds envelopes parsed straight from the stored JSON (shared.logrows); for every event of
+    both logs of the scripted history they equal decoding the event into a domain object and back."""
+    from services.registry.application import RegistryApplication
+    from services.risk.application import RiskApplication
+    from shared import logrows
+
+    for app in (RegistryApplication(stack.database_url), RiskApplication(stack.database_url)):
+        decoded = [entry.as_dict() for entry in app.read_log(0, 10_000)]
+        assert len({entry["type"] for entry in decoded}) >= 4  # every kind the scripted history records
+        assert list(logrows.iter_envelopes(app)) == decoded
+        app.close()

@@ -32,7 +32,7 @@ from services.registry.schemas import (
 from shared.auth import CurrentPrincipal
 from shared.meta import EventMeta
 from shared.pagination import PageRequest, Paging, invalid_cursor
-from shared.policy import authorize
+from shared.policy import Subject, authorize
 from shared.preconditions import RequiredIfMatch, tag
 from shared.schemas import Reason
 
@@ -127,7 +127,7 @@ def designate_caio(
     principal: CurrentPrincipal,
     if_match: RequiredIfMatch,
 ) -> MinistryOut:
-    actor = authorize(request, principal)
+    actor = authorize(request, principal, subject=Subject(ministry=code, designee=body.officer_id))
     ministry = registry(request).designate_caio(
         code, body.officer_id, body.name, EventMeta.of(actor, body.reason), if_match=if_match
     )

@@ -69,6 +69,11 @@ class RegistryApplication(AuditedApplication):
         self.save(ministry)
         return ministry
 
+    def designated_officer(self, code: str) -> str | None:
+        """The officer the registry records as the ministry's CAIO now (its own index, written with the events)."""
+        with self.read_session() as session:
+            return index.designated_officer(session, code)
+
     def caio_history(self, code: str) -> list[dict[str, Any]]:
         ministry = self.get_ministry(code)
         return caio_history(list(self.events.get(ministry.id)))
@@ -90,9 +95,12 @@ class RegistryApplication(AuditedApplication):
 
     def get_project(self, project_id: UUID, version: int | None = None) -> Project:
         try:
-            return self.repository.get(project_id, version=version)
+            project = self.repository.get(project_id, version=version)
         except AggregateNotFoundError as error:
             raise NotFound(f"No project with id {project_id}.") from error
+        if not isinstance(project, Project):  # e.g. a ministry's id: the same log holds both kinds of aggregate
+            raise NotFound(f"No project with id {project_id}.")
+        return project
 
     def project_for_change(self, project_id: UUID, if_match: IfMatch) -> Project:
         """The project to change, refusing with 412 if the version the client saw is no longer current."""

@@ -95,6 +95,15 @@ def ministry_exists(session: Session, code: str) -> bool:
     return session.execute(select(tables.ministries.c.code).where(tables.ministries.c.code == code)).first() is not None
 
 
+def designated_officer(session: Session, code: str) -> str | None:
+    """The officer the registry records as the ministry's CAIO now."""
+    table = tables.ministries
+    officer: str | None = session.execute(
+        select(table.c.caio_officer_id).where(table.c.code == code)
+    ).scalar_one_or_none()
+    return officer
+
+
 def gate_state(session: Session, project_id: UUID) -> GateState | None:
     """What the registry knows of the project's risk outcome (followed from the risk log)."""
     row = session.execute(select(tables.risk_gate).where(tables.risk_gate.c.project_id == project_id)).first()

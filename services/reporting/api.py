@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from services.registry.contract import Stage
 from services.reporting import periodic, reports
 from services.reporting.projection import Projection
+from services.reporting.queries import Filters, ReportQueries
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from services.reporting.schemas import (
     CheckpointList,
@@ -26,8 +27,9 @@ from services.reporting.schemas import (
     Timeline,
 )
 from shared.auth import CurrentPrincipal
-from shared.pagination import Paging
+from shared.pagination import PageRequest, Paging
 from shared.policy import authorize
+from shared.positions import MAX_POSITION
 from shared.problems import NotFound, Unprocessable
 from shared.schemas import Timestamp
 
@@ -35,17 +37,17 @@ router = APIRouter(prefix="/v1")
 AsOf = Annotated[
     Timestamp | None,
     Query(
-        description=(
-            "RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: answer as the report "
-            "stood then (rebuilt from the logs)."
-        )
+        description="RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: "
+        "answer as the report stood then (rebuilt from the logs)."
     ),
 ]
 RegistryPosition = Annotated[
-    int | None, Query(ge=0, description="Answer as of this registry log position (with risk_position).")
+    int | None,
+    Query(ge=0, le=MAX_POSITION, description="Answer as of this registry log position (with risk_position)."),
 ]
 RiskPosition = Annotated[
-    int | None, Query(ge=0, description="Answer as of this risk log position (with registry_position).")
+    int | None,
+    Query(ge=0, le=MAX_POSITION, description="Answer as of this risk log position (with registry_position)."),
 ]
 INVENTORY_COLUMNS = (
     "project_id",
@@ -67,18 +69,59 @@ def store(request: Request) -> ReportingStore:
     return request.app.state.store
 
 
-def state_for(
-    request: Request, as_of: datetime | None, registry_position: int | None = None, risk_position: int | None = None
-) -> Projection:
-    """Live state from the tables, or the state rebuilt from the logs at a moment or at positions."""
+def queries(request: Request) -> ReportQueries:
+    return ReportQueries(store(request))
+
+
+def check_as_of(as_of: datetime | None) -> None:
     if as_of is not None and as_of.tzinfo is None:
         raise Unprocessable(
             "as_of needs a time zone (RFC 3339).",
             errors=[{"field": "query.as_of", "message": "time zone required", "type": "timezone"}],
         )
-    if as_of is None and registry_position is None and risk_position is None:
-        return store(request).load()
-    return store(request).replay(as_of, registry_position, risk_position)
+
+
+def registered_page(
+    request: Request,
+    paging: PageRequest,
+    filters: Filters,
+    as_of: datetime | None,
+    registry_position: int | None,
+    risk_position: int | None,
+) -> tuple[Projection, int]:
+    """One page of registered projects (and how many there are in all), live or as of a moment: SQL pages."""
+    check_as_of(as_of)
+    reads = queries(request)
+    with reads.session() as session:
+        moment = reads.moment(session, as_of, registry_position, risk_position)
+        docs = reads.registered(session, moment, filters, paging.after, paging.limit + 1)
+        count = reads.count(session, moment, filters)
+        return reads.projection(session, moment, docs), count
+
+
+def state_of(
+    request: Request, filters: Filters, as_of: datetime | None, registry_position: int | None = None,
+    risk_position: int | None = None,
+) -> Projection:  # fmt: skip
+    """Every registered project the filters select (a ministry's, the pending ones), live or as of a moment."""
+    check_as_of(as_of)
+    reads = queries(request)
+    with reads.session() as session:
+        moment = reads.moment(session, as_of, registry_position, risk_position)
+        return reads.projection(session, moment, reads.registered(session, moment, filters))
+
+
+def project_state_of(
+    request: Request, project_id: UUID, as_of: datetime | None, registry_position: int | None = None,
+    risk_position: int | None = None,
+) -> Projection:  # fmt: skip
+    """A projection of one project (and the ministries), live or as of a moment."""
+    check_as_of(as_of)
+    reads = queries(request)
+    with reads.session() as session:
+        moment = reads.moment(session, as_of, registry_position, risk_position)
+        doc = reads.project(session, moment, str(project_id))
+        return reads.projection(session, moment, [doc] if doc is not None else [])
 
 
 def meta(state: Projection, as_of: datetime | None) -> dict[str, Any]:
@@ -114,16 +157,17 @@ class NdjsonResponse(StreamingResponse):
     summary="Every generative-AI project: stage, risk, Board status, CAIO",
 )
 def get_inventory(
-    request: Request, principal: CurrentPrincipal, paging: Paging,
-    ministry: str | None = None, stage: Stage | None = None, risk: str | None = None,
+    request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None,
+    stage: Stage | None = None, risk: str | None = None,
     as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None,
 ) -> Any:  # fmt: skip
-    state = state_for(request, as_of, registry_position, risk_position)
-    items = reports.inventory(state, ministry=ministry, stage=stage.value if stage else None, risk=risk)
-    page = paging.page(items, by_registration)
+    filters = Filters(ministry=ministry, stage=stage.value if stage else None, risk=risk)
+    state, count = registered_page(request, paging, filters, as_of, registry_position, risk_position)
+    items = reports.inventory(state, ministry=ministry, stage=filters.stage, risk=risk)
+    page = paging.fetched(items, by_registration)
     if wants_csv(request):  # kept for clients written before get_inventory_csv; documented there
         return inventory_csv(page["items"], paging, state)
-    return Inventory.model_validate({**meta(state, as_of), "count": len(items), **page})
+    return Inventory.model_validate({**meta(state, as_of), "count": count, **page})
 
 
 @router.get(
@@ -144,9 +188,10 @@ def get_inventory_csv(
     registry_position: RegistryPosition = None,
     risk_position: RiskPosition = None,
 ) -> CsvResponse:
-    state = state_for(request, as_of, registry_position, risk_position)
-    items = reports.inventory(state, ministry=ministry, stage=stage.value if stage else None, risk=risk)
-    return inventory_csv(paging.page(items, by_registration)["items"], paging, state)
+    filters = Filters(ministry=ministry, stage=stage.value if stage else None, risk=risk)
+    state, _ = registered_page(request, paging, filters, as_of, registry_position, risk_position)
+    items = reports.inventory(state, ministry=ministry, stage=filters.stage, risk=risk)
+    return inventory_csv(paging.fetched(items, by_registration)["items"], paging, state)
 
 
 def inventory_csv(items: list[dict[str, Any]], paging: Any, state: Projection) -> CsvResponse:
@@ -182,10 +227,10 @@ def get_high_risk_register(
     registry_position: RegistryPosition = None,
     risk_position: RiskPosition = None,
 ) -> HighRiskRegister:
-    state = state_for(request, as_of, registry_position, risk_position)
+    state, count = registered_page(request, paging, Filters(high_risk=True), as_of, registry_position, risk_position)
     items = reports.high_risk_register(state)
     return HighRiskRegister.model_validate(
-        {**meta(state, as_of), "count": len(items), **paging.page(items, by_registration)}
+        {**meta(state, as_of), "count": count, **paging.fetched(items, by_registration)}
     )
 
 
@@ -202,7 +247,7 @@ def get_pending(
     registry_position: RegistryPosition = None,
     risk_position: RiskPosition = None,
 ) -> Pending:
-    state = state_for(request, as_of, registry_position, risk_position)
+    state = state_of(request, Filters(ministry=ministry, pending=True), as_of, registry_position, risk_position)
     items = reports.pending(state, ministry=ministry, role=role)
     page = paging.page(items, lambda item: (item["project_id"], item["what"], item["role"], item["ministry"] or ""))
     return Pending.model_validate({**meta(state, as_of), "count": len(items), **page})
@@ -212,7 +257,7 @@ PeriodQuery = Annotated[str, Query(pattern=r"^20\d\dH[12]$", description="Half-y
 
 
 def the_periodic_report(request: Request, code: str, period: str, as_of: datetime | None) -> dict[str, Any]:
-    report = periodic.periodic_report(state_for(request, as_of), code, period)
+    report = periodic.periodic_report(state_of(request, Filters(ministry=code), as_of), code, period)
     if report["ministry_name"] is None:
         raise NotFound(f"No ministry with code {code}.")
     return report
@@ -272,7 +317,7 @@ def get_periodic_report_html(
     summary="Tier-1 summary and tier-2 detail record of a project",
 )
 def get_public_record(project_id: UUID, request: Request, principal: CurrentPrincipal, as_of: AsOf = None) -> Any:
-    record = periodic.public_record(state_for(request, as_of), str(project_id))
+    record = periodic.public_record(project_state_of(request, project_id, as_of), str(project_id))
     if record is None:
         raise NotFound(f"No project {project_id} in the reporting read models.")
     return record
@@ -286,6 +331,7 @@ def get_public_record(project_id: UUID, request: Request, principal: CurrentPrin
     summary="Every event about the project from both logs, in causal order",
 )
 def get_timeline(project_id: UUID, request: Request, principal: CurrentPrincipal, as_of: AsOf = None) -> Timeline:
+    check_as_of(as_of)
     events = store(request).timeline(project_id, as_of)
     if not events:
         raise NotFound(f"No events about project {project_id}.")
@@ -307,11 +353,7 @@ def get_project_state(
     registry_position: RegistryPosition = None,
     risk_position: RiskPosition = None,
 ) -> ProjectState:
-    state = (
-        store(request).replay(as_of, registry_position, risk_position)
-        if (as_of or registry_position is not None or risk_position is not None)
-        else store(request).replay()
-    )
+    state = project_state_of(request, project_id, as_of, registry_position, risk_position)
     project = reports.project_state(state, str(project_id))
     if project is None:
         raise NotFound(f"Project {project_id} did not exist at that moment.")
@@ -322,7 +364,7 @@ def get_project_state(
     "/audit/export",
     tags=["audit"],
     operation_id="export_audit_log",
-    summary="NDJSON: every event of the registry log, then of the risk log, then a signed checkpoint per log",
+    summary="NDJSON: every event of the registry log, then of the risk log, then each log's checkpoints",
     response_class=NdjsonResponse,
 )
 def export(request: Request, principal: CurrentPrincipal) -> NdjsonResponse:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
-from services.reporting.projection import Projection
+from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
+from shared import logrows
+from shared.database import read_only
 from shared.follower import lag_of
-from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
 
@@ -24,40 +26,51 @@ class ProjectionFollower:
         self.store = store
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.state: Projection | None = None
+        self.positions: dict[str, int] | None = None  # what is committed; None: read it again
         self.last_error: str | None = None
 
     def process_available(self) -> int:
-        """Fold the next batch of each log and commit documents and positions together."""
-        if self.state is None:
-            self.state = self.store.load()
-        batches = {
-            service: self.store.upstreams[service].envelopes(self.state.positions[service], self.batch_size)
+        """Fold the next batch of each log from its stored JSON and commit rows and positions together.
+
+        Only the documents the batch touches are loaded (history.load_for), and each table is written in
+        one statement, so a batch costs the same whether the read model holds a hundred projects or a million.
+        """
+        if self.positions is None:
+            self.positions = self.store.positions()
+        entries = {
+            service: logrows.envelopes(self.store.upstreams[service], self.positions[service], self.batch_size)
             for service in UPSTREAMS
         }
-        handled = sum(len(batch) for batch in batches.values())
+        handled = sum(len(batch) for batch in entries.values())
         if not handled:
             return 0
         try:
-            for batch in batches.values():
-                for entry in batch:
-                    token = correlation_id_var.set(entry.correlation_id)
-                    try:
-                        self.state.apply(entry.as_dict())
-                        logger.info("projected %s event %s at position %d", entry.service, entry.type, entry.position)
-                    finally:
-                        correlation_id_var.reset(token)
+            with read_only(), self.store.tracking.transaction(commit=False) as session:
+                state = history.load_for(session, entries, self.positions)
+                clocks = {service: history.last_clock(session, service) for service in UPSTREAMS}
+                registered = history.registered_so_far(session, entries)
+            batch = history.fold(state, entries, clocks, registered)
             with self.store.tracking.transaction(commit=True) as session:
-                self.store.persist(session, self.state)
+                self.store.persist(session, batch)
         except BaseException:
-            self.state = None  # memory may be ahead of the database: reload from what was committed
+            self.positions = None  # what was committed is unknown: read it again
             raise
+        self.positions = dict(state.positions)
+        logger.info(
+            "projected %d events up to registry %d, risk %d",
+            handled,
+            self.positions["registry"],
+            self.positions["risk"],
+        )
         return handled
 
-    def catch_up(self) -> int:
+    def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Fold until both logs are exhausted; ``on_batch`` hears how many events each batch handled."""
         total = 0
         while handled := self.process_available():
             total += handled
+            if on_batch is not None:
+                on_batch(handled)
         return total
 
     def position(self) -> dict[str, int]:
@@ -80,7 +93,7 @@ class ProjectionFollower:
         return urls.pop() if len(urls) == 1 else None
 
     def reset(self) -> None:
-        self.state = None
+        self.positions = None
 
 
 class PeriodicCheckpoints:

@@ -16,15 +16,16 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.registry.contract import REGISTRY
-from services.reporting import tables
+from services.reporting import history, tables
 from services.reporting.projection import Projection
 from services.risk.contract import RISK
 from shared import checkpoints as signing
-from shared.database import eventsourcing_env
+from shared import logrows
+from shared.database import eventsourcing_env, read_only
 from shared.export import checkpoint_line, event_line
 from shared.hashchain import verify_chain
 from shared.logreader import DatabaseLog
@@ -56,12 +57,13 @@ class ReportingStore:
 
     def positions(self) -> dict[str, int]:
         """The upstream log positions the read models reflect."""
-        return {upstream: self.tracking.max_tracking_id(upstream) or 0 for upstream in UPSTREAMS}
+        with read_only():
+            return {upstream: self.tracking.max_tracking_id(upstream) or 0 for upstream in UPSTREAMS}
 
     def load(self) -> Projection:
         """The live projection, from the tables (and the positions committed with them)."""
         state = Projection()
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             for row in session.execute(select(tables.projects.c.project_id, tables.projects.c.doc)):
                 state.projects[str(row.project_id)] = row.doc
             for row in session.execute(
@@ -75,38 +77,12 @@ class ReportingStore:
         state.take_changes()
         return state
 
-    def persist(self, session: Session, state: Projection) -> None:
-        """Write the rows the last batch touched, and the positions, in the caller's transaction."""
-        projects, ministries, aggregates, new_events = state.take_changes()
-        for project_id in projects:
-            doc = state.projects[project_id]
-            registry = doc["registry"] or {}
-            values = {
-                "ministry": registry.get("ministry"),
-                "stage": registry.get("stage"),
-                "risk_status": doc["risk"]["status"],
-                "doc": doc,
-            }
-            _upsert(session, tables.projects, {"project_id": UUID(project_id)}, values)
-        for code in ministries:
-            doc = state.ministries[code]
-            _upsert(
-                session, tables.ministries, {"ministry": code}, {"ministry_id": UUID(doc["ministry_id"]), "doc": doc}
-            )
-        if aggregates:
-            session.execute(
-                tables.aggregates.insert(),
-                [{"aggregate_id": UUID(a), "project_id": UUID(state.aggregates[a])} for a in aggregates],
-            )
-        if new_events:
-            session.execute(
-                tables.project_events.insert(),
-                [{"project_id": UUID(p), "service": s, "position": n} for p, s, n in new_events],
-            )
-        committed = self.positions()
+    def persist(self, session: Session, batch: history.Batch) -> None:
+        """Write the rows a batch changed and the positions it reached, in the caller's transaction."""
+        history.write(session, batch)
         for upstream in UPSTREAMS:
-            if state.positions[upstream] > committed[upstream]:
-                self.tracking._insert_tracking(session, Tracking(upstream, state.positions[upstream]))
+            if batch.state.positions[upstream] > batch.committed[upstream]:
+                self.tracking._insert_tracking(session, Tracking(upstream, batch.state.positions[upstream]))
 
     def clear(self) -> None:
         """Empty every read model and forget the tracked positions (for a rebuild from position zero)."""
@@ -116,11 +92,12 @@ class ReportingStore:
         with self.tracking.transaction(commit=True) as session:
             for table in (tables.projects, tables.ministries, tables.aggregates, tables.project_events):
                 session.execute(delete(table))
+            history.clear(session)
             session.execute(delete(self.tracking.tracking_table))
 
     def rows(self) -> dict[str, list[Any]]:
         """Every read-model row, in a stable order: what a rebuild must reproduce exactly."""
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             return {
                 "projects": [
                     tuple(row)
@@ -138,49 +115,53 @@ class ReportingStore:
                     tuple(row)
                     for row in session.execute(select(tables.project_events).order_by(*tables.project_events.c))
                 ],
+                **{
+                    table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key))]
+                    for table in history.HISTORY_TABLES
+                },
             }
 
     # -- replay ------------------------------------------------------------------------------------------
 
     def entries(self, service: str, up_to: int | None = None) -> Iterator[dict[str, Any]]:
         app, after = self.upstreams[service], 0
-        while True:
-            batch = app.envelopes(after, REPLAY_BATCH)
-            for entry in batch:
-                if up_to is not None and entry.position > up_to:
-                    return
-                yield entry.as_dict()
-            if len(batch) < REPLAY_BATCH:
-                return
-            after = batch[-1].position
+        while batch := logrows.envelopes(app, after, REPLAY_BATCH, up_to):
+            yield from batch
+            after = batch[-1]["position"]
 
     def replay(
         self, as_of: datetime | None = None, registry_position: int | None = None, risk_position: int | None = None
     ) -> Projection:
-        """The projection as it stood at ``as_of`` (events that had occurred by then) or at the given positions."""
+        """The projection from position zero: each log up to the given position and, with ``as_of``, up to the
+        longest prefix whose events had all occurred by then (the meaning of "as of", services/reporting/history.py).
+        """
         state = Projection()
         limits = {"registry": registry_position, "risk": risk_position}
         for service in UPSTREAMS:
             for entry in self.entries(service, limits[service]):
-                if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of:
-                    state.apply(entry)
+                if as_of is not None and datetime.fromisoformat(entry["occurred_at"]) > as_of:
+                    break
+                state.apply(entry)
         return state
 
     def timeline(self, project_id: UUID, as_of: datetime | None = None) -> list[dict[str, Any]]:
-        """Every event about the project from both logs, in causal order (time, each log's own order kept)."""
-        with self.tracking.transaction(commit=False) as session:
+        """Every event about the project from both logs, in causal order (time, each log's own order kept).
+
+        One query for the project's positions, then one per log (per thousand events) for the events."""
+        with read_only(), self.tracking.transaction(commit=False) as session:
             rows = session.execute(
                 select(tables.project_events.c.service, tables.project_events.c.position).where(
                     tables.project_events.c.project_id == project_id
                 )
             ).all()
-        events = [
-            entry
-            for service, position in rows
-            for entry in (e.as_dict() for e in self.upstreams[service].envelopes(position - 1, 1))
-        ]
+            limits = {service: history.prefix_at(session, service, as_of) for service in UPSTREAMS} if as_of else {}
+        events = []
+        for service in UPSTREAMS:
+            limit = limits.get(service)
+            positions = [n for s, n in rows if s == service and (limit is None or n <= limit)]
+            events.extend(logrows.at_positions(self.upstreams[service], positions))
         events.sort(key=lambda entry: (entry["occurred_at"], entry["service"] != "registry", entry["position"]))
-        return [entry for entry in events if as_of is None or datetime.fromisoformat(entry["occurred_at"]) <= as_of]
+        return events
 
     # -- checkpoints and exports --------------------------------------------------------------------------------
 
@@ -192,8 +173,7 @@ class ReportingStore:
         return signing.public_pem(public), signing.key_id(public)
 
     def take_checkpoint(self, service: str, up_to: int | None = None) -> signing.Checkpoint:
-        """Verify the log's chain (up to ``up_to``) and sign its head: the signature vouches only for a verified
-        chain."""
+        """Verify the log's chain (up to ``up_to``) and sign its head: it vouches only for a verified chain."""
         app = self.upstreams[service]
         records = app.iter_records()
         result = verify_chain(records if up_to is None else takewhile(lambda record: record.position <= up_to, records))
@@ -216,7 +196,7 @@ class ReportingStore:
         return checkpoint
 
     def list_checkpoints(self) -> list[dict[str, Any]]:
-        with self.tracking.transaction(commit=False) as session:
+        with read_only(), self.tracking.transaction(commit=False) as session:
             rows = session.execute(select(tables.checkpoints).order_by(tables.checkpoints.c.id)).mappings().all()
         return [
             {**{k: v for k, v in row.items() if k != "taken_at"}, "taken_at": as_utc(row["taken_at"]).isoformat()}
@@ -246,10 +226,3 @@ class ReportingStore:
             yield tree_checkpoint_line(service, publisher.latest(exported[service]))
         for service in UPSTREAMS:
             yield checkpoint_line(self.take_checkpoint(service, heads[service]))
-
-
-def _upsert(session: Session, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
-    """Update the row or insert it; safe because only the projection follower writes these tables."""
-    condition = [table.c[name] == value for name, value in key.items()]
-    if session.execute(update(table).where(*condition).values(**values)).rowcount == 0:
-        session.execute(table.insert().values(**key, **values))

@@ -3,7 +3,7 @@
 Documents are JSON (the projection's own shape); the columns beside them exist for filtering and joins.
 """
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, String, Table, Text, Uuid
 
 from shared.schema import metadata, position_column
 
@@ -16,6 +16,14 @@ projects = Table(
     Column("risk_status", String(32), nullable=False),
     Column("doc", JSON(), nullable=False),
     Index("reporting_projects_ministry", "ministry"),
+    # Columns for reports that filter, order and page in SQL (migration 0005); see services/reporting/history.py.
+    Column("registered_at", BigInteger(), nullable=True),  # microseconds since the epoch, UTC
+    Column("classification", String(16), nullable=True),
+    Column("pending", Integer(), nullable=False, server_default="0"),
+    Index("reporting_projects_by_registration", "registered_at", "project_id"),
+    Index("reporting_projects_ministry_by_registration", "ministry", "registered_at", "project_id"),
+    Index("reporting_projects_classification", "classification", "registered_at", "project_id"),
+    Index("reporting_projects_pending", "pending"),
 )
 
 ministries = Table(
@@ -51,4 +59,56 @@ checkpoints = Table(
     Column("taken_at", DateTime(timezone=True), nullable=False),
     Column("key_id", String(32), nullable=False),
     Column("signature", Text(), nullable=False),
+)
+
+
+# -- history (migration 0005): every version of every document, so "as of" is read, not recomputed ----------
+
+project_versions = Table(
+    "reporting_project_versions",
+    metadata,
+    Column("project_id", Uuid(), primary_key=True),
+    Column("service", String(16), primary_key=True),  # which log's part: registry, or risk (risk, board, incidents)
+    position_column("position", primary_key=True),  # the event that made this version; it holds until the next
+    Column("stage", String(16), nullable=True),
+    Column("risk_status", String(32), nullable=True),
+    Column("classification", String(16), nullable=True),
+    Column("doc", Text(), nullable=False),  # the part as JSON text (orjson, sorted keys)
+)
+
+ministry_versions = Table(
+    "reporting_ministry_versions",
+    metadata,
+    Column("ministry", String(16), primary_key=True),
+    position_column("position", primary_key=True),
+    Column("doc", JSON(), nullable=False),
+)
+
+log_clock = Table(
+    "reporting_log_clock",
+    metadata,
+    Column("service", String(16), primary_key=True),
+    position_column("position", primary_key=True),
+    Column("clock", BigInteger(), nullable=False),  # running maximum of occurred_at up to here, microseconds, UTC
+    Index("reporting_log_clock_by_time", "service", "clock", "position"),
+)
+
+# Counts (migration 0005), so a report's total is a lookup rather than a count over every project.
+
+counts = Table(
+    "reporting_counts",
+    metadata,
+    Column("ministry", String(16), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("risk_status", String(32), primary_key=True),
+    Column("classification", String(16), primary_key=True),  # "" when not classified
+    Column("count", Integer(), nullable=False),
+)
+
+registrations = Table(
+    "reporting_registrations",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # a ministry's code, or "*" for every ministry
+    position_column("position", primary_key=True),  # the registry position of a registration
+    Column("count", Integer(), nullable=False),  # projects registered in the scope up to and including it
 )

@@ -39,7 +39,7 @@ from services.risk.schemas import (
 from shared.auth import CurrentPrincipal, Principal
 from shared.meta import Actor, EventMeta
 from shared.pagination import Paging
-from shared.policy import authorize, operation_of, rule_for
+from shared.policy import Subject, authorize, operation_of, rule_for
 from shared.preconditions import RequiredIfMatch, tag
 from shared.problems import Forbidden
 from shared.timeutil import as_utc
@@ -52,14 +52,12 @@ def risk_app(request: Request) -> RiskApplication:
     return request.app.state.risk
 
 
-def designated_caio(request: Request, principal: Principal, ministry: str, app: RiskApplication) -> Actor:
-    """A CAIO acts only for their own ministry, and only while the registry records them as its designated CAIO."""
-    actor = authorize(request, principal, ministry=ministry)
+def designated_caio(request: Request, principal: Principal, subject: Subject) -> Actor:
+    """A CAIO acts only for their own ministry, and only while the registry records them as its designated CAIO
+    (``authorize`` asks ``app.state.designated_officer``, after the gate waited for the registry's head)."""
     if not rule_for(operation_of(request)).designation:
         raise LookupError("designated_caio() serves only actions whose policy line asks for the designation")
-    if app.designated_caio(ministry) != principal.sub:
-        raise Forbidden(f"{principal.sub} is not the designated Chief AI Officer of {ministry} in the registry.")
-    return actor
+    return authorize(request, principal, ministry=subject.ministry, subject=subject)
 
 
 def project_risk_out(risk: ProjectRisk, registry_position: int, open_assessment_submitted: bool) -> ProjectRiskOut:
@@ -328,7 +326,9 @@ def classify(
     if_match: RequiredIfMatch,
 ) -> AssessmentOut:
     app = risk_app(request)
-    actor = designated_caio(request, principal, app.assessment(assessment_id).ministry, app)
+    assessment = app.assessment(assessment_id)
+    subject = Subject(ministry=assessment.ministry, answered_by=frozenset(assessment.answered_by))
+    actor = designated_caio(request, principal, subject)
     meta = EventMeta.of(actor, body.reasons)
     return respond(
         response,
@@ -394,7 +394,7 @@ def submit_submission(
     submission = app.submission(submission_id)
     if submission.project_id != project_id:
         raise Forbidden("The submission belongs to another project.")
-    actor = designated_caio(request, principal, submission.ministry, app)
+    actor = designated_caio(request, principal, Subject(ministry=submission.ministry))
     meta = EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board")
     return respond(response, app.submit_to_board(submission_id, meta, if_match=if_match), submission_out)
 
@@ -415,7 +415,7 @@ def record_advice(
     if_match: RequiredIfMatch,
 ) -> SubmissionOut:
     app = risk_app(request)
-    actor = authorize(request, principal)
+    actor = authorize(request, principal, subject=Subject(ministry=app.submission(submission_id).ministry))
     return respond(
         response,
         app.record_advice(
@@ -446,7 +446,9 @@ def record_decision(
     if_match: RequiredIfMatch,
 ) -> SubmissionOut:
     app = risk_app(request)
-    actor = designated_caio(request, principal, app.submission(submission_id).ministry, app)
+    submission = app.submission(submission_id)
+    advised_by = submission.advice["by"] if submission.advice else None
+    actor = designated_caio(request, principal, Subject(ministry=submission.ministry, advised_by=advised_by))
     responses = [response.model_dump() for response in body.condition_responses]
     meta = EventMeta.of(actor, body.reasons)
     return respond(
@@ -522,7 +524,7 @@ def report_incident(
     if_match: RequiredIfMatch,
 ) -> IncidentOut:
     app = risk_app(request)
-    actor = designated_caio(request, principal, app.incident(incident_id).ministry, app)
+    actor = designated_caio(request, principal, Subject(ministry=app.incident(incident_id).ministry))
     return respond(
         response,
         app.report_incident(incident_id, body.reference, EventMeta.of(actor, body.reason), if_match=if_match),

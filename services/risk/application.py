@@ -264,6 +264,15 @@ class RiskApplication(AuditedApplication):
                 "unknown_assessment",
                 "not an assessment of this project",
             )
+        if assessment_id and not risk.rests_on_current(str(assessment_id)):
+            raise InvalidInput(
+                "A submission rests on the project's current classification; this assessment's is superseded, "
+                "stale or not made yet.",
+                "assessment_id",
+                "not_current_classification",
+                "not the assessment of the current classification",
+                current_classification=risk.current_classification(),
+            )
         submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
         self.save(submission)
         return submission
@@ -274,7 +283,7 @@ class RiskApplication(AuditedApplication):
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
         submission.submit(meta)
-        risk.board_submitted(submission.id, meta)
+        risk.board_submitted(submission.id, submission.assessment_id, meta)
         self._save_submission(submission, risk)
         return submission
 
@@ -290,8 +299,9 @@ class RiskApplication(AuditedApplication):
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
+        risk.require_current_submission(submission.id, submission.assessment_id)
         submission.record_advice(opinion, text, conditions, meta)
-        risk.advice_received(submission_id=str(submission.id), opinion=opinion.value, meta=meta)
+        risk.advice_received(submission.id, submission.assessment_id, opinion.value, meta)
         self._save_submission(submission, risk)
         return submission
 
@@ -307,8 +317,9 @@ class RiskApplication(AuditedApplication):
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk = self.project_risk(submission.project_id)
+        risk.require_current_submission(submission.id, submission.assessment_id)
         submission.record_decision(decision, reasons, condition_responses, meta)
-        risk.decision_recorded(submission_id=str(submission.id), decision=decision.value, meta=meta)
+        risk.decision_recorded(submission.id, submission.assessment_id, decision.value, meta)
         self._save_submission(submission, risk)
         return submission
 
@@ -316,9 +327,18 @@ class RiskApplication(AuditedApplication):
         self.save(submission, risk)
 
     def board_queue(self) -> list[dict[str, Any]]:
-        """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows."""
+        """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows.
+
+        A submission whose classification was superseded (a newer one, or staleness) is not shown: the Board
+        would only be refused (409) on it."""
         with self.read_session() as session:
-            return index.awaiting_advice(session)
+            rows = index.awaiting_advice(session)
+        return [row for row in rows if self.is_current_submission(row["submission_id"])]
+
+    def is_current_submission(self, submission_id: UUID) -> bool:
+        submission = self.submission(submission_id)
+        risk = self.project_risk(submission.project_id)
+        return risk.rests_on_current(submission.assessment_id) and risk.submission_id == str(submission.id)
 
     # -- incidents ------------------------------------------------------------------------------------
 

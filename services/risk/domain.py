@@ -41,6 +41,15 @@ class RiskRuleViolated(RuleViolated):
     """A rule of the risk process refused the command."""
 
 
+class Superseded(RiskRuleViolated):
+    """The command rests on a classification that is no longer the project's current one (409 naming the
+    current classification): the Board reviews, and the CAIO decides on, what is current."""
+
+    def __init__(self, message: str, current: dict[str, Any] | None):
+        super().__init__(message, current_classification=current)
+        self.current = current
+
+
 class Harm(StrEnum):
     none = "none"
     individuals = "individuals"
@@ -151,7 +160,34 @@ class ProjectRisk(Aggregate):
 
     # -- Advisory Board ----------------------------------------------------------------------------
 
-    def board_submitted(self, submission_id: UUID, meta: EventMeta) -> None:
+    def current_classification(self) -> dict[str, Any] | None:
+        """The classification in force (not superseded by a newer one, not stale), or None."""
+        if self.status not in CLASSIFIED or self.classification is None:
+            return None
+        return {"assessment_id": self.classified_assessment_id, "classification": self.classification.value}
+
+    def rests_on_current(self, assessment_id: str | None) -> bool:
+        current = self.current_classification()
+        return current is not None and assessment_id is not None and current["assessment_id"] == str(assessment_id)
+
+    def require_current(self, submission_id: UUID, assessment_id: str | None) -> None:
+        """A submission stands only while the classification it rests on is the current one (GUIDELINE.md:
+        the Board advises on, and the CAIO decides on, the project's current risk evaluation)."""
+        current = self.current_classification()
+        if not self.rests_on_current(assessment_id):
+            now = (
+                f"the current classification is {current['classification']} on assessment {current['assessment_id']}"
+                if current
+                else "the project has no current classification (none yet, or it became stale)"
+            )
+            raise Superseded(
+                f"Submission {submission_id} rests on assessment {assessment_id}, whose classification is not "
+                f"current: {now}. Draft a new submission on the current classification.",
+                current,
+            )
+
+    def board_submitted(self, submission_id: UUID, assessment_id: str | None, meta: EventMeta) -> None:
+        self.require_current(submission_id, assessment_id)
         if self.status is not RiskStatus.classified_high:
             raise RiskRuleViolated(
                 "Only a project whose current classification is high is submitted to the Advisory Board."
@@ -160,18 +196,36 @@ class ProjectRisk(Aggregate):
             raise RiskRuleViolated(f"Submission {self.submission_id} is already with the Board for this project.")
         self._submitted_to_board(submission_id=str(submission_id), meta=meta)
 
+    def require_current_submission(self, submission_id: UUID, assessment_id: str | None) -> None:
+        """Advice and decisions only on the submission now with the Board for the current classification."""
+        self.require_current(submission_id, assessment_id)
+        if self.submission_id != str(submission_id):
+            raise Superseded(
+                f"Submission {submission_id} is not the one with the Board for the current classification "
+                f"(that is {self.submission_id or 'none yet'}).",
+                self.current_classification(),
+            )
+
     @event("SubmittedToAdvisoryBoard")
     def _submitted_to_board(self, submission_id: str, meta: EventMeta) -> None:
         self.submission_id = submission_id
         self.board_status = board_status_after("SubmittedToAdvisoryBoard", {}, self.board_status)
         self.decision = None
 
+    def advice_received(self, submission_id: UUID, assessment_id: str | None, opinion: str, meta: EventMeta) -> None:
+        self.require_current_submission(submission_id, assessment_id)
+        self._advice_received(submission_id=str(submission_id), opinion=opinion, meta=meta)
+
     @event("AdvisoryBoardAdviceReceived")
-    def advice_received(self, submission_id: str, opinion: str, meta: EventMeta) -> None:
+    def _advice_received(self, submission_id: str, opinion: str, meta: EventMeta) -> None:
         self.board_status = board_status_after("AdvisoryBoardAdviceReceived", {}, self.board_status)
 
+    def decision_recorded(self, submission_id: UUID, assessment_id: str | None, decision: str, meta: EventMeta) -> None:
+        self.require_current_submission(submission_id, assessment_id)
+        self._decision_recorded(submission_id=str(submission_id), decision=decision, meta=meta)
+
     @event("MinistryDecisionRecorded")
-    def decision_recorded(self, submission_id: str, decision: str, meta: EventMeta) -> None:
+    def _decision_recorded(self, submission_id: str, decision: str, meta: EventMeta) -> None:
         self.decision = Decision(decision)
         self.board_status = board_status_after("MinistryDecisionRecorded", {"decision": decision}, self.board_status)
 
@@ -239,6 +293,7 @@ class Assessment(Aggregate):
         self.mitigations: dict[str, dict[str, str]] = {}
         self.screening: dict[str, Any] | None = None
         self.classification: dict[str, Any] | None = None
+        self.answered_by: list[str] = []  # who recorded answers or submitted: they may not classify it
 
     @property
     def state(self) -> str:
@@ -261,6 +316,11 @@ class Assessment(Aggregate):
     ) -> None:
         self.answers.update(answers)
         self.mitigations.update(mitigations)
+        self._answered_by(meta)
+
+    def _answered_by(self, meta: EventMeta) -> None:
+        if meta.actor_id not in self.answered_by:
+            self.answered_by.append(meta.actor_id)
 
     def submit(self, screening: dict[str, Any], meta: EventMeta) -> None:
         if self.screening is not None:
@@ -270,6 +330,7 @@ class Assessment(Aggregate):
     @event("AssessmentScreened")
     def _screened(self, screening: dict[str, Any], meta: EventMeta) -> None:
         self.screening = screening
+        self._answered_by(meta)
 
     def classify(
         self, classification: Classification, reasons: str, override_justification: str | None, meta: EventMeta
@@ -348,6 +409,12 @@ class BoardSubmission(Aggregate):
         self.advice: dict[str, Any] | None = None
         self.decision: dict[str, Any] | None = None
         self.submitted_at: datetime | None = None
+
+    @property
+    def assessment_id(self) -> str | None:
+        """The assessment (and so the classification) the submission rests on."""
+        value = self.content.get("assessment_id")
+        return str(value) if value else None
 
     def submit(self, meta: EventMeta) -> None:
         if self.status != "draft":

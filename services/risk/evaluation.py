@@ -35,15 +35,20 @@ class RulesetInvalid(InvalidInputs):
         self.errors = errors
 
 
+#: Bounds that fit both databases' integers (PostgreSQL INTEGER is 32-bit) and keep every score a finite float.
+MAX_VERSION = 2**31 - 1
+MAX_POINTS = 1_000_000
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Choice(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
     label_en: str = Field(min_length=1)
     label_ja: str = Field(min_length=1)
-    points: int = Field(ge=0, default=0)
+    points: int = Field(ge=0, le=MAX_POINTS, default=0)
     high: bool = Field(default=False, description="Choosing it puts the viewpoint on the high side.")
 
 
@@ -77,7 +82,7 @@ class MitigationChoice(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
     label_en: str = Field(min_length=1)
     label_ja: str = Field(min_length=1)
-    credit: int = Field(ge=0)
+    credit: int = Field(ge=0, le=MAX_POINTS)
 
 
 class MitigationQuestion(Strict):
@@ -112,7 +117,7 @@ class ScreeningRule(Strict):
 
 class Ruleset(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     classification_validity_months: int = Field(default=12, ge=1, le=120)

@@ -29,6 +29,7 @@ def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follow
 def build(app: FastAPI, settings: Settings) -> FollowerThreads:
     app.state.risk = RiskApplication(settings.database_url)
     app.state.applications = [app.state.risk]
+    app.state.designated_officer = app.state.risk.designated_caio  # followed from the registry, as of now
     app.state.risk.publish_shipped_rulesets()
     app.state.registry_follower = build_registry_follower(settings, app.state.risk)
     publisher = install_publisher(app, settings, app.state.risk)

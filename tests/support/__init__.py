@@ -26,7 +26,7 @@ from shared.settings import Settings
 
 POSTGRES_URL = os.environ.get("AIGOV_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_JWT_SECRET = "aigov-test-secret-" + "x" * 32
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # tests/support/__init__.py → the repository
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("registry", "risk", "reporting")
 
 

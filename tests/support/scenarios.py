@@ -221,3 +221,37 @@ def assert_problem(response: httpx.Response, status: int, field: str | None = No
     if field is not None:
         assert field in [error["field"] for error in body["errors"]], body
     return body
+
+
+def heads(stack: ServiceStack) -> tuple[int, int]:
+    return head(stack, "registry"), head(stack, "risk")
+
+
+def classify(client: httpx.Client, assessment_id: str, classification: str = "high") -> httpx.Response:
+    return client.post(
+        f"/v1/assessments/{assessment_id}/classification",
+        headers=current(client, f"/v1/assessments/{assessment_id}"),
+        json={"classification": classification, "reasons": "answers on the high side"},
+    )
+
+
+def submit(ministry: Ministry, project_id: str, submission_id: str) -> httpx.Response:
+    return ministry.caio.post(
+        f"/v1/projects/{project_id}/board-submissions/{submission_id}/submit",
+        headers=current(ministry.caio, f"/v1/board-submissions/{submission_id}"),
+    )
+
+
+def advise(client: httpx.Client, submission_id: str) -> httpx.Response:
+    return client.post(
+        f"/v1/board-submissions/{submission_id}/advice",
+        headers=current(client, f"/v1/board-submissions/{submission_id}"),
+        json={"opinion": "no_concerns", "text": "Sound plan."},
+    )
+
+
+def high_risk_in_development(ministry: Ministry) -> tuple[str, dict[str, Any]]:
+    project_id = ministry.register(users="public", nature_of_work="public_information", human_review="none")
+    for stage in ("procurement", "development"):
+        assert ministry.transition(project_id, stage).status_code == 200
+    return project_id, assess(ministry, project_id, HIGH_RISK)

@@ -1,0 +1,337 @@
+"""The scale sweep: how reporting's costs grow with the log, at 10,000, 100,000 and 1,000,000 events.
+
+Each point is a fresh database with a log of N events (N/10 projects; bench/scaledata.py), and on it, each
+beside its baseline in the same run:
+
+- rebuild (``aigov reporting rebuild``: clear, then the follower with batches of 2,000) against a raw
+  keyset scan of both event tables and against the eventsourcing library's own read-and-decode
+  (``select_notifications`` + ``mapper.to_domain_event``, on the first 200,000 events);
+- verification of both logs (``verify_log``) and of an export file (``verify_export``, the file written
+  untimed) against the same algorithm (``verify_chain``) over the same records already in memory (up to
+  100,000 events: the rate does not depend on the length, and the in-memory baseline of a million would
+  need ~1 GB);
+- in-process, the code of the routes without HTTP: ``?as_of=`` of one project's public record and of a
+  ministry's inventory first page at the middle moment of the log (half the events before it), the first
+  page of the live inventory and of the public (high-risk) register, one project's timeline;
+- the resident memory (VmRSS) of a reporting service process started on the database, after it served
+  those reports.
+
+    .venv/bin/python -m bench.scale [--backend postgres|sqlite] [--sizes 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from bench.common import (
+    BenchDatabase,
+    establish_ministry,
+    fresh_database,
+    profile_top,
+    service_settings,
+    write_result,
+)
+from bench.memory import rss_mb
+from bench.scaledata import EVENTS_PER_PROJECT, make_log
+from services.reporting import periodic, reports, tables
+from services.reporting.followers import ProjectionFollower
+from services.reporting.queries import Filters, ReportQueries
+from services.reporting.readmodel import UPSTREAMS, ReportingStore
+from shared.database import create_engine
+from shared.export import verify_export
+from shared.hashchain import verify_chain
+from tests.support import ServiceStack, project_body
+
+SIZES = (10_000, 100_000, 1_000_000)
+REBUILD_BATCH = 2000
+DECODE_SAMPLE = 200_000
+#: Verification rates do not depend on the log's length (it streams); at 1,000,000 events the in-memory
+#: baseline alone would hold ~1 GB and the export take minutes, so the largest log is not verified again.
+VERIFIED_UP_TO = 100_000
+SAMPLES = 15
+PAGE = 100
+
+
+def sizes() -> tuple[int, ...]:
+    """BENCH_SCALE_SIZES=10000,100000 overrides the sweep (e.g. while developing)."""
+    given = os.environ.get("BENCH_SCALE_SIZES")
+    return tuple(int(size) for size in given.split(",")) if given else SIZES
+
+
+def median_ms(function: Callable[[], Any], samples: int = SAMPLES) -> float:
+    """Median wall time of ``function`` over ``samples`` calls, after one warm-up call."""
+    function()
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 2)
+
+
+def rate(count: int, seconds: float) -> int:
+    return round(count / seconds) if seconds > 0 else 0
+
+
+# -- rebuild and its baselines -------------------------------------------------------------------------------
+
+
+def raw_scan(url: str) -> dict[str, Any]:
+    """Every stored event of both logs, keyset-paged by 2,000: the floor any rebuild must pay."""
+    engine = create_engine(url)
+    rows, started = 0, time.perf_counter()
+    with engine.connect() as connection:
+        for service in UPSTREAMS:
+            query = (
+                f"SELECT id, originator_id, originator_version, topic, state FROM {service}_events "
+                f"WHERE id > :after ORDER BY id LIMIT {REBUILD_BATCH}"
+            )
+            after = 0
+            while page := connection.exec_driver_sql(query.replace(":after", str(after))).fetchall():
+                rows += len(page)
+                after = page[-1][0]
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return {"events": rows, "seconds": round(elapsed, 2), "events_per_s": rate(rows, elapsed)}
+
+
+def library_decode(store: ReportingStore) -> dict[str, Any]:
+    """The library's own read-and-decode (notifications, then domain events), on the first events of each log."""
+    decoded, started = 0, time.perf_counter()
+    for service in UPSTREAMS:
+        app, start = store.upstreams[service], 1
+        while decoded < DECODE_SAMPLE * (UPSTREAMS.index(service) + 1) // len(UPSTREAMS):
+            notifications = app.recorder.select_notifications(start=start, limit=REBUILD_BATCH)
+            if not notifications:
+                break
+            for notification in notifications:
+                app.mapper.to_domain_event(notification)
+            decoded += len(notifications)
+            start = notifications[-1].id + 1
+    elapsed = time.perf_counter() - started
+    return {"events": decoded, "seconds": round(elapsed, 2), "events_per_s": rate(decoded, elapsed)}
+
+
+def rebuild(store: ReportingStore) -> dict[str, Any]:
+    """Exactly ``aigov reporting rebuild``, timed; with how far this process's VmRSS rose meanwhile (the
+    follower's memory: bounded by a batch, not by the number of projects)."""
+    import threading
+
+    store.clear()
+    start_rss, peak, done = rss_mb(os.getpid()), [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], rss_mb(os.getpid()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    handled = ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return {
+        "events": handled,
+        "seconds": round(elapsed, 2),
+        "events_per_s": rate(handled, elapsed),
+        "rss_growth_mb": round(max(peak[0], start_rss) - start_rss, 1),
+    }
+
+
+# -- verification ------------------------------------------------------------------------------------------
+
+
+def verification(store: ReportingStore, directory: Path) -> dict[str, Any]:
+    apps = [store.upstreams[service] for service in UPSTREAMS]
+    started = time.perf_counter()
+    checked = sum(app.verify_log().checked for app in apps)
+    log_seconds = time.perf_counter() - started
+    in_memory = [list(app.iter_chained_records()) for app in apps]
+    started = time.perf_counter()
+    hashed = sum(verify_chain(records).checked for records in in_memory)
+    memory_seconds = time.perf_counter() - started
+    del in_memory
+    path = directory / "export.ndjson"
+    with path.open("w", encoding="utf-8") as export:
+        for line in store.export_lines():
+            export.write(line + "\n")
+    key = store.signing_key().public_key()
+    started = time.perf_counter()
+    with path.open(encoding="utf-8") as lines:
+        result = verify_export(lines, key)
+    export_seconds = time.perf_counter() - started
+    path.unlink()
+    return {
+        "log": {"events": checked, "seconds": round(log_seconds, 2), "events_per_s": rate(checked, log_seconds)},
+        "export": {"ok": result.ok, "events": result.events, "events_per_s": rate(result.events, export_seconds)},
+        "in_memory": {
+            "events": hashed,
+            "seconds": round(memory_seconds, 2),
+            "events_per_s": rate(hashed, memory_seconds),
+        },
+    }
+
+
+# -- the reports, in-process -----------------------------------------------------------------------------------
+
+
+def sample_projects(store: ReportingStore, moment: datetime, count: int = SAMPLES) -> list[str]:
+    """Projects registered before ``moment`` (ids are random, so the first by id are a random sample)."""
+    from services.reporting.history import micros
+
+    projects = tables.projects
+    with store.tracking.transaction(commit=False) as session:
+        rows = session.execute(
+            select(projects.c.project_id)
+            .where(projects.c.registered_at <= micros(moment))
+            .order_by(projects.c.project_id)
+            .limit(count)
+        )
+        return [str(project_id) for (project_id,) in rows]
+
+
+def as_of_record(reads: ReportQueries, project_id: str, moment: datetime) -> Any:
+    with reads.session() as session:
+        at = reads.moment(session, moment)
+        doc = reads.project(session, at, project_id)
+        record = periodic.public_record(reads.projection(session, at, [doc] if doc else []), project_id)
+    assert record is not None
+    return record
+
+
+def first_page(reads: ReportQueries, filters: Filters, moment: datetime | None, report: Callable[..., Any]) -> Any:
+    with reads.session() as session:
+        at = reads.moment(session, moment)
+        docs = reads.registered(session, at, filters, None, PAGE + 1)
+        count = reads.count(session, at, filters)
+        items = report(reads.projection(session, at, docs))
+    assert items and count
+    return items[:PAGE], count
+
+
+def report_timings(store: ReportingStore, ministry: str, moment: datetime) -> dict[str, Any]:
+    reads = ReportQueries(store)
+    projects = sample_projects(store, moment)
+    turn = iter(range(10**9))
+
+    def one_record() -> Any:
+        return as_of_record(reads, projects[next(turn) % len(projects)], moment)
+
+    def one_timeline() -> Any:
+        from uuid import UUID
+
+        return store.timeline(UUID(projects[next(turn) % len(projects)]))
+
+    return {
+        "as_of_project_ms": median_ms(one_record),
+        "as_of_ministry_inventory_first_page_ms": median_ms(
+            lambda: first_page(reads, Filters(ministry=ministry), moment, reports.inventory)
+        ),
+        "inventory_first_page_ms": median_ms(lambda: first_page(reads, Filters(), None, reports.inventory)),
+        "public_register_first_page_ms": median_ms(
+            lambda: first_page(reads, Filters(high_risk=True), None, reports.high_risk_register)
+        ),
+        "timeline_ms": median_ms(one_timeline),
+    }
+
+
+def reporting_memory(database: BenchDatabase, ministry: str, moment: datetime, project_id: str) -> dict[str, Any]:
+    """VmRSS of a reporting service process on this database, idle and after serving the reports above."""
+    stack = ServiceStack(database.url, database.directory)
+    try:
+        stack.start("reporting")
+        pid = stack.processes["reporting"].pid
+        idle = rss_mb(pid)
+        client = stack.client("reporting", stack.token("aud", ["auditor"]))
+        peak = idle
+        for params in ({}, {"ministry": ministry}, {"as_of": moment.isoformat()}, {"limit": 500}):
+            for path in ("/v1/inventory", "/v1/high-risk-register"):
+                client.get(path, params=params).raise_for_status()
+            client.get(f"/v1/projects/{project_id}/public-record", params={"as_of": moment.isoformat()})
+            peak = max(peak, rss_mb(pid))
+    except httpx.HTTPError as error:
+        return {"error": f"{type(error).__name__}: {error}"}
+    finally:
+        stack.stop_all()
+    return {"idle_mb": idle, "after_reports_mb": peak}
+
+
+def profiles(store: ReportingStore) -> dict[str, list[str]]:
+    """Where a rebuild's and a verification's time goes (cProfile of their first batches)."""
+    from itertools import islice
+
+    store.clear()
+    follower = ProjectionFollower(store, batch_size=REBUILD_BATCH)
+    rebuilding = profile_top(lambda: [follower.process_available() for _ in range(5)], top=12)
+    registry = store.upstreams["registry"]
+    verifying = profile_top(lambda: verify_chain(islice(registry.iter_chained_records(), 50_000)), top=8)
+    ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up()
+    return {"profile_rebuild": rebuilding, "profile_verification": verifying}
+
+
+def point(backend: str, events: int, profiled: bool = False) -> dict[str, Any]:
+    """One size: make the log, then every measurement on it."""
+    with fresh_database(backend) as database:
+        ministry = establish_ministry(database.url)
+        details = project_body(ministry)
+        details.pop("ministry")
+        made = make_log(database.url, ministry, events // EVENTS_PER_PROJECT, details)
+        first, last = (datetime.fromisoformat(made[key]) for key in ("first_moment", "last_moment"))
+        moment = first + (last - first) / 2
+        store = ReportingStore(service_settings(database))
+        result: dict[str, Any] = {"events": made["events"], "projects": made["projects"], "making_log": made}
+        result["raw_scan"] = raw_scan(database.url)
+        result["library_decode"] = library_decode(store)
+        result["rebuild"] = rebuild(store)
+        if events <= VERIFIED_UP_TO:
+            result["verification"] = verification(store, database.directory)
+        result["reports"] = report_timings(store, ministry, moment)
+        result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
+        if profiled:
+            result.update(profiles(store))
+    return result
+
+
+def run(backend: str, sweep: tuple[int, ...] | None = None) -> dict[str, Any]:
+    points = []
+    chosen = sweep or sizes()
+    for events in chosen:
+        started = time.perf_counter()
+        print(f"[bench] scale {backend} {events:,} events ...", flush=True)
+        measured = point(backend, events, profiled=events == chosen[-1])
+        points.append({**measured, "wall_seconds": round(time.perf_counter() - started, 1)})
+    last = points[-1]
+    result = {
+        "benchmark": "scale sweep: cost against the log's size",
+        "backend": backend,
+        "points": points,
+        "profile_rebuild": last.pop("profile_rebuild", []),
+        "profile_verification": last.pop("profile_verification", []),
+    }
+    write_result(f"scale-{backend}", result)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="sqlite")
+    parser.add_argument("--sizes", default=None, help="comma-separated event counts (default 10000,100000,1000000)")
+    args = parser.parse_args()
+    sweep = tuple(int(size) for size in args.sizes.split(",")) if args.sizes else None
+    print(json.dumps(run(args.backend, sweep), indent=2))
+
+
+if __name__ == "__main__":
+    main()
