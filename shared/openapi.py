@@ -60,6 +60,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "type": "integer",
             "description": "The resource's current version when If-Match named another (412).",
         },
+        "current_classification": {
+            "type": ["object", "null"],
+            "description": "The classification in force when a command rested on a superseded one (409).",
+            "required": ["assessment_id", "classification"],
+            "properties": {"assessment_id": {"type": "string"}, "classification": {"type": "string"}},
+        },
+        "duty": {"type": "string", "description": "The separation-of-duties rule a refused action would break (403)."},
         "checks": {
             "type": "object",
             "additionalProperties": {"type": "string"},

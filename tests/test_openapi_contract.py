@@ -108,7 +108,8 @@ def test_schema_names_read_as_nouns(service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_problem_extensions_are_declared_on_the_problem_schema(service: str) -> None:
     problem = document(service)["components"]["schemas"]["Problem"]["properties"]
-    declared = {"errors", "reason", "missing", "allowed", "current_stage", "current_version", "checks"}
+    declared = {"errors", "reason", "missing", "allowed", "current_stage", "current_version", "checks", "duty"}
+    declared |= {"current_classification"}
     assert declared <= set(problem), declared - set(problem)
     assert problem["current_version"]["type"] == "integer"
     assert problem["missing"] == problem["missing"] | {"type": "array", "items": {"type": "string"}}
