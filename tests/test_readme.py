@@ -21,8 +21,9 @@ from tests.support import PROJECT_ROOT, ServiceStack, new_ministry_code
 
 README = PROJECT_ROOT / "README.md"
 TEXT = README.read_text(encoding="utf-8")
-#: Variables read by the test tooling, not by the services.
-TEST_SETTINGS = {"AIGOV_TEST_POSTGRES_URL", "AIGOV_CHROMIUM"}
+#: Variables read by the test tooling, not by the services: each must occur in a test module or tests' support.
+TEST_SETTINGS = {"AIGOV_TEST_POSTGRES_URL", "AIGOV_CHROMIUM", "AIGOV_TEST_RACES", "AIGOV_MODEL_EXAMPLES"}
+TEST_SETTINGS |= {"AIGOV_MODEL_STEPS"}
 #: Variables the README's Python example reads.
 EXAMPLE_SETTINGS = {"AIGOV_REGISTRY_URL", "AIGOV_TOKEN", "AIGOV_MINISTRY"}
 #: Variables the container image reads (which service it runs).
@@ -55,6 +56,9 @@ def test_every_variable_the_readme_names_is_read_by_something() -> None:
     image = (PROJECT_ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
     assert all(name in image for name in IMAGE_SETTINGS)
     known |= IMAGE_SETTINGS
+    sources = [path for path in (PROJECT_ROOT / "tests").rglob("*.py") if path.name != "test_readme.py"]
+    tests = "".join(path.read_text(encoding="utf-8") for path in sources)
+    assert [name for name in TEST_SETTINGS if name not in tests] == []
     named = set(re.findall(r"\bAIGOV_[A-Z_]+[A-Z]\b", TEXT))
     assert named - known == set(), f"the README names variables nothing reads: {sorted(named - known)}"
 
