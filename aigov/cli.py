@@ -142,7 +142,9 @@ def run() -> None:
 def _local_witness(settings: Settings) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """One witness beside the services (production runs them elsewhere), unless AIGOV_WITNESSES names some."""
     from shared.transparency.cli import witness_signer
+    from shared.transparency.publish import checkpoint_key_path, load_or_create_key
 
+    load_or_create_key(checkpoint_key_path(settings))  # before the services and the witness all reach for it
     port = settings.witness_port
     directory = Path(settings.var_dir) / "witness"
     key_path = directory / "witness-ed25519.pem"
@@ -160,6 +162,9 @@ def log_verify(
     trusted_checkpoint: Annotated[
         list[Path] | None, typer.Option(exists=True, dir_okay=False, help="A C2SP checkpoint saved earlier.")
     ] = None,
+    derived: Annotated[
+        bool, typer.Option("--derived", help="Also rebuild the tables that authorize or gate actions and compare.")
+    ] = False,
 ) -> None:
     """Walk each log's hash chain and check it extends every cosigned checkpoint; exit 1 naming what broke."""
     from services.registry.application import RegistryApplication
@@ -180,7 +185,24 @@ def log_verify(
         tree = {"extends_trusted_checkpoints": extends, **tree}
         typer.echo(json.dumps({"service": name, **result.as_dict(), "ok": result.ok and extends, "transparency": tree}))
         failed = failed or not result.ok or not extends
+    if derived:
+        failed = _derived_differ(settings, database_url) or failed
     raise typer.Exit(1 if failed else 0)
+
+
+def _derived_differ(settings: Settings, database_url: str | None) -> bool:
+    """Print every row of an authorizing table that differs from its rebuild from the logs; True if any."""
+    from services.registry.application import RegistryApplication
+    from services.registry.derived import gate_differences
+    from services.risk.application import RiskApplication
+    from services.risk.derived import designation_differences
+
+    registry = RegistryApplication(database_url or settings.upstream_url("registry"))
+    risk = RiskApplication(database_url or settings.upstream_url("risk"))
+    differences = designation_differences(risk, registry) + gate_differences(registry, risk)
+    rows = [difference.as_dict() for difference in differences]
+    typer.echo(json.dumps({"derived": {"ok": not rows, "differences": rows}}))
+    return bool(rows)
 
 
 def _export_lines(path: Path, label: str) -> Iterator[str]:

@@ -30,6 +30,12 @@ logger = logging.getLogger("aigov.follower")
 
 Handler = Callable[[Session, Envelope], None]
 Upstream = DatabaseLog | HttpLog
+
+
+class UpstreamHistoryChanged(RuntimeError):
+    """The upstream log went backwards or a handled position reappeared: never skip, stop and say so."""
+
+
 MAX_BACKOFF_SECONDS = 5.0
 
 
@@ -52,6 +58,10 @@ class Follower:
         self.poll_interval = poll_interval
         self.last_error: str | None = None
         self.upstream_url = upstream.database_url if upstream.channel else None
+        #: The upstream position last handled and its chain link, to notice that position vanish or reappear.
+        self.last_seen: tuple[int, str | None] | None = None
+        #: Why this follower refuses to go on (an upstream history that went backwards), for readiness.
+        self.halted: str | None = None
 
     @classmethod
     def configured(cls, settings: Settings, upstream: Upstream, tracking: Any, handle: Handler) -> Follower:
@@ -81,7 +91,9 @@ class Follower:
 
     def process_available(self) -> int:
         """Handle the next batch, if any; returns how many events were handled."""
-        entries = self.upstream.envelopes(self.position(), self.batch_size)
+        position = self.position()
+        self.check_upstream_continuity(position)
+        entries = self.upstream.envelopes(position, self.batch_size)
         if not entries:
             return 0
         with self.tracking.transaction(commit=True) as session:
@@ -93,7 +105,16 @@ class Follower:
                 finally:
                     correlation_id_var.reset(token)
             self.tracking._insert_tracking(session, Tracking(self.upstream_name, entries[-1].position))
+        self.last_seen = (entries[-1].position, entries[-1].hash)
         return len(entries)
+
+    def check_upstream_continuity(self, position: int) -> None:
+        try:
+            self.last_seen = upstream_continuity(self.upstream, position, self.last_seen)
+        except UpstreamHistoryChanged as error:
+            self.halted = str(error)
+            raise
+        self.halted = None
 
     def catch_up(self) -> int:
         """Handle everything recorded upstream so far (used by rebuilds and tests)."""
@@ -113,6 +134,26 @@ class Follower:
 
     def reset(self) -> None:
         """Nothing is cached between batches: the tracked position is read from the database each time."""
+
+
+def upstream_continuity(
+    upstream: Upstream, position: int, last_seen: tuple[int, str | None] | None
+) -> tuple[int, str | None] | None:
+    """Raise when the upstream log no longer holds what a follower handled: no event at the tracked position
+    (truncated), or that position holding another event than the one handled (deleted and reused, as SQLite
+    does with a deleted last row). Skipping would silently lose the new event. Returns what was seen."""
+    if position == 0:
+        return None
+    page = upstream.envelopes(position - 1, 1)  # any log source can answer this, not only a database
+    stored = page[0].hash if page and page[0].position == position else None
+    problem = None
+    if not page or page[0].position != position:
+        problem = f"upstream {upstream.contract.service} log no longer holds position {position}, already handled here"
+    elif last_seen is not None and last_seen[0] == position and last_seen[1] != stored:
+        problem = f"upstream {upstream.contract.service} position {position} reappeared with another event"
+    if problem is not None:
+        raise UpstreamHistoryChanged(f"halted: {problem} (truncated or rewritten history; see aigov log verify)")
+    return position, stored
 
 
 def lag_of(upstream: Upstream, position: int) -> tuple[int, int, float | None]:

@@ -318,11 +318,28 @@ class HttpLog:
         return int(self._page(0, 1)["head_position"])
 
     def envelopes(self, after: int, limit: int) -> list[Envelope]:
-        items = self._page(after, limit)["items"]
-        envelopes = [Envelope.from_dict(item) for item in items]
+        envelopes = [self._lifted(Envelope.from_dict(item)) for item in self._page(after, limit)["items"]]
         if any(envelope.service != self.contract.service for envelope in envelopes):
             raise ValueError(f"{self.client.base_url} does not serve the {self.contract.service} log")
         return envelopes
+
+    def _lifted(self, envelope: Envelope) -> Envelope:
+        """The payload at this reader's contract version (the producer may serve an older one)."""
+        version, data = self.contract.upcast(envelope.type, envelope.schema_version, envelope.data)
+        return dataclasses.replace(envelope, schema_version=version, data=data)
+
+
+def upstream_log(settings: Any, contract: Contract) -> DatabaseLog | HttpLog:
+    """The log of ``contract``'s service as this deployment reaches it: over HTTP when its base URL is configured
+    (``AIGOV_<SERVICE>_LOG_URL``, with ``AIGOV_LOG_READER_TOKEN``), else from its database."""
+    url = settings.upstream_log_url(contract.service)
+    if url:
+        if not settings.log_reader_token:
+            raise ValueError(
+                f"AIGOV_{contract.service.upper()}_LOG_URL needs AIGOV_LOG_READER_TOKEN (an oversight role)"
+            )
+        return HttpLog(url, contract, settings.log_reader_token)
+    return DatabaseLog(settings.upstream_url(contract.service), contract)
 
 
 def read_all(source: LogSource, batch_size: int = 2_000, up_to: int | None = None) -> Iterator[Envelope]:
@@ -345,6 +362,7 @@ __all__ = [
     "StoredRecord",
     "event_type_of",
     "read_all",
+    "upstream_log",
     "state_transcoder",
     "to_jsonable",
 ]

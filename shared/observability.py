@@ -178,6 +178,8 @@ def install_readiness(
                     checks[f"follower:{upstream}"] = (
                         "ok" if head_position - at <= max_lag else f"lagging {head_position - at} events"
                     )
+                    if getattr(follower, "halted", None):
+                        checks[f"follower:{upstream}"] = follower.halted
             for check in getattr(app.state, "readiness_checks", []):  # e.g. the transparency log's consistency
                 checks.update(check())
         ready = all(value == "ok" for value in checks.values())

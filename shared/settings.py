@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     risk_database_url: str | None = Field(
         default=None, description="Database of the risk log, when followers read it elsewhere."
     )
+    registry_log_url: str | None = Field(
+        default=None,
+        description="Base URL of a registry run elsewhere: followers read its log over HTTP (GET /v1/log) instead.",
+    )
+    risk_log_url: str | None = Field(
+        default=None,
+        description="Base URL of a risk service run elsewhere: followers read its log over HTTP instead.",
+    )
+    log_reader_token: str | None = Field(
+        default=None, description="Bearer token (an oversight role) followers present to an upstream's HTTP log API."
+    )
     var_dir: Path = Field(default=Path("var"), description="Directory for generated keys and the embedded database.")
     env: Literal["development", "production"] = Field(
         default="development",
@@ -165,6 +176,10 @@ class Settings(BaseSettings):
         if "database_url" not in self.model_fields_set:
             self.database_url = f"sqlite:///{self.var_dir / 'aigov.sqlite3'}"
         return self
+
+    def upstream_log_url(self, service: str) -> str | None:
+        """The base URL of ``service`` when its log is read over HTTP (another organisation runs it), else None."""
+        return {"registry": self.registry_log_url, "risk": self.risk_log_url}.get(service)
 
     def upstream_url(self, service: str) -> str:
         """The database holding ``service``'s log: its own setting, or the shared database."""

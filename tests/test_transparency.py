@@ -28,7 +28,8 @@ from shared.transparency.note import (
     Verifier,
     raw_public_key,
 )
-from shared.transparency.witness import Status, WitnessService, add_checkpoint_body_for_tests
+from shared.transparency.publish import add_checkpoint_body
+from shared.transparency.witness import Outcome, Status, WitnessService
 from tests import verifier_from_docs as doc
 from tests.support import PROJECT_ROOT
 from tests.transparency_support import Intruder, seed_witnessed, witness_signer_for_tests, witnessed_log
@@ -75,30 +76,21 @@ def _witness_and_log(database_url: str) -> tuple[WitnessService, Signer]:
     return WitnessService(witness_signer_for_tests(), [log.verifier], database_url), log
 
 
-def _submit(witness: WitnessService, log: Signer, old: int, leaves: list[bytes], proof_from: list[bytes] | None = None):
-    """Submit the checkpoint of ``leaves`` with a proof from ``old`` computed over ``proof_from`` (default: same)."""
+def _submit(witness: WitnessService, log: Signer, old: int, leaves: list[bytes]) -> tuple[Outcome, Note]:
+    """Submit the checkpoint of ``leaves`` signed by ``log``, with the consistency proof from size ``old``."""
     tree = merkle.MemoryTree([merkle.leaf_hash(leaf) for leaf in leaves])
-    prover = merkle.MemoryTree([merkle.leaf_hash(leaf) for leaf in (proof_from or leaves)])
-    proof = merkle.consistency_proof(prover.node, old, prover.size) if old <= prover.size else []
-    note = SignedCheckpoint.sign(Checkpoint(log.name, tree.size, tree.root()), log).render()
-    return witness.add_checkpoint(add_checkpoint_body_for_tests(old, proof, note))
+    proof = merkle.consistency_proof(tree.node, old, tree.size) if old <= tree.size else []
+    signed = SignedCheckpoint.sign(Checkpoint(log.name, tree.size, tree.root()), log)
+    return witness.add_checkpoint(add_checkpoint_body(old, proof, signed.render())), signed.note
 
 
 def test_the_witness_cosigns_a_checkpoint_that_extends_the_last_it_cosigned(database_url: str) -> None:
     witness, log = _witness_and_log(database_url)
     leaves = [f"event {n}".encode() for n in range(7)]
-    first = _submit(witness, log, 0, leaves[:3])
+    first, note = _submit(witness, log, 0, leaves[:3])
     assert first.status == Status.OK
-    assert (
-        Note.parse(
-            SignedCheckpoint.sign(
-                Checkpoint(log.name, 3, merkle.MemoryTree([merkle.leaf_hash(x) for x in leaves[:3]]).root()), log
-            ).render()
-        )
-        .with_signatures([first.body])
-        .verify(witness.signer.verifier)
-    )
-    second = _submit(witness, log, 3, leaves)
+    assert note.with_signatures([first.body]).verify(witness.signer.verifier) is not None
+    second, _ = _submit(witness, log, 3, leaves)
     assert second.status == Status.OK, second.reason
     assert witness.latest(log.name)[0] == 7
 
@@ -106,26 +98,26 @@ def test_the_witness_cosigns_a_checkpoint_that_extends_the_last_it_cosigned(data
 def test_the_witness_refuses_a_rewritten_history_a_truncated_one_and_a_fork(database_url: str) -> None:
     witness, log = _witness_and_log(database_url)
     leaves = [f"event {n}".encode() for n in range(7)]
-    assert _submit(witness, log, 0, leaves[:5]).status == Status.OK
+    assert _submit(witness, log, 0, leaves[:5])[0].status == Status.OK
 
     rewritten = leaves[:2] + [b"forged"] + leaves[3:]
-    refused = _submit(witness, log, 5, rewritten)
+    refused = _submit(witness, log, 5, rewritten)[0]
     assert refused.status == Status.UNPROCESSABLE and "not consistent with the cosigned size 5" in refused.reason
 
-    truncated = _submit(witness, log, 4, leaves[:4])
+    truncated = _submit(witness, log, 4, leaves[:4])[0]
     assert truncated.status == Status.CONFLICT and truncated.body == "5\n"
     assert truncated.media_type == "text/x.tlog.size"
-    assert _submit(witness, log, 5, leaves[:4]).status == Status.BAD_REQUEST  # old size above the new one
+    assert _submit(witness, log, 5, leaves[:4])[0].status == Status.BAD_REQUEST  # old size above the new one
 
-    fork = _submit(witness, log, 5, leaves[:4] + [b"other fifth"])
+    fork = _submit(witness, log, 5, leaves[:4] + [b"other fifth"])[0]
     assert fork.status == Status.CONFLICT and "fork" in fork.reason
 
     stranger = Signer("aigov.test/elsewhere", SignatureType.ED25519, Ed25519PrivateKey.generate())
-    assert _submit(witness, stranger, 0, leaves).status == Status.NOT_FOUND
+    assert _submit(witness, stranger, 0, leaves)[0].status == Status.NOT_FOUND
     impostor = Signer(log.name, SignatureType.ED25519, Ed25519PrivateKey.generate())
-    assert _submit(witness, impostor, 5, leaves).status == Status.FORBIDDEN
+    assert _submit(witness, impostor, 5, leaves)[0].status == Status.FORBIDDEN
     assert witness.latest(log.name)[0] == 5, "nothing refused was recorded"
-    assert _submit(witness, log, 5, leaves).status == Status.OK
+    assert _submit(witness, log, 5, leaves)[0].status == Status.OK
 
 
 # -- the stored tree ---------------------------------------------------------------------------------------------
@@ -418,3 +410,47 @@ def test_an_existing_log_gets_its_tree_by_backfill_rewriting_no_event(database_u
         for r in app.iter_chained_records()
     ]
     assert grown[1] == doc.mth(leaves)
+
+
+def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(database_url: str, tmp_path: Path) -> None:
+    """Instead of skipping the event that reuses a deleted position (SQLite) or idling behind a truncated log."""
+    from services.risk.application import RiskApplication
+    from shared.follower import Follower, UpstreamHistoryChanged
+    from tests.transparency_support import ADMIN
+
+    with witnessed_log(database_url, tmp_path) as log:
+        positions = seed_witnessed(log)
+        handled: list[int] = []
+        follower = Follower(
+            log.app, RiskApplication(database_url).recorder, lambda _, entry: handled.append(entry.position)
+        )
+        assert follower.catch_up() == len(positions) and handled == positions
+        with Intruder(database_url) as intruder:
+            intruder.delete_from(positions[-1])
+        with pytest.raises(UpstreamHistoryChanged, match=f"no longer holds position {positions[-1]}"):
+            follower.process_available()
+        log.app.establish_ministry("MOF", "Finance", ADMIN)
+        reused = log.app.read_log(after=positions[-2], limit=1)[0].position
+        expected = "reappeared with another event" if reused == positions[-1] else "no longer holds"
+        with pytest.raises(UpstreamHistoryChanged, match=expected):
+            follower.process_available()
+        assert follower.halted and handled == positions, "nothing was skipped or handled twice"
+
+
+def test_audit_prove_prints_a_proof_a_third_party_checks_against_the_checkpoint(
+    database_url: str, tmp_path: Path
+) -> None:
+    with witnessed_log(database_url, tmp_path) as log:
+        positions = seed_witnessed(log)
+        export = tmp_path / "export.ndjson"
+        export.write_text("".join(line + "\n" for line in ReportingStore(log.settings).export_lines()), "utf-8")
+    proved = _run("audit", "prove", str(export), "--service", "registry", "--position", str(positions[3]), env={})
+    assert proved.returncode == 0, proved.stdout + proved.stderr
+    proof = json.loads(proved.stdout)
+    origin, size, root = doc.checkpoint_fields(proof["checkpoint"])
+    assert origin.endswith("/registry") and size == proof["tree_size"] == len(positions)
+    assert doc.verify_inclusion(
+        proof["leaf_index"], size, bytes.fromhex(proof["leaf_hash"]), [bytes.fromhex(h) for h in proof["hashes"]], root
+    )
+    missing = _run("audit", "prove", str(export), "--service", "registry", "--position", "999", env={})
+    assert missing.returncode == 1 and "no registry event at position 999" in missing.stdout

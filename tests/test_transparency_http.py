@@ -109,3 +109,31 @@ def test_in_production_the_checkpoint_key_must_lie_apart_from_the_data(tmp_path:
         require_key_apart_from_data(outside, settings)
     require_key_apart_from_data(inside, Settings(var_dir=tmp_path / "var"))  # development: generated under var/
     assert Verifier.from_vkey(log_signer(Settings(var_dir=tmp_path / "var"), "registry").verifier.vkey())
+
+
+def test_readiness_turns_and_the_metric_alarms_when_the_log_no_longer_extends_what_was_cosigned(
+    witnessed_stack,
+) -> None:
+    """Last in this module: it tampers with the stack's registry log (the intruder deletes its last event)."""
+    from tests.transparency_support import Intruder
+
+    stack, witness = witnessed_stack
+    admin = stack.client("registry", stack.token("root", ["admin"]))
+    code = new_ministry_code()
+    assert admin.post("/v1/ministries", json={"code": code, "name": f"Ministry {code}"}).status_code == 201
+    public = stack.client("registry")
+    wait_for(lambda: Note.parse(public.get("/v1/log/checkpoint").text).signed_by(witness.service.signer.verifier))
+    last = int(SignedCheckpoint.parse(public.get("/v1/log/checkpoint").text).checkpoint.size)
+    head = admin.get("/v1/log", params={"after": 0, "limit": 1000}).json()["items"][-1]["position"]
+    assert last >= 1
+    with Intruder(stack.database_url) as intruder:
+        intruder.delete_from(head)
+
+    def not_ready() -> dict | None:
+        response = httpx.get(stack.url("registry") + "/readyz")
+        return response.json() if response.status_code == 503 else None
+
+    body = wait_for(not_ready, timeout=10)
+    assert "truncated" in body["checks"]["transparency:registry"], body
+    metrics = httpx.get(stack.url("registry") + "/metrics").text
+    assert 'aigov_transparency_consistent{log="registry"} 0.0' in metrics

@@ -30,7 +30,7 @@ class RiskPolicy:
 
     def __call__(self, session: Session, entry: Envelope) -> None:
         gate = tables.risk_gate
-        values = self._gate_change(entry)
+        values = self.gate_change(entry)
         if values is not None:
             session.execute(
                 update(gate).where(gate.c.risk_id == entry.aggregate_id).values(risk_position=entry.position, **values)
@@ -40,7 +40,9 @@ class RiskPolicy:
             if decided.decision is risk.Decision.discontinue:
                 self._retire(entry)
 
-    def _gate_change(self, entry: Envelope) -> dict[str, Any] | None:
+    @staticmethod
+    def gate_change(entry: Envelope) -> dict[str, Any] | None:
+        """The gate's columns one risk event changes (also rebuilt from the log by ``aigov log verify --derived``)."""
         if entry.type == "ProjectClassified":
             classified = CONTRACT.parse(entry.type, entry.data, risk.ProjectClassified)
             return {
@@ -48,14 +50,14 @@ class RiskPolicy:
                 "classification_current": True,
                 "classified_registry_position": classified.registry_position,
                 "expires_at": classified.expires_at,
-                **self._board_values(entry),
+                **RiskPolicy._board_values(entry),
             }
         if entry.type == "ClassificationBecameStale":
             return {"classification_current": False}
         if entry.type == "IncidentNoted" and risk.is_severe(entry.data["severity"]):
             return {"classification_current": False}
         if entry.type in BOARD_EVENTS:
-            return self._board_values(entry)
+            return RiskPolicy._board_values(entry)
         return None
 
     @staticmethod

@@ -14,7 +14,7 @@ from services.registry.examples import EXAMPLES
 from services.registry.followers import RiskPolicy
 from services.risk.contract import RISK
 from shared.follower import Follower, FollowerThreads
-from shared.logreader import DatabaseLog
+from shared.logreader import upstream_log
 from shared.settings import Settings
 from shared.transparency.web import install_publisher, transparency_examples, transparency_router
 from shared.web import ServiceDescription, log_router
@@ -22,7 +22,7 @@ from shared.web import ServiceDescription, log_router
 
 def build_risk_follower(settings: Settings, registry_app: RegistryApplication) -> Follower:
     """The registry follows the risk log to keep the gate before operation."""
-    upstream = DatabaseLog(settings.upstream_url("risk"), RISK)
+    upstream = upstream_log(settings, RISK)
     tracking = registry_app.factory.tracking_recorder()
     return Follower.configured(settings, upstream, tracking, RiskPolicy(registry_app))
 

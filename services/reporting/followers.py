@@ -14,7 +14,7 @@ from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from shared import logrows
 from shared.database import read_only
-from shared.follower import lag_of
+from shared.follower import UpstreamHistoryChanged, lag_of, upstream_continuity
 
 logger = logging.getLogger("aigov.reporting")
 
@@ -28,6 +28,8 @@ class ProjectionFollower:
         self.poll_interval = poll_interval
         self.positions: dict[str, int] | None = None  # what is committed; None: read it again
         self.last_error: str | None = None
+        self.last_seen: dict[str, tuple[int, str | None] | None] = dict.fromkeys(UPSTREAMS)
+        self.halted: str | None = None
 
     def process_available(self) -> int:
         """Fold the next batch of each log from its stored JSON and commit rows and positions together.
@@ -37,6 +39,7 @@ class ProjectionFollower:
         """
         if self.positions is None:
             self.positions = self.store.positions()
+        self.check_upstream_continuity(self.positions)
         entries = {
             service: logrows.envelopes(self.store.upstreams[service], self.positions[service], self.batch_size)
             for service in UPSTREAMS
@@ -56,6 +59,9 @@ class ProjectionFollower:
             self.positions = None  # what was committed is unknown: read it again
             raise
         self.positions = dict(state.positions)
+        for service, batch in entries.items():
+            if batch:
+                self.last_seen[service] = (batch[-1]["position"], batch[-1]["hash"])
         logger.info(
             "projected %d events up to registry %d, risk %d",
             handled,
@@ -63,6 +69,17 @@ class ProjectionFollower:
             self.positions["risk"],
         )
         return handled
+
+    def check_upstream_continuity(self, positions: dict[str, int]) -> None:
+        """Stop rather than skip when an upstream position vanished or reappeared (shared.follower)."""
+        try:
+            for service in UPSTREAMS:
+                upstream = self.store.upstreams[service]
+                self.last_seen[service] = upstream_continuity(upstream, positions[service], self.last_seen[service])
+        except UpstreamHistoryChanged as error:
+            self.halted = str(error)
+            raise
+        self.halted = None
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Fold until both logs are exhausted; ``on_batch`` hears how many events each batch handled."""

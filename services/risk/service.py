@@ -14,7 +14,7 @@ from services.risk.application import RiskApplication
 from services.risk.examples import EXAMPLES
 from services.risk.followers import RegistryPolicy
 from shared.follower import Follower, FollowerThreads
-from shared.logreader import DatabaseLog
+from shared.logreader import upstream_log
 from shared.settings import Settings
 from shared.transparency.web import install_publisher, transparency_examples, transparency_router
 from shared.web import ServiceDescription, log_router
@@ -22,7 +22,7 @@ from shared.web import ServiceDescription, log_router
 
 def build_registry_follower(settings: Settings, risk: RiskApplication) -> Follower:
     """The follower that turns registry facts into risk facts (evaluations due, staleness, designations)."""
-    upstream = DatabaseLog(settings.upstream_url("registry"), REGISTRY)
+    upstream = upstream_log(settings, REGISTRY)
     return Follower.configured(settings, upstream, risk.recorder, RegistryPolicy(risk))
 
 

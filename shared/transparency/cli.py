@@ -84,6 +84,8 @@ def log_tree_check(application: Any, settings: Settings, trusted_files: Iterable
         rows = session.execute(select(table.c.tree_size, table.c.root_hash, table.c.signature_line)).all()
     trusted = cosigned_rows_heads(rows, signer.name, witnesses)
     heads, problems = witnessed_heads(witnesses, signer.name)
+    if not witnesses:
+        problems.append("AIGOV_WITNESSES names no witness: nothing outside this database to compare the log with")
     trusted += heads
     notes = [path.read_text(encoding="utf-8") for path in trusted_files]
     trusted += [

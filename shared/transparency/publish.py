@@ -13,6 +13,7 @@ import base64
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from shared.transparency.store import TreeReader
 
 log = logging.getLogger("aigov.transparency")
 TLOG_SIZE_MEDIA_TYPE = "text/x.tlog.size"
+RECHECK_SECONDS = 5.0
 
 
 class KeyPlacementError(RuntimeError):
@@ -67,19 +69,25 @@ def require_key_apart_from_data(path: Path, settings: Settings) -> None:
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 key at ``path``, generated there first if absent (development); safe when several start at once."""
+    """The Ed25519 key at ``path``, generated there first if absent (development).
+
+    Safe when several processes start at once: the key is written whole to a private temporary file and then
+    hard-linked into place, which fails if another process got there first; nobody reads a half-written key."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+        finally:
+            temporary.unlink()
     return load_private_key(path.read_bytes())
 
 
@@ -140,7 +148,7 @@ class PushState:
 class Publisher:
     """Checkpoints of one service's log, their cosignatures, and the thread that collects them."""
 
-    def __init__(self, application: Any, signer: Signer, witnesses: list[Witness], interval: float = 0.2):
+    def __init__(self, application: Any, signer: Signer, witnesses: list[Witness], interval: float = 0.25):
         self.application = application
         self.service: str = application.name
         self.signer = signer
@@ -150,6 +158,7 @@ class Publisher:
         self.state = PushState()
         self.lock_name = f"transparency-{self.service}"
         self.lock = threading.Lock()
+        self.checked_at = 0.0
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def signed(self, size: int, root: bytes) -> SignedCheckpoint:
@@ -186,6 +195,9 @@ class Publisher:
 
     # -- the pusher ----------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        """Until ``stop``: push each new head. Without witnesses there is nothing to push or to compare with."""
+        if not self.witnesses:
+            return
         pushed = -1
         while not stop.wait(self.interval):
             try:
@@ -194,20 +206,24 @@ class Publisher:
                 log.exception("pushing the %s checkpoint failed", self.service)
 
     def step(self, pushed: int) -> int:
-        """Check the log still extends its last cosigned checkpoint, then push a new head. Returns the size pushed."""
-        self.check_extends_last_cosigned()
+        """Push a new head, after checking the log still extends its last cosigned checkpoint (at each new head,
+        and every ``RECHECK_SECONDS`` while idle: on SQLite every transaction takes the write lock, so an idle
+        pusher reads once per round). Returns the size pushed."""
         size, root = self.reader.head()
+        if size != pushed or time.monotonic() - self.checked_at > RECHECK_SECONDS:
+            self.check_extends_last_cosigned(size)
         if size == pushed or not self.state.consistent:
             return pushed
         self.push(size, root)
         return size
 
-    def check_extends_last_cosigned(self) -> None:
+    def check_extends_last_cosigned(self, current: int | None = None) -> None:
+        self.checked_at = time.monotonic()
         last = self.last_cosigned()
         if last is None:
             return
         size, root_b64 = last
-        current = self.reader.size()
+        current = self.reader.size() if current is None else current
         if current < size:
             self._inconsistent(f"truncated: the log has {current} leaves, a witness cosigned {size}")
             return

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.schema import TREE_LEAF_TABLES, TREE_NODE_TABLES
@@ -30,11 +30,9 @@ def fetch_nodes(session: Session, service: str, keys: Iterable[merkle.NodeKey]) 
     if not wanted:
         return {}
     nodes = TREE_NODE_TABLES[service]
-    rows = session.execute(
-        select(nodes.c.level, nodes.c.node_index, nodes.c.hash).where(
-            tuple_(nodes.c.level, nodes.c.node_index).in_(wanted)
-        )
-    )
+    # OR of (level, index) pairs, not a row-value IN: SQLite scans the whole table for the latter.
+    keys = or_(*(and_(nodes.c.level == level, nodes.c.node_index == index) for level, index in wanted))
+    rows = session.execute(select(nodes.c.level, nodes.c.node_index, nodes.c.hash).where(keys))
     return {(level, index): bytes(hash_) for level, index, hash_ in rows}
 
 

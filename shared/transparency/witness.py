@@ -162,12 +162,6 @@ class WitnessService:
             )
 
 
-def add_checkpoint_body_for_tests(old_size: int, proof: list[bytes], note: str) -> bytes:
-    from shared.transparency.publish import add_checkpoint_body
-
-    return add_checkpoint_body(old_size, proof, note)
-
-
 def _conflict(size: int, reason: str) -> Outcome:
     return Outcome(Status.CONFLICT, f"{size}\n", reason, "text/x.tlog.size")
 
