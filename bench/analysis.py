@@ -73,7 +73,8 @@ Writers are serialised by the table lock, so at 10 and 50 clients throughput sta
 the queue (p99 ≈ clients / throughput), which makes the 25 ms p99 target at 50 clients unreachable while each
 command holds the lock for several round trips.
 
-The baseline itself drops at 50 clients on both backends (to a quarter to a third of its 10-client rate). It is not the connection pool (a one-off run with `pool_size=50` was no better); the likely causes are
+The baseline itself drops at 50 clients on both backends (to a quarter to a third of its 10-client rate). It is not
+the connection pool (a one-off run with `pool_size=50` was no better); the likely causes are
 the client side (httpx's connection pool with 50 connections on the same 2 cores as the servers) and 40
 threadpool threads contending for the GIL. So the 50-client ratio flatters aigov; the 1- and 10-client ratios
 are the reliable ones.
@@ -89,7 +90,8 @@ Remedies still open:
 ### Propagation
 
 Under load 1 the p99 is near the 200 ms target (met in the run above; ~95–235 ms across runs, depending on what
-else the 2 cores are doing); it is dominated by the followers' batch cycle (read both logs, fold, commit) competing with the writer.
+else the 2 cores are doing); it is dominated by the followers' batch cycle (read both logs, fold, commit) competing
+with the writer.
 The remedy list above (fewer queries per follower batch) also applies here.
 
 ### SQLite: every read transaction takes the write lock
@@ -128,21 +130,24 @@ row fetch and type conversion; the export file is bounded by `json.loads` per li
 
 The profile before the fix:
 
-cProfile of the verifier (`verify_chain` over `iter_chained_records`, first 20,000 events): ~80% is `iter_chained_records` (reading through the library's
+cProfile of the verifier (`verify_chain` over `iter_chained_records`, first 20,000 events): ~80% is
+`iter_chained_records` (reading through the library's
 `select_notifications`: ORM row objects, 2,000 per query, plus a second query for the hash table), ~15% hashing.
 The hashing alone, over rows already in memory, runs at about the target (200,000–250,000 events/s in
 pure Python; `canonical_bytes` parses every originator id into a `UUID` and formats a header per event), so
 any reading cost at all puts the verifier below it: the target needs both a cheaper read and a cheaper header.
 
 Remedies still open: stream with a server-side cursor and fetch the originator id as raw bytes (no UUID type
-processing); verify the chains of both logs in parallel processes; the export verifier avoids the database and is bounded by `json.loads` per line plus
+processing); verify the chains of both logs in parallel processes; the export verifier avoids the database and is
+bounded by `json.loads` per line plus
 hashing (a faster JSON parser, e.g. orjson, or parsing only the needed fields would close most of its gap).
 
 ### History: "as of a moment" replays both logs from position zero
 
 `ReportingStore.replay(as_of)` reads and decodes **every** event of both logs (it filters by time but does not
 stop at the moment, and it reads events of all projects), so its cost grows with the whole log, not with the
-project: 0.57–0.95 s across runs for a log of 10,000 events, and proportionally more in a real log. The registry's snapshot-assisted load
+project: 0.57–0.95 s across runs for a log of 10,000 events, and proportionally more in a real log. The registry's
+snapshot-assisted load
 at a version (snapshot every 100 events, then at most 99 events) is already within the target.
 
 Remedies: keep a per-project index `(project_id, occurred_at, service, position)` (reporting already has

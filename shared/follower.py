@@ -51,13 +51,13 @@ class Follower:
         batch_size: int = 200,
         poll_interval: float = 0.05,
     ):
-        self.upstream = upstream
+        self.upstream: Upstream = getattr(upstream, "log", upstream)  # a service's application: its own log
         self.tracking = tracking
         self.handle = handle
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.last_error: str | None = None
-        self.upstream_url = upstream.database_url if upstream.channel else None
+        self.upstream_url = self.upstream.database_url if self.upstream.channel else None
         #: The upstream position last handled and its chain link, to notice that position vanish or reappear.
         self.last_seen: tuple[int, str | None] | None = None
         #: Why this follower refuses to go on (an upstream history that went backwards), for readiness.

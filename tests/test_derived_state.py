@@ -34,7 +34,7 @@ def followed_logs(url: str) -> tuple[RegistryApplication, RiskApplication, str]:
 
 def verify_derived(url: str) -> tuple[int, dict]:
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "log", "verify", "--derived", "--database-url", url],
+        [sys.executable, "-m", "aigov.cli", "log", "verify", "--derived", "--database-url", url],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

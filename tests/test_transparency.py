@@ -422,7 +422,7 @@ def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(databa
         positions = seed_witnessed(log)
         handled: list[int] = []
         follower = Follower(
-            log.app, RiskApplication(database_url).recorder, lambda _, entry: handled.append(entry.position)
+            log.app.log, RiskApplication(database_url).recorder, lambda _, entry: handled.append(entry.position)
         )
         assert follower.catch_up() == len(positions) and handled == positions
         with Intruder(database_url) as intruder:

@@ -119,7 +119,7 @@ class RegistryApplication(AuditedApplication):
         self, project_id: UUID, to: Stage, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
     ) -> Project:
         project = self.project_for_change(project_id, if_match)
-        if to is Stage.operation and project.stage is Stage.development:
+        if to == Stage.operation and project.stage == Stage.development:
             self.check_operation_gate(project_id)
         project.transition(to, meta)
         return self._save_project(project)

@@ -118,14 +118,14 @@ _FORWARD: dict[Stage, Stage] = {
 def allowed_transitions(current: Stage, suspended_from: Stage | None) -> list[Stage]:
     """The lifecycle of GUIDELINE.md: forward one step; suspend from development or operation and resume
     to the stage suspended from; retire (or discontinue) from any stage but retired."""
-    if current is Stage.retired:
+    if current == Stage.retired:
         return []
     allowed: list[Stage] = []
     if current in _FORWARD:
         allowed.append(_FORWARD[current])
     if current in (Stage.development, Stage.operation):
         allowed.append(Stage.suspended)
-    if current is Stage.suspended and suspended_from is not None:
+    if current == Stage.suspended and suspended_from is not None:
         allowed.append(suspended_from)
     allowed.append(Stage.retired)
     return allowed

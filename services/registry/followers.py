@@ -77,7 +77,7 @@ class RiskPolicy:
         if project_id is None:
             return
         project = self.registry.get_project(project_id)
-        if project.stage is Stage.retired:
+        if project.stage == Stage.retired:
             return
         reason = (
             f"CAIO decided to discontinue (risk position {entry.position}): {entry.meta.reason if entry.meta else ''}"

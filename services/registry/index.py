@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.registry import tables
+from services.registry.contract import Stage
 from services.registry.domain import GateState, Ministry, Project
 from services.risk.contract import project_risk_id
 from shared.timeutil import as_utc
@@ -50,7 +51,7 @@ def _index_ministry(session: Session, ministry: Ministry, created: bool) -> None
 def _index_project(session: Session, project: Project, created: bool) -> None:
     values = {
         "title": project.details["title"],
-        "stage": project.stage.value,
+        "stage": Stage(project.stage).value,  # a project loaded from a snapshot holds the stage as text
         "version": project.version,
         "updated_at": project.modified_on,
     }

@@ -181,13 +181,13 @@ def pending_steps(
         waiting.append(Pending(PendingStep.classification, PendingRole.caio, ministry, assessment.id))
     elif assessment is not None:
         waiting.append(Pending(PendingStep.answers, PendingRole.planner, ministry, assessment.id))
-    elif status is RiskStatus.due:
+    elif status == RiskStatus.due:
         waiting.append(Pending(PendingStep.evaluation, PendingRole.planner, ministry))
-    elif status is RiskStatus.stale:
+    elif status == RiskStatus.stale:
         waiting.append(Pending(PendingStep.stale_reevaluation, PendingRole.planner, ministry))
     elif expired:
         waiting.append(Pending(PendingStep.expired_reevaluation, PendingRole.planner, ministry))
-    if status is RiskStatus.classified_high:
+    if status == RiskStatus.classified_high:
         waiting += _board_steps(ministry, board, submission_id)
     return waiting
 
@@ -195,9 +195,9 @@ def pending_steps(
 def _board_steps(ministry: str, board: BoardStatus, submission_id: str | None) -> list[Pending]:
     if board in (BoardStatus.submission_required, BoardStatus.resubmission_required):
         return [Pending(PendingStep.board_submission, PendingRole.caio, ministry)]
-    if board is BoardStatus.awaiting_advice:
+    if board == BoardStatus.awaiting_advice:
         return [Pending(PendingStep.board_advice, PendingRole.board_member, None, submission_id)]
-    if board is BoardStatus.awaiting_decision:
+    if board == BoardStatus.awaiting_decision:
         return [Pending(PendingStep.decision, PendingRole.caio, ministry, submission_id)]
     return []
 

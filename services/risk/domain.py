@@ -121,7 +121,7 @@ class ProjectRisk(Aggregate):
     def _assessment_started(self, assessment_id: str, meta: EventMeta) -> None:
         self.assessment_ids.append(assessment_id)
         self.current_assessment_id = assessment_id
-        if self.status is RiskStatus.due:
+        if self.status == RiskStatus.due:
             self.status = RiskStatus.in_progress
 
     def record_classification(
@@ -151,7 +151,7 @@ class ProjectRisk(Aggregate):
         self.current_assessment_id = None
         self.expires_at = datetime.fromisoformat(expires_at)
         self.status = (
-            RiskStatus.classified_high if self.classification is Classification.high else RiskStatus.classified_not_high
+            RiskStatus.classified_high if self.classification == Classification.high else RiskStatus.classified_not_high
         )
         self.submission_id = None
         self.decision = None
@@ -188,7 +188,7 @@ class ProjectRisk(Aggregate):
 
     def board_submitted(self, submission_id: UUID, assessment_id: str | None, meta: EventMeta) -> None:
         self.require_current(submission_id, assessment_id)
-        if self.status is not RiskStatus.classified_high:
+        if self.status != RiskStatus.classified_high:
             raise RiskRuleViolated(
                 "Only a project whose current classification is high is submitted to the Advisory Board."
             )
@@ -340,7 +340,7 @@ class Assessment(Aggregate):
             raise RiskRuleViolated("Submit the assessment (and its screening) before classifying it.")
         if self.classification is not None:
             raise RiskRuleViolated("The assessment is already classified.")
-        override = classification is Classification.not_high and bool(self.screening.get("likely_high_risk"))
+        override = classification == Classification.not_high and bool(self.screening.get("likely_high_risk"))
         if override and not (override_justification or "").strip():
             raise Incomplete(
                 "Classifying not_high against a likely-high-risk screening needs an override justification.",
@@ -422,19 +422,24 @@ class BoardSubmission(Aggregate):
         missing = missing_submission_parts(self.content)
         if missing:
             raise Incomplete("The submission is incomplete.", missing)
-        self._submitted(meta=meta)
+        self.trigger_event(self.BoardSubmissionSubmitted, meta=meta)
 
-    @event("BoardSubmissionSubmitted")
-    def _submitted(self, meta: EventMeta) -> None:
-        self.status = "awaiting_advice"
-        self.submitted_at = self.modified_on
+    class BoardSubmissionSubmitted(Aggregate.Event):
+        """Declared as a class, not with ``@event``, so that applying it can read its own time: the submission
+        was made when this event occurred (``modified_on`` still holds the previous event's time here)."""
+
+        meta: EventMeta
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = "awaiting_advice"
+            aggregate.submitted_at = self.timestamp
 
     def record_advice(self, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> None:
         if self.status != "awaiting_advice":
             raise RiskRuleViolated(
                 f"The Board gives advice only on a submitted item; this submission is {self.status}."
             )
-        if opinion is BoardOpinion.advice_with_conditions and not conditions:
+        if opinion == BoardOpinion.advice_with_conditions and not conditions:
             raise Incomplete("Advice with conditions must list its conditions.", ["conditions"])
         self._advised(opinion=opinion.value, text=text, conditions=list(conditions), meta=meta)
 

@@ -283,21 +283,31 @@ class Government:
             project_id=project_id, ministry=risk.ministry, content=complete_submission(), meta=PLANNER
         )
         submission.submit(CAIO)
-        risk.board_submitted(submission.id, CAIO)
+        risk.board_submitted(submission.id, risk.classified_assessment_id, CAIO)
         self.risk.save(submission, risk)
         return submission.id
 
     def advise(self, project_id: UUID, submission_id: UUID, opinion: BoardOpinion, conditions: list[str]) -> None:
         risk, submission = self.project_risk(project_id), self.risk.repository.get(submission_id)
         submission.record_advice(opinion, "advice text", conditions, BOARD)
-        risk.advice_received(submission_id=str(submission_id), opinion=opinion.value, meta=BOARD)
+        risk.advice_received(
+            assessment_id=risk.classified_assessment_id,
+            submission_id=str(submission_id),
+            opinion=opinion.value,
+            meta=BOARD,
+        )
         self.risk.save(submission, risk)
 
     def decide(self, project_id: UUID, submission_id: UUID, decision: Decision) -> None:
         risk, submission = self.project_risk(project_id), self.risk.repository.get(submission_id)
         responses = [{"condition": c, "response": "accepted"} for c in submission.advice["conditions"]]
         submission.record_decision(decision, "decided", responses, CAIO)
-        risk.decision_recorded(submission_id=str(submission_id), decision=decision.value, meta=CAIO)
+        risk.decision_recorded(
+            assessment_id=risk.classified_assessment_id,
+            submission_id=str(submission_id),
+            decision=decision.value,
+            meta=CAIO,
+        )
         self.risk.save(submission, risk)
 
     def incident(self, project_id: UUID, severity: str) -> UUID:

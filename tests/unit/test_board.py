@@ -24,6 +24,7 @@ from services.risk.domain import (
     ProjectRisk,
     RiskRuleViolated,
     RiskStatus,
+    Superseded,
     missing_submission_parts,
 )
 from tests.unit.memory import (
@@ -131,12 +132,6 @@ def test_a_complete_draft_is_submitted_and_awaits_the_boards_advice(log: InMemor
     assert_replay_equals_live(log, submission)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open finding: BoardSubmission._submitted sets submitted_at = self.modified_on while the event is being "
-    "applied, i.e. the time of the previous event (the draft), not of the submission (the API's index uses the "
-    "right time; the aggregate attribute is not exposed today).",
-)
 def test_a_submission_records_when_it_was_submitted() -> None:
     submission = drafted()
     submission.submit(CAIO)
@@ -275,6 +270,7 @@ class BoardWorkflow(RuleBasedStateMachine):
         self.log = InMemoryLog("risk")
         self.risk = ProjectRisk(project_id=PROJECT, ministry="MIC", cause="registered", meta=meta("aigov-risk"))
         self.submissions: dict[str, BoardSubmission] = {}
+        self.rests_on: dict[str, str | None] = {}  # the classified assessment each submission was made on
         self.projection = Projection()
         self.save(self.risk)
 
@@ -315,10 +311,11 @@ class BoardWorkflow(RuleBasedStateMachine):
         submission = BoardSubmission(project_id=PROJECT, ministry="MIC", content=content, meta=PLANNER)
         try:
             submission.submit(CAIO)
-            self.risk.board_submitted(submission.id, CAIO)
+            self.risk.board_submitted(submission.id, self.risk.classified_assessment_id, CAIO)
         except (RiskRuleViolated, Incomplete):
             return self.refused(self.risk)
         self.submissions[str(submission.id)] = submission
+        self.rests_on[str(submission.id)] = self.risk.classified_assessment_id
         self.save(submission, self.risk)
 
     def current(self) -> BoardSubmission | None:
@@ -330,7 +327,18 @@ class BoardWorkflow(RuleBasedStateMachine):
         submission = self.current()
         conditions = CONDITIONS if opinion is BoardOpinion.advice_with_conditions else []
         submission.record_advice(opinion, "advice", conditions, BOARD)
-        self.risk.advice_received(submission_id=str(submission.id), opinion=opinion.value, meta=BOARD)
+        current = self.risk.rests_on_current(self.rests_on[str(submission.id)])
+        try:
+            self.risk.advice_received(
+                assessment_id=self.rests_on[str(submission.id)],
+                submission_id=str(submission.id),
+                opinion=opinion.value,
+                meta=BOARD,
+            )
+        except Superseded:
+            assert not current, "advice on the submission of the current classification was refused"
+            return self.refused(submission, self.risk)
+        assert current, "advice on a superseded submission was accepted"
         self.save(submission, self.risk)
 
     @precondition(lambda self: self.current() is not None and self.current().status == "awaiting_decision")
@@ -340,7 +348,18 @@ class BoardWorkflow(RuleBasedStateMachine):
         conditions = (submission.advice or {}).get("conditions", [])
         responses = [{"condition": condition, "response": "accepted"} for condition in conditions]
         submission.record_decision(decision, "reasons", responses, CAIO)
-        self.risk.decision_recorded(submission_id=str(submission.id), decision=decision.value, meta=CAIO)
+        current = self.risk.rests_on_current(self.rests_on[str(submission.id)])
+        try:
+            self.risk.decision_recorded(
+                assessment_id=self.rests_on[str(submission.id)],
+                submission_id=str(submission.id),
+                decision=decision.value,
+                meta=CAIO,
+            )
+        except Superseded:
+            assert not current, "a decision on the submission of the current classification was refused"
+            return self.refused(submission, self.risk)
+        assert current, "a decision on a superseded submission was accepted"
         self.save(submission, self.risk)
 
     @rule(severity=st.sampled_from(["low", "medium", "high", "critical"]))
@@ -405,12 +424,6 @@ BoardWorkflow.TestCase.settings = settings(
 test_the_board_workflow_keeps_its_invariants_under_any_sequence_of_commands = BoardWorkflow.TestCase
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open finding: ProjectRisk.advice_received/decision_recorded do not check that the submission is the "
-    "current one, so the Board's advice and a proceed decision on a submission made under an earlier classification "
-    "mark the new classification's Board workflow decided (and the registry's gate records advice and decision).",
-)
 def test_advice_on_a_submission_superseded_by_a_reclassification_does_not_settle_the_new_board_workflow() -> None:
     world = Government()
     world.establish()

@@ -63,11 +63,21 @@ def high_with(board_status: str) -> ProjectRisk:
     }[board_status]
     for step in steps:
         if step == "submit":
-            risk.board_submitted(submission, CAIO)
+            risk.board_submitted(submission, risk.classified_assessment_id, CAIO)
         elif step == "advise":
-            risk.advice_received(submission_id=str(submission), opinion="no_concerns", meta=BOARD)
+            risk.advice_received(
+                assessment_id=risk.classified_assessment_id,
+                submission_id=str(submission),
+                opinion="no_concerns",
+                meta=BOARD,
+            )
         else:
-            risk.decision_recorded(submission_id=str(submission), decision=step.value, meta=CAIO)
+            risk.decision_recorded(
+                assessment_id=risk.classified_assessment_id,
+                submission_id=str(submission),
+                decision=step.value,
+                meta=CAIO,
+            )
     assert risk.board_status == board_status
     return risk
 
@@ -257,7 +267,7 @@ def test_nothing_expires_before_a_classification() -> None:
 def test_submitting_to_the_board_awaits_its_advice(log: InMemoryLog) -> None:
     risk = classified(Classification.high)
     submission = uuid.uuid4()
-    risk.board_submitted(submission, CAIO)
+    risk.board_submitted(submission, risk.classified_assessment_id, CAIO)
     assert (risk.board_status, risk.submission_id, risk.decision) == ("awaiting_advice", str(submission), None)
     assert_replay_equals_live(log, risk)
 
@@ -266,8 +276,8 @@ def test_submitting_to_the_board_awaits_its_advice(log: InMemoryLog) -> None:
 def test_only_a_project_classified_high_is_submitted_to_the_board(make: Callable[[], ProjectRisk]) -> None:
     risk = make()
     risk.collect_events()
-    with pytest.raises(RiskRuleViolated, match="classification is high"):
-        risk.board_submitted(uuid.uuid4(), CAIO)
+    with pytest.raises(RiskRuleViolated, match="classification is high|no current classification"):
+        risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
     assert risk.collect_events() == [] and risk.submission_id is None
 
 
@@ -275,7 +285,7 @@ def test_a_high_risk_project_made_stale_is_not_submitted_until_reclassified() ->
     risk = classified(Classification.high)
     risk.material_change("material amendment of users", SYSTEM)
     with pytest.raises(RiskRuleViolated):
-        risk.board_submitted(uuid.uuid4(), CAIO)
+        risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
 
 
 @pytest.mark.parametrize("board_status", ["awaiting_advice", "awaiting_decision"])
@@ -284,14 +294,14 @@ def test_a_second_submission_while_one_is_with_the_board_is_refused(board_status
     submitted = risk.submission_id
     risk.collect_events()
     with pytest.raises(RiskRuleViolated, match="already with the Board"):
-        risk.board_submitted(uuid.uuid4(), CAIO)
+        risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
     assert risk.collect_events() == [] and risk.submission_id == submitted and risk.board_status == board_status
 
 
 @pytest.mark.parametrize("board_status", ["resubmission_required", "submission_required"])
 def test_a_project_may_be_submitted_again_once_nothing_is_with_the_board(board_status: str) -> None:
     risk = high_with(board_status)
-    risk.board_submitted(uuid.uuid4(), CAIO)
+    risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
     assert risk.board_status == "awaiting_advice"
 
 
@@ -305,7 +315,11 @@ def test_advice_received_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     risk = high_with("awaiting_advice")
     sid = risk.submission_id
     assert_stale_copy_refused(
-        log, risk, lambda copy: copy.advice_received(submission_id=sid, opinion="no_concerns", meta=BOARD)
+        log,
+        risk,
+        lambda copy: copy.advice_received(
+            assessment_id=copy.classified_assessment_id, submission_id=sid, opinion="no_concerns", meta=BOARD
+        ),
     )
 
 
@@ -322,7 +336,12 @@ def test_the_decision_closes_the_board_workflow_or_asks_for_a_resubmission(
     decision: Decision, board_status: str, log: InMemoryLog
 ) -> None:
     risk = high_with("awaiting_decision")
-    risk.decision_recorded(submission_id=risk.submission_id, decision=decision.value, meta=CAIO)
+    risk.decision_recorded(
+        assessment_id=risk.classified_assessment_id,
+        submission_id=risk.submission_id,
+        decision=decision.value,
+        meta=CAIO,
+    )
     assert (risk.board_status, risk.decision) == (board_status, decision)
     assert_replay_equals_live(log, risk)
 
@@ -330,14 +349,20 @@ def test_the_decision_closes_the_board_workflow_or_asks_for_a_resubmission(
 def test_an_unknown_decision_is_refused() -> None:
     risk = high_with("awaiting_decision")
     with pytest.raises(ValueError):
-        risk.decision_recorded(submission_id=risk.submission_id, decision="maybe", meta=CAIO)
+        risk.decision_recorded(
+            assessment_id=risk.classified_assessment_id, submission_id=risk.submission_id, decision="maybe", meta=CAIO
+        )
 
 
 def test_a_decision_recorded_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     risk = high_with("awaiting_decision")
     sid = risk.submission_id
     assert_stale_copy_refused(
-        log, risk, lambda copy: copy.decision_recorded(submission_id=sid, decision="proceed", meta=CAIO)
+        log,
+        risk,
+        lambda copy: copy.decision_recorded(
+            assessment_id=copy.classified_assessment_id, submission_id=sid, decision="proceed", meta=CAIO
+        ),
     )
 
 
