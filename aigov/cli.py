@@ -42,6 +42,13 @@ SERVICES = {
 }
 
 
+#: What ``aigov run`` prints for getting tokens: an admin's (to register ministries) and a planner's.
+TOKEN_COMMANDS = (
+    '.venv/bin/aigov token --sub root  --name "Root"  --role admin',
+    '.venv/bin/aigov token --sub alice --name "Alice" --role planner --ministry MIC',
+)
+
+
 def _port(settings: Settings, service: str) -> int:
     return {"registry": settings.registry_port, "risk": settings.risk_port, "reporting": settings.reporting_port}[
         service
@@ -114,7 +121,8 @@ def run() -> None:
         typer.echo(f"{name:>9}: http://{settings.host}:{_port(settings, name)}  (OpenAPI: /docs)")
     typer.echo(f"database : {settings.database_url}")
     typer.echo(f"witnesses: {env['AIGOV_WITNESSES']}")
-    typer.echo('token    : .venv/bin/aigov token --sub alice --name "Alice" --role planner --ministry MIC')
+    for command in TOKEN_COMMANDS:
+        typer.echo(f"token    : {command}")
     try:
         while all(process.poll() is None for process in processes.values()):
             time.sleep(0.5)

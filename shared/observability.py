@@ -19,6 +19,7 @@ from sqlalchemy import text
 from shared.meta import correlation_id_var
 from shared.migrate import alembic_config
 from shared.problems import PROBLEM_MEDIA_TYPE
+from shared.schemas import Readiness
 
 EVENTS_APPENDED = "aigov_events_appended_total"
 
@@ -159,7 +160,7 @@ def install_readiness(
         tags=["operations"],
         operation_id="readyz",
         summary="Ready to serve: database, schema and followers",
-        responses={503: {"content": {PROBLEM_MEDIA_TYPE: {}}}},
+        responses={200: {"model": Readiness}, 503: {"content": {PROBLEM_MEDIA_TYPE: {}}}},
     )
     def readyz() -> JSONResponse:
         checks: dict[str, Any] = {}

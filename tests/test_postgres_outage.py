@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -39,25 +37,15 @@ def stack_and_ministry(postgres_run: PostgresRun, tmp_path: Path) -> Iterator[tu
         yield stack, code
 
 
-def pg_ctl(action: str) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
 @pytest.mark.slow
 def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_recovers(
-    stack_and_ministry: tuple[ServiceStack, str],
+    stack_and_ministry: tuple[ServiceStack, str], postgres_run: PostgresRun
 ) -> None:
     stack, code = stack_and_ministry
     planner = stack.client("registry", stack.token("alice", ["planner"], code))
     for service in SERVICES:
         assert stack.client(service).get("/readyz").status_code == 200
-    pg_ctl("stop")
+    postgres_run.control("stop")
     try:
         for service in SERVICES:
             down = wait_for(
@@ -76,7 +64,7 @@ def test_readyz_flips_while_postgres_is_down_and_writes_get_503_then_everything_
         )  # keys live in the same database
         assert retried.json()["type"] == "urn:aigov:problem:storage-unavailable"
     finally:
-        pg_ctl("start")
+        postgres_run.control("start")
     for service in SERVICES:
         wait_for(lambda s=service: stack.client(s).get("/readyz").status_code == 200, timeout=30, interval=0.5)
     created = wait_for(
@@ -100,7 +88,7 @@ def registered_project_ids(stack: ServiceStack) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.faults
 def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknowledged_write(
-    stack_and_ministry: tuple[ServiceStack, str],
+    stack_and_ministry: tuple[ServiceStack, str], postgres_run: PostgresRun
 ) -> None:
     stack, code = stack_and_ministry
     token = stack.token("alice", ["planner"], code)
@@ -127,7 +115,7 @@ def test_a_postgres_restart_under_load_answers_503_never_500_and_loses_no_acknow
         writer.start()
     try:
         wait_for(lambda: len(acknowledged) >= 20, timeout=30)
-        pg_ctl("restart")
+        postgres_run.control("restart")
         restarted_at = len(statuses)
         wait_for(lambda: statuses[restarted_at:].count(201) >= 20, timeout=60, interval=0.1)
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import find_chromium
 from tests.support import PROJECT_ROOT, ServiceStack, current, wait_for
 from tests.support.scenarios import (
     HIGH_RISK,
@@ -310,8 +311,8 @@ def test_the_periodic_report_in_json_csv_and_a_printable_page_with_its_chart(
         f"/v1/ministries/{code}/periodic-report", params={"period": period}, headers={"Accept": "text/html"}
     )
     assert page.headers["content-type"].startswith("text/html") and "<svg" in page.text
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "headless Chromium is required (.ci/run installs Debian's chromium)"
+    chromium = find_chromium()
+    assert chromium, "headless Chromium is required (`make test` installs Debian's chromium, see tests/browser.py)"
     html_file, shot = tmp_path / "report.html", tmp_path / "report.png"
     html_file.write_text(page.text, encoding="utf-8")
     subprocess.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from services.registry.domain import Stage
 from shared.pagination import Page
@@ -176,14 +176,66 @@ class CaioHistoryEntry(BaseModel):
     ended_how: str | None
 
 
+class ModelInUse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str
+    model: str
+    deployment: Deployment
+
+
+class DataDescription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confidentiality: Confidentiality
+    personal_data: bool
+
+
+class ProjectDetails(BaseModel):
+    """What the planner registered and amended (unknown keys are an error: the answer must say everything)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    objectives: str
+    description: str
+    business_area: str
+    users: Users
+    models: list[ModelInUse]
+    data: DataDescription
+    expected_users: int
+    owner: str
+    nature_of_work: NatureOfWork | None = None
+    human_review: HumanReview | None = None
+
+
+class CheckSheetAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item: str
+    answer: CheckAnswer
+    note: str = ""
+
+
+class Procurement(BaseModel):
+    """The vendor, the contract and the answers to both check sheets, as last recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vendor: str
+    contract_reference: str
+    procurement_checks: list[CheckSheetAnswer]
+    contract_checks: list[CheckSheetAnswer]
+
+
 class ProjectOut(BaseModel):
     id: str
     version: int
     ministry: str
     stage: Stage
     allowed_transitions: list[Stage]
-    details: dict[str, Any]
-    procurement: dict[str, Any] | None
+    details: ProjectDetails
+    procurement: Procurement | None
     registered_at: str
     updated_at: str
 

@@ -20,8 +20,10 @@ from services.reporting.schemas import (
     HighRiskRegister,
     Inventory,
     Pending,
+    PeriodicReport,
     ProjectState,
     PublicKeyOut,
+    PublicRecord,
     Timeline,
 )
 from shared.auth import CurrentPrincipal
@@ -135,13 +137,24 @@ def wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
+class CsvResponse(PlainTextResponse):
+    """CSV (RFC 4180); its own class so the OpenAPI document declares ``text/csv`` and nothing else."""
+
+    media_type = "text/csv"
+
+
+class NdjsonResponse(StreamingResponse):
+    """Newline-delimited JSON; its own class so the OpenAPI document declares ``application/x-ndjson`` only."""
+
+    media_type = "application/x-ndjson"
+
+
 @router.get(
     "/inventory",
     response_model=Inventory,
     tags=["reports"],
     operation_id="get_inventory",
-    summary="Every generative-AI project: stage, risk, Board status, CAIO (JSON or CSV)",
-    responses={200: {"content": {"text/csv": {}}}},
+    summary="Every generative-AI project: stage, risk, Board status, CAIO",
 )
 def get_inventory(
     request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None,
@@ -152,22 +165,51 @@ def get_inventory(
     state, count = registered_page(request, paging, filters, as_of, registry_position, risk_position)
     items = reports.inventory(state, ministry=ministry, stage=filters.stage, risk=risk)
     page = paging.fetched(items, by_registration)
-    if wants_csv(request):
-        rows = [
-            {
-                **item,
-                "caio_officer_id": (item["caio"] or {}).get("officer_id"),
-                "caio_name": (item["caio"] or {}).get("name"),
-            }
-            for item in page["items"]
-        ]
-        # A response the route returns itself does not get the headers its dependencies set (the page's Link).
-        headers = {
-            **paging.response.headers,
-            "X-Log-Positions": f"registry={state.positions['registry']},risk={state.positions['risk']}",
-        }
-        return PlainTextResponse(periodic.as_csv(rows, INVENTORY_COLUMNS), media_type="text/csv", headers=headers)
+    if wants_csv(request):  # kept for clients written before get_inventory_csv; documented there
+        return inventory_csv(page["items"], paging, state)
     return Inventory.model_validate({**meta(state, as_of), "count": count, **page})
+
+
+@router.get(
+    "/inventory.csv",
+    response_class=CsvResponse,
+    tags=["reports"],
+    operation_id="get_inventory_csv",
+    summary="The inventory as CSV, one row per project, paged like the JSON inventory (Link: next)",
+)
+def get_inventory_csv(
+    request: Request,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    ministry: str | None = None,
+    stage: Stage | None = None,
+    risk: str | None = None,
+    as_of: AsOf = None,
+    registry_position: RegistryPosition = None,
+    risk_position: RiskPosition = None,
+) -> CsvResponse:
+    filters = Filters(ministry=ministry, stage=stage.value if stage else None, risk=risk)
+    state, _ = registered_page(request, paging, filters, as_of, registry_position, risk_position)
+    items = reports.inventory(state, ministry=ministry, stage=filters.stage, risk=risk)
+    return inventory_csv(paging.fetched(items, by_registration)["items"], paging, state)
+
+
+def inventory_csv(items: list[dict[str, Any]], paging: Any, state: Projection) -> CsvResponse:
+    """One page of the inventory as CSV, with the page's Link and the log positions it reflects as headers."""
+    rows = [
+        {
+            **item,
+            "caio_officer_id": (item["caio"] or {}).get("officer_id"),
+            "caio_name": (item["caio"] or {}).get("name"),
+        }
+        for item in items
+    ]
+    # A response the route returns itself does not get the headers its dependencies set (the page's Link).
+    headers = {
+        **paging.response.headers,
+        "X-Log-Positions": f"registry={state.positions['registry']},risk={state.positions['risk']}",
+    }
+    return CsvResponse(periodic.as_csv(rows, INVENTORY_COLUMNS), headers=headers)
 
 
 @router.get(
@@ -211,40 +253,70 @@ def get_pending(
     return Pending.model_validate({**meta(state, as_of), "count": len(items), **page})
 
 
-@router.get(
-    "/ministries/{code}/periodic-report",
-    tags=["reports"],
-    operation_id="get_periodic_report",
-    summary="The periodic report to the Digital Agency (JSON, CSV or printable HTML)",
-    responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
-)
-def get_periodic_report(
-    code: str,
-    request: Request,
-    principal: CurrentPrincipal,
-    period: Annotated[str, Query(pattern=r"^20\d\dH[12]$")],
-    as_of: AsOf = None,
-) -> Any:
+PeriodQuery = Annotated[str, Query(pattern=r"^20\d\dH[12]$", description="Half-year, e.g. 2026H2.")]
+
+
+def the_periodic_report(request: Request, code: str, period: str, as_of: datetime | None) -> dict[str, Any]:
     report = periodic.periodic_report(state_of(request, Filters(ministry=code), as_of), code, period)
     if report["ministry_name"] is None:
         raise NotFound(f"No ministry with code {code}.")
-    accept = request.headers.get("accept", "")
-    if "text/html" in accept:
-        return HTMLResponse(periodic.as_html(report))
-    if "text/csv" in accept:
-        return PlainTextResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS), media_type="text/csv")
     return report
 
 
 @router.get(
+    "/ministries/{code}/periodic-report",
+    response_model=PeriodicReport,
+    tags=["reports"],
+    operation_id="get_periodic_report",
+    summary="The periodic report to the Digital Agency",
+)
+def get_periodic_report(
+    code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
+) -> Any:
+    report = the_periodic_report(request, code, period, as_of)
+    accept = request.headers.get("accept", "")  # kept for clients written before the .csv and .html operations
+    if "text/html" in accept:
+        return HTMLResponse(periodic.as_html(report))
+    if "text/csv" in accept:
+        return CsvResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS))
+    return report
+
+
+@router.get(
+    "/ministries/{code}/periodic-report.csv",
+    response_class=CsvResponse,
+    tags=["reports"],
+    operation_id="get_periodic_report_csv",
+    summary="The periodic report's systems as CSV",
+)
+def get_periodic_report_csv(
+    code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
+) -> CsvResponse:
+    report = the_periodic_report(request, code, period, as_of)
+    return CsvResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS))
+
+
+@router.get(
+    "/ministries/{code}/periodic-report.html",
+    response_class=HTMLResponse,
+    tags=["reports"],
+    operation_id="get_periodic_report_html",
+    summary="The periodic report as a printable page with its chart",
+)
+def get_periodic_report_html(
+    code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
+) -> HTMLResponse:
+    return HTMLResponse(periodic.as_html(the_periodic_report(request, code, period, as_of)))
+
+
+@router.get(
     "/projects/{project_id}/public-record",
+    response_model=PublicRecord,
     tags=["reports"],
     operation_id="get_public_record",
     summary="Tier-1 summary and tier-2 detail record of a project",
 )
-def get_public_record(
-    project_id: UUID, request: Request, principal: CurrentPrincipal, as_of: AsOf = None
-) -> dict[str, Any]:
+def get_public_record(project_id: UUID, request: Request, principal: CurrentPrincipal, as_of: AsOf = None) -> Any:
     record = periodic.public_record(project_state_of(request, project_id, as_of), str(project_id))
     if record is None:
         raise NotFound(f"No project {project_id} in the reporting read models.")
@@ -292,17 +364,13 @@ def get_project_state(
     "/audit/export",
     tags=["audit"],
     operation_id="export_audit_log",
-    summary="NDJSON of every log, then a signed checkpoint per log",
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    summary="NDJSON: every event of the registry log, then of the risk log, then each log's checkpoints",
+    response_class=NdjsonResponse,
 )
-def export(request: Request, principal: CurrentPrincipal) -> StreamingResponse:
+def export(request: Request, principal: CurrentPrincipal) -> NdjsonResponse:
     authorize(request, principal)
     lines = (line + "\n" for line in store(request).export_lines())
-    return StreamingResponse(
-        lines,
-        media_type="application/x-ndjson",
-        headers={"Content-Disposition": 'attachment; filename="aigov-audit-export.ndjson"'},
-    )
+    return NdjsonResponse(lines, headers={"Content-Disposition": 'attachment; filename="aigov-audit-export.ndjson"'})
 
 
 @router.get(

@@ -223,7 +223,8 @@ def export_lines() -> str:
 
 EXAMPLES: dict[str, OperationExamples] = {
     **health_examples(followed=("registry", "risk")),
-    "get_inventory": OperationExamples(response=report([ITEM, MEMO_ITEM]), texts={"text/csv": INVENTORY_CSV}),
+    "get_inventory": OperationExamples(response=report([ITEM, MEMO_ITEM])),
+    "get_inventory_csv": OperationExamples(texts={"text/csv": INVENTORY_CSV}),
     "get_high_risk_register": OperationExamples(
         response=report(
             [
@@ -251,13 +252,11 @@ EXAMPLES: dict[str, OperationExamples] = {
             ]
         )
     ),
-    "get_periodic_report": OperationExamples(
-        response=PERIODIC_REPORT,
-        texts={
-            "text/csv": periodic.as_csv(PERIODIC_REPORT["systems"], periodic.CSV_COLUMNS),
-            "text/html": periodic.as_html(PERIODIC_REPORT),
-        },
+    "get_periodic_report": OperationExamples(response=PERIODIC_REPORT),
+    "get_periodic_report_csv": OperationExamples(
+        texts={"text/csv": periodic.as_csv(PERIODIC_REPORT["systems"], periodic.CSV_COLUMNS)}
     ),
+    "get_periodic_report_html": OperationExamples(texts={"text/html": periodic.as_html(PERIODIC_REPORT)}),
     "get_public_record": OperationExamples(response=PUBLIC_RECORD),
     "get_project_timeline": OperationExamples(
         response={

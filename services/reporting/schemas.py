@@ -1,12 +1,29 @@
-"""Reporting's response models: every report states the log positions it reflects, and the moment asked for."""
+"""Reporting's response models: every report states the log positions it reflects, and the moment asked for.
+
+Every JSON body is a named model down to its leaves, so generated clients (Python, TypeScript) get typed
+fields rather than dictionaries. Models of documents the projection builds forbid unknown keys: a key the
+projection writes but this module does not declare fails the tests instead of vanishing from the answer.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.pagination import Page
+from shared.schemas import LogEntryOut
+
+
+class Exact(BaseModel):
+    """A document of the projection: every key it has is declared here (unknown keys are an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LogPositions(Exact):
+    """The registry and risk log positions an answer reflects."""
+
+    registry: int
+    risk: int
 
 
 class CaioRef(BaseModel):
@@ -29,7 +46,7 @@ class InventoryItem(BaseModel):
 
 
 class ReportMeta(BaseModel):
-    positions: dict[str, int] = Field(description="The registry and risk log positions this report reflects.")
+    positions: LogPositions = Field(description="The registry and risk log positions this report reflects.")
     as_of: str | None = Field(default=None, description="The moment asked for, if any.")
 
 
@@ -37,11 +54,41 @@ class Inventory(ReportMeta, Page[InventoryItem]):
     count: int = Field(description="How many projects match, across all pages.")
 
 
+class SubmissionRef(Exact):
+    id: str
+    submitted_at: str | None
+
+
+class BoardAdvice(Exact):
+    """The Advisory Board's advice on the current submission."""
+
+    opinion: str
+    text: str
+    conditions: list[str]
+    at: str
+
+
+class ConditionAnswer(Exact):
+    condition: str
+    response: str
+    note: str = ""
+
+
+class CaioDecision(Exact):
+    """The CAIO's decision on the current submission."""
+
+    decision: str
+    reasons: str
+    condition_responses: list[ConditionAnswer]
+    at: str
+    by: str
+
+
 class HighRiskItem(InventoryItem):
     classified_at: str | None
-    submission: dict[str, Any] | None
-    advice: dict[str, Any] | None
-    decision: dict[str, Any] | None
+    submission: SubmissionRef | None
+    advice: BoardAdvice | None
+    decision: CaioDecision | None
 
 
 class HighRiskRegister(ReportMeta, Page[HighRiskItem]):
@@ -61,14 +108,219 @@ class Pending(ReportMeta, Page[PendingItem]):
     count: int = Field(description="How many items are pending, across all pages.")
 
 
+class TimelineEntry(LogEntryOut):
+    """One event about the project, from the registry's or the risk service's log (``service`` says which)."""
+
+
 class Timeline(BaseModel):
     project_id: str
     as_of: str | None
-    events: list[dict[str, Any]]
+    events: list[TimelineEntry]
+
+
+class ModelInUse(Exact):
+    provider: str
+    model: str
+    deployment: str
+
+
+class DataDescription(Exact):
+    confidentiality: str
+    personal_data: bool
+
+
+class ProjectDetails(Exact):
+    """What the planner registered and amended, as the registry's events carry it."""
+
+    title: str
+    objectives: str
+    description: str
+    business_area: str
+    users: str
+    models: list[ModelInUse]
+    data: DataDescription
+    expected_users: int
+    owner: str
+    nature_of_work: str | None = None
+    human_review: str | None = None
+
+
+class CheckSheetAnswer(Exact):
+    item: str
+    answer: str
+    note: str = ""
+
+
+class ProcurementDetails(Exact):
+    vendor: str
+    contract_reference: str
+    procurement_checks: list[CheckSheetAnswer]
+    contract_checks: list[CheckSheetAnswer]
+
+
+class RegistryRecord(Exact):
+    """The project as the registry's log has it."""
+
+    ministry: str
+    title: str
+    stage: str
+    details: ProjectDetails
+    procurement: ProcurementDetails | None
+    registered_at: str
+    updated_at: str
+    registered_by: str | None = None
+
+
+class AssessmentSummary(Exact):
+    id: str
+    state: str
+    ruleset: str = Field(description="`<ruleset id>@<version>` the assessment is pinned to.")
+    likely_high_risk: bool | None
+    level: str | None
+    high_viewpoints: list[str] | None = None
+
+
+class RiskRecord(Exact):
+    """The project's risk evaluation as the risk log has it."""
+
+    status: str
+    classification: str | None
+    classified_at: str | None
+    expires_at: str | None
+    override: bool
+    assessment: AssessmentSummary | None
+    stale_causes: list[str]
+    reasons: str | None = None
+
+
+class BoardRecord(Exact):
+    """The Advisory Board workflow of the current classification."""
+
+    status: str
+    submission_id: str | None
+    submitted_at: str | None
+    advice: BoardAdvice | None
+    decision: CaioDecision | None
+    drafts: list[str] = Field(default_factory=list, description="Every Board submission drafted, oldest first.")
+
+
+class IncidentRecord(Exact):
+    id: str
+    occurred_at: str
+    recorded_at: str
+    severity: str
+    harm: str
+    what_happened: str
+    reported_to_digital_agency: str | None
+    closed: str | None
+
+
+class ProjectRecord(Exact):
+    """A project's full state, registry and risk, rebuilt from both logs."""
+
+    project_id: str
+    registry: RegistryRecord
+    risk: RiskRecord
+    board: BoardRecord
+    incidents: list[IncidentRecord]
+    caio: CaioRef | None
+    positions: LogPositions
 
 
 class ProjectState(ReportMeta):
-    project: dict[str, Any]
+    project: ProjectRecord
+
+
+class PeriodicSystem(InventoryItem):
+    incidents_in_period: int
+    severe_incidents_in_period: int
+
+
+class RiskGroupCounts(Exact):
+    classified_high: int
+    classified_not_high: int
+    other: int
+
+
+class StageRiskMatrix(Exact):
+    """How many systems are at each stage, by risk group (the report's chart)."""
+
+    planning: RiskGroupCounts
+    procurement: RiskGroupCounts
+    development: RiskGroupCounts
+    operation: RiskGroupCounts
+    suspended: RiskGroupCounts
+    retired: RiskGroupCounts
+
+
+class PeriodicReport(Exact):
+    """A ministry's periodic report to the Digital Agency for one half-year."""
+
+    ministry: str
+    ministry_name: str | None
+    period: str
+    period_start: str
+    period_end: str
+    caio: CaioRef | None
+    systems: list[PeriodicSystem]
+    by_stage_and_risk: StageRiskMatrix
+    positions: LogPositions
+
+
+class PublicSummary(Exact):
+    """Tier 1: the plain-language summary."""
+
+    name: str
+    summary: str
+    ministry: str
+    stage: str
+    contact: str | None
+
+
+class Ownership(Exact):
+    ministry: str
+    owner: str | None
+    chief_ai_officer: CaioRef | None
+
+
+class Purpose(Exact):
+    objectives: str | None
+    description: str | None
+    business_area: str | None
+    nature_of_work: str | None
+
+
+class HumanOversight(Exact):
+    human_review: str | None
+    users: str | None
+
+
+class RiskSummary(Exact):
+    status: str
+    classification: str | None
+    advisory_board: str
+    board_advice: str | None
+    decision: str | None
+
+
+class PublicDetail(Exact):
+    """Tier 2: owner, purpose, data, models, human oversight and risks."""
+
+    owner: Ownership
+    purpose: Purpose
+    data: DataDescription | None
+    models: list[ModelInUse] | None
+    human_oversight: HumanOversight
+    risks: RiskSummary
+
+
+class PublicRecord(Exact):
+    """A project's public record in two tiers."""
+
+    project_id: str
+    tier_1: PublicSummary
+    tier_2: PublicDetail
+    positions: LogPositions
 
 
 class CheckpointOut(BaseModel):

@@ -175,6 +175,7 @@ def list_rulesets(request: Request, principal: CurrentPrincipal, paging: Paging)
 @router.get(
     "/rulesets/{ruleset_id}/versions/{version}",
     response_model=RulesetOut,
+    response_model_exclude_unset=True,  # the content exactly as hashed: no defaults it did not state
     tags=["rulesets"],
     operation_id="get_ruleset",
     summary="One ruleset version, in full",
@@ -193,6 +194,7 @@ def get_ruleset(ruleset_id: str, version: int, request: Request, principal: Curr
     "/rulesets",
     status_code=status.HTTP_201_CREATED,
     response_model=RulesetOut,
+    response_model_exclude_unset=True,  # the content exactly as hashed: no defaults it did not state
     tags=["rulesets"],
     operation_id="publish_ruleset",
     summary="Publish a new ruleset version (admin)",

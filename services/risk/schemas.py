@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.risk.contract import BoardOpinion, Classification, Decision, RiskStatus, Severity
 from services.risk.domain import Harm
+from services.risk.evaluation import Ruleset
 from shared.pagination import Page
 from shared.schemas import LongText, Reason, ShortText, StrictModel, Timestamp
 
@@ -52,11 +53,30 @@ class RulesetSummary(BaseModel):
     published_at: str
 
 
+class Exact(BaseModel):
+    """A part of an answer the service builds itself: every key is declared (unknown keys are an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class RulesetOut(BaseModel):
     ruleset_id: str
     version: int
     content_hash: str
-    content: dict[str, Any]
+    content: Ruleset = Field(description="The ruleset as published (its `content_hash` is over these bytes).")
+
+
+class ScreeningSummary(Exact):
+    """A screening's outcome: whether likely high risk, and the level."""
+
+    likely_high_risk: bool | None
+    level: str | None
+
+
+class IncompleteScreening(Exact):
+    """The questions a ruleset version would still need answered before it could screen the assessment."""
+
+    incomplete: list[str]
 
 
 class RescoreItem(BaseModel):
@@ -64,8 +84,92 @@ class RescoreItem(BaseModel):
     project_id: str
     ministry: str
     pinned_version: int
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: ScreeningSummary
+    after: ScreeningSummary | IncompleteScreening
+
+
+class AnswerRecord(Exact):
+    choice: str
+    justification: str
+
+
+class ScreeningDriver(Exact):
+    """An answer that put its viewpoint on the high side."""
+
+    question: str
+    choice: str
+    label_en: str
+    label_ja: str
+
+
+class ViewpointResult(Exact):
+    viewpoint: str
+    label_en: str
+    label_ja: str
+    high: bool
+    points: int
+    max_points: int
+    drivers: list[ScreeningDriver]
+
+
+class Screening(Exact):
+    """The ruleset's screening of the answers: per viewpoint, score, level, likely high risk, and why."""
+
+    ruleset_id: str
+    ruleset_version: int
+    viewpoints: list[ViewpointResult]
+    high_viewpoints: list[str]
+    raw_score: int
+    max_score: int
+    mitigation_score: int
+    mitigation_max: int
+    reduction_applied: bool
+    score: float
+    level: str
+    likely_high_risk: bool
+    explanation: list[str]
+
+
+class ClassificationRecord(Exact):
+    """The CAIO's classification of the assessment."""
+
+    classification: Classification
+    reasons: str
+    override: bool
+    override_justification: str | None
+    by: str
+
+
+class AdviceRecord(Exact):
+    opinion: BoardOpinion
+    text: str
+    conditions: list[str]
+    by: str
+
+
+class ConditionAnswer(Exact):
+    condition: str
+    response: str
+    note: str = ""
+
+
+class DecisionRecord(Exact):
+    decision: Decision
+    reasons: str
+    condition_responses: list[ConditionAnswer]
+    by: str
+
+
+class OnwardReport(Exact):
+    """The incident's report to the Digital Agency."""
+
+    reference: str
+    by: str
+
+
+class IncidentClosure(Exact):
+    corrective_measures: str
+    by: str
 
 
 class RescoreOut(BaseModel):
@@ -105,10 +209,10 @@ class AssessmentOut(BaseModel):
     ruleset_version: int
     ruleset_hash: str
     state: str
-    answers: dict[str, Any]
-    mitigations: dict[str, Any]
-    screening: dict[str, Any] | None
-    classification: dict[str, Any] | None
+    answers: dict[str, AnswerRecord]
+    mitigations: dict[str, AnswerRecord]
+    screening: Screening | None
+    classification: ClassificationRecord | None
     version: int
 
 
@@ -153,9 +257,9 @@ class SubmissionOut(BaseModel):
     project_id: str
     ministry: str
     status: str
-    content: dict[str, Any]
-    advice: dict[str, Any] | None
-    decision: dict[str, Any] | None
+    content: SubmissionContent
+    advice: AdviceRecord | None
+    decision: DecisionRecord | None
     version: int
 
 
@@ -198,10 +302,10 @@ class IncidentOut(BaseModel):
     id: str
     project_id: str
     ministry: str
-    details: dict[str, Any]
+    details: IncidentDetails
     severe: bool
-    reported_onward: dict[str, Any] | None
-    closure: dict[str, Any] | None
+    reported_onward: OnwardReport | None
+    closure: IncidentClosure | None
     version: int
 
 
@@ -211,3 +315,22 @@ class RulesetList(Page[RulesetSummary]):
 
 class BoardQueue(Page[SubmissionOut]):
     """Submissions awaiting the Board's advice, oldest first."""
+
+
+class SubmissionContent(SubmissionDraft):
+    """A Board submission's content as drafted (the draft's fields, named apart from the request body)."""
+
+
+class IncidentDetails(Exact):
+    """An incident as recorded."""
+
+    occurred_at: str
+    what_happened: str
+    harm: Harm
+    severity: Severity
+    immediate_actions: str
+
+
+# The response models above name these two before they are defined.
+for _model in (SubmissionOut, IncidentOut, BoardQueue):
+    _model.model_rebuild()

