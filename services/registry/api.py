@@ -391,7 +391,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service="registry",
         title="aigov registry",
-        description="Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records.",
+        description=(
+            "Ministries, Chief AI Officer designations, the AI project registry and its lifecycle, procurement records."
+        ),
         settings=settings,
         build=build,
     )

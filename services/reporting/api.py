@@ -41,7 +41,10 @@ router = APIRouter(prefix="/v1")
 AsOf = Annotated[
     Timestamp | None,
     Query(
-        description="RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: answer as the report stood then (rebuilt from the logs)."
+        description=(
+            "RFC 3339 date-time with its offset, e.g. 2026-11-25T09:00:00+09:00: "
+            "answer as the report stood then (rebuilt from the logs)."
+        )
     ),
 ]
 RegistryPosition = Annotated[
@@ -108,7 +111,8 @@ def wants_csv(request: Request) -> bool:
     responses={200: {"content": {"text/csv": {}}}},
 )
 def get_inventory(
-    request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None, stage: Stage | None = None, risk: str | None = None,
+    request: Request, principal: CurrentPrincipal, paging: Paging, ministry: str | None = None,
+    stage: Stage | None = None, risk: str | None = None,
     as_of: AsOf = None, registry_position: RegistryPosition = None, risk_position: RiskPosition = None,
 ) -> Any:  # fmt: skip
     state = state_for(request, as_of, registry_position, risk_position)
@@ -340,7 +344,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service="reporting",
         title="aigov reporting",
-        description="Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, replay as of any moment, and verifiable exports.",
+        description=(
+            "Inventories, the high-risk register, pending work, periodic reports, public records, "
+            "audit timelines, replay as of any moment, and verifiable exports."
+        ),
         settings=settings,
         build=build,
     )

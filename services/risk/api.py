@@ -631,7 +631,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service="risk",
         title="aigov risk",
-        description="The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the Board's advice and the CAIO's decision.",
+        description=(
+            "The guideline's risk evaluation, mitigation measures, Advisory Board submissions, the "
+            "Board's advice and the CAIO's decision."
+        ),
         settings=settings,
         build=build,
     )
