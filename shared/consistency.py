@@ -41,6 +41,13 @@ class LogView:
     processed: Callable[[], int]
     head: Callable[[], int]
     own: bool
+    follower: Any = None
+
+    def nudge(self) -> None:
+        """Wake the follower if it idles in this process (it polls on SQLite; PostgreSQL NOTIFYs it anyway)."""
+        wake = getattr(self.follower, "wake", None)
+        if wake is not None:
+            wake.set()
 
 
 def views_of(applications: list[Any], followers: list[Any]) -> dict[str, LogView]:
@@ -52,7 +59,7 @@ def views_of(applications: list[Any], followers: list[Any]) -> dict[str, LogView
             views[application.name] = LogView(application.name, processed=head, head=head, own=True)
     for follower in followers:
         for name in follower.lag_report():
-            views[name] = LogView(name, _processed(follower, name), _head(follower, name), False)
+            views[name] = LogView(name, _processed(follower, name), _head(follower, name), False, follower)
     return views
 
 
@@ -88,6 +95,7 @@ class Consistency:
             processed = self.views[name].processed()
             if processed < target:
                 short[name] = (processed, target)
+                self.views[name].nudge()
         return short
 
     def upstream_heads(self) -> dict[str, int]:

@@ -195,11 +195,23 @@ def run_follower(
             if wakeup is not None and not is_sqlite(wakeup.database_url):
                 wakeup.wait(IDLE_WAIT_SECONDS, stop)
             else:
-                stop.wait(poll_interval)
+                idle(worker, stop, poll_interval)
     if leadership is not None:
         leadership.release()
     if wakeup is not None:
         wakeup.close()
+
+
+def idle(worker: Any, stop: threading.Event, poll_interval: float) -> None:
+    """Wait for the next poll, or less when a request waiting on this follower nudges it (``worker.wake``,
+    set by shared.consistency): on SQLite, with no NOTIFY, a command waiting for authority as of now
+    need not wait out the poll interval."""
+    nudged: threading.Event | None = getattr(worker, "wake", None)
+    if nudged is None:
+        stop.wait(poll_interval)
+    else:
+        nudged.wait(poll_interval)
+        nudged.clear()
 
 
 class FollowerThreads:
@@ -213,6 +225,7 @@ class FollowerThreads:
 
     def start(self) -> None:
         for follower in self.followers:
+            follower.wake = threading.Event()  # requests waiting for this follower set it (shared.consistency)
             thread = threading.Thread(target=self._run, args=(follower,), name=follower.lock_name, daemon=True)
             thread.start()
             self.threads.append(thread)

@@ -36,7 +36,14 @@ from shared.auth import current_principal
 from shared.consistency import Consistency, views_of
 from shared.policy import PUBLIC, Rule, operations, rule_for
 from shared.positions import AFTER_HEADER, POSITION_HEADER, format_positions, parse_positions, written_positions_var
-from shared.problems import PayloadTooLarge, Problem, Unprocessable, problem_response
+from shared.problems import (
+    PayloadTooLarge,
+    Problem,
+    Unprocessable,
+    problem_response,
+    storage_reason,
+    storage_unavailable,
+)
 from shared.settings import Settings
 
 MAX_JSON_DEPTH = 64
@@ -99,6 +106,12 @@ class Gatekeeper:
             receive = await self.read_body(scope, receive)
         except Problem as problem:
             await problem_response(problem, Request(scope))(scope, receive, send)
+            return
+        except Exception as error:  # outside the app's handlers: a storage condition must still be a 503
+            reason = storage_reason(error)
+            if reason is None:
+                raise
+            await problem_response(storage_unavailable(reason), Request(scope))(scope, receive, send)
             return
         await self.asgi(scope, receive, send)
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from shared.pagination import encode_cursor
-from tests.support import ServiceStack, current, project_body
+from tests.support import ServiceStack, current, project_body, read_whole_log
 from tests.support.scenarios import (
     HIGH_RISK,
     Ministry,
@@ -215,10 +215,18 @@ def test_whoever_answered_an_assessment_does_not_classify_it(stack: ServiceStack
 
 def test_a_write_names_its_position_and_another_service_answers_after_it(stack: ServiceStack) -> None:
     ministry = Ministry(stack)
-    registered = ministry.planner_registry.post("/v1/projects", json=project_body(ministry.code))
+    body, key = project_body(ministry.code), {"Idempotency-Key": f"register-{uuid.uuid4()}"}
+    registered = ministry.planner_registry.post("/v1/projects", json=body, headers=key)
     assert registered.status_code == 201
     position = registered.headers["Aigov-Position"]
-    assert position == f"registry={head(stack, 'registry')}" or position.startswith("registry=")
+    registration = next(
+        entry["position"]
+        for entry in reversed(read_whole_log(stack.client("registry", stack.token("aud", ["auditor"]))))
+        if entry["aggregate_id"] == registered.json()["id"]
+    )
+    assert position == f"registry={registration}"
+    replayed = ministry.planner_registry.post("/v1/projects", json=body, headers=key)
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.headers["Aigov-Position"] == position
     risk = ministry.planner.get(
         f"/v1/projects/{registered.json()['id']}/risk", headers={"Aigov-After": position}, timeout=10
     )
