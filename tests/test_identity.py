@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from shared.auth import IdentityProviderUnavailable, Principal, TokenVerifier, decode_token, issue_dev_token
 from shared.problems import Unauthorized
 from shared.settings import Settings
+from shared.transparency.publish import load_or_create_key
 from tests.support import PROJECT_ROOT, ServiceStack, free_port, migrated, new_ministry_code
 
 ISSUER = "https://idp.example.test/realms/aigov"
@@ -329,8 +330,10 @@ def idp(rsa_key: KeyPair) -> Iterator[JwksServer]:
 def registry(idp: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
     directory = tmp_path_factory.mktemp("identity")
     url = migrated(f"sqlite:///{directory / 'aigov.sqlite3'}")
+    key = read_only_key(tmp_path_factory.mktemp("secrets") / "checkpoint-ed25519.pem")
     extra_env = {
         "AIGOV_ENV": "production",
+        "AIGOV_CHECKPOINT_KEY_PATH": str(key),
         "AIGOV_JWKS_URL": idp.url,
         "AIGOV_JWT_ISSUER": ISSUER,
         "AIGOV_JWT_AUDIENCE": AUDIENCE,
@@ -342,6 +345,13 @@ def registry(idp: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield stack
     finally:
         stack.stop_all()
+
+
+def read_only_key(path: Path) -> Path:
+    """A checkpoint key as production mounts it: a secret outside the data directory, read-only."""
+    load_or_create_key(path)
+    path.chmod(0o400)
+    return path
 
 
 def get_ministries(stack: ServiceStack, token: str | None) -> Any:

@@ -454,3 +454,27 @@ def test_audit_prove_prints_a_proof_a_third_party_checks_against_the_checkpoint(
     )
     missing = _run("audit", "prove", str(export), "--service", "registry", "--position", "999", env={})
     assert missing.returncode == 1 and "no registry event at position 999" in missing.stdout
+
+
+def test_in_production_the_checkpoint_key_must_be_a_read_only_secret_outside_the_data(tmp_path: Path) -> None:
+    """Issue 15 item 7: a key beside the database, or one the service could rewrite, is refused at start."""
+    from shared.settings import Settings
+    from shared.transparency.publish import KeyPlacementError, load_or_create_key, require_key_apart_from_data
+
+    data, secrets = tmp_path / "var", tmp_path / "secrets"
+    production = Settings(
+        env="production", var_dir=data, jwks_url="https://idp.test/jwks", jwt_issuer="i", jwt_audience="a"
+    )
+    inside = data / "checkpoint-ed25519.pem"
+    load_or_create_key(inside)
+    with pytest.raises(KeyPlacementError, match="inside AIGOV_VAR_DIR"):
+        require_key_apart_from_data(inside, production)
+    with pytest.raises(KeyPlacementError, match="does not exist"):
+        require_key_apart_from_data(secrets / "missing.pem", production)
+    outside = secrets / "checkpoint-ed25519.pem"
+    load_or_create_key(outside)
+    with pytest.raises(KeyPlacementError, match="writable"):
+        require_key_apart_from_data(outside, production)
+    outside.chmod(0o400)
+    require_key_apart_from_data(outside, production)
+    require_key_apart_from_data(inside, Settings(var_dir=data))  # development: a generated key under var/ is fine

@@ -64,7 +64,7 @@ def require_key_apart_from_data(path: Path, settings: Settings) -> None:
         raise KeyPlacementError(f"AIGOV_CHECKPOINT_KEY_PATH ({path}) lies inside AIGOV_VAR_DIR ({data})")
     if not path.exists():
         raise KeyPlacementError(f"AIGOV_CHECKPOINT_KEY_PATH ({path}) does not exist (mount the secret)")
-    if os.access(path, os.W_OK):
+    if path.stat().st_mode & 0o222:  # a read-only secret mount (mode 0400/0444), not os.access: root passes that
         raise KeyPlacementError(f"AIGOV_CHECKPOINT_KEY_PATH ({path}) is writable by this service; mount it read-only")
 
 
