@@ -399,7 +399,9 @@ def reporting_rebuild() -> None:
     store.clear()
     total = sum(log.head() for log in store.upstreams.values())
     with typer.progressbar(length=total, label="rebuilding reporting", file=sys.stderr) as progress:
-        handled = ProjectionFollower(store, batch_size=REBUILD_BATCH).catch_up(on_batch=progress.update)
+        handled = ProjectionFollower(store, batch_size=REBUILD_BATCH, trace_requests=False).catch_up(
+            on_batch=progress.update
+        )
     typer.echo(json.dumps({"rebuilt_from_events": handled, "positions": store.positions()}))
 
 

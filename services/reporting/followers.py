@@ -9,21 +9,45 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from shared import logrows
 from shared.database import read_only
 from shared.follower import UpstreamHistoryChanged, lag_of, upstream_continuity
+from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
+
+
+def trace(entries: dict[str, list[Any]]) -> None:
+    """One log line per request whose events the batch projected, under that request's correlation id, so one
+    request can be followed through the three services' logs (a rebuild skips this: it replays history)."""
+    requests: dict[str, list[str]] = {}
+    for batch in entries.values():
+        for entry in batch:
+            correlation_id = (entry.get("meta") or {}).get("correlation_id")
+            if correlation_id:
+                requests.setdefault(correlation_id, []).append(
+                    f"{entry['service']}:{entry['type']}@{entry['position']}"
+                )
+    for correlation_id, events in requests.items():
+        token = correlation_id_var.set(correlation_id)
+        try:
+            logger.info("projected %s", ", ".join(events))
+        finally:
+            correlation_id_var.reset(token)
 
 
 class ProjectionFollower:
     """Follows both upstream logs into ``ReportingStore``'s tables."""
 
-    def __init__(self, store: ReportingStore, batch_size: int = 200, poll_interval: float = 0.05):
+    def __init__(
+        self, store: ReportingStore, batch_size: int = 200, poll_interval: float = 0.05, trace_requests: bool = True
+    ):
         self.store = store
+        self.trace_requests = trace_requests
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.positions: dict[str, int] | None = None  # what is committed; None: read it again
@@ -68,6 +92,8 @@ class ProjectionFollower:
             self.positions["registry"],
             self.positions["risk"],
         )
+        if self.trace_requests:
+            trace(entries)
         return handled
 
     def check_upstream_continuity(self, positions: dict[str, int]) -> None:
