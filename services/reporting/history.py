@@ -280,6 +280,8 @@ def add_counts(session: Session, deltas: list[dict[str, Any]]) -> None:
         set_={"count": tables.counts.c.count + statement.excluded["count"]},
     )
     bulk(session, statement, deltas)
+    # Only counts above zero are kept, so the table is the same whatever batches the projects were folded in.
+    session.execute(delete(tables.counts).where(tables.counts.c.count == 0))
 
 
 def bulk(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:
