@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from services.registry.application import RegistryApplication
 from services.registry.domain import Project, Stage
 from services.reporting import reports
 from services.reporting.followers import ProjectionFollower
-from services.reporting.queries import Filters, ReportQueries
+from services.reporting.queries import Filters, ReportQueries, cursor_key
 from services.reporting.readmodel import ReportingStore
 from shared.meta import EventMeta
+from shared.problems import Unprocessable
 from shared.settings import Settings
 from tests.support import project_body
 
@@ -60,3 +63,18 @@ def test_the_answer_at_every_position_equals_a_replay_from_zero_to_it(database_u
         assert moment.positions == replayed.positions, position
         assert reports.inventory(state) == reports.inventory(replayed), position
         assert count == len(reports.inventory(replayed)), position
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ("2026-01-01T00:00:00", "00000000-0000-0000-0000-000000000000"),  # a time without its offset
+        ("2026-01-01T00:00:00+00:00", "not an id"),
+        ("2026-01-01T00:00:00+00:00",),
+        (3, "00000000-0000-0000-0000-000000000000"),
+    ],
+)
+def test_a_registration_cursor_the_service_did_not_issue_is_a_422_naming_it(key: tuple[object, ...]) -> None:
+    with pytest.raises(Unprocessable) as refused:
+        cursor_key(key)  # type: ignore[arg-type]
+    assert refused.value.errors[0]["field"] == "query.cursor"
