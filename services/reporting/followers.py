@@ -26,6 +26,9 @@ class ProjectionFollower:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.positions: dict[str, int] | None = None  # what is committed; None: read it again
+        # What the last committed batch ended with, so the next one need not read it back (None: read it).
+        self.clocks: dict[str, int | None] | None = None
+        self.registered: dict[str, int] = {}
         self.last_error: str | None = None
 
     def process_available(self) -> int:
@@ -46,15 +49,16 @@ class ProjectionFollower:
         try:
             with read_only(), self.store.tracking.transaction(commit=False) as session:
                 state = history.load_for(session, entries, self.positions)
-                clocks = {service: history.last_clock(session, service) for service in UPSTREAMS}
-                registered = history.registered_so_far(session, entries)
+                clocks = self.clocks or {service: history.last_clock(session, service) for service in UPSTREAMS}
+                registered = history.registered_so_far(session, entries, self.registered)
             batch = history.fold(state, entries, clocks, registered)
             with self.store.tracking.transaction(commit=True) as session:
                 self.store.persist(session, batch)
         except BaseException:
-            self.positions = None  # what was committed is unknown: read it again
+            self.reset()  # what was committed is unknown: read it again
             raise
         self.positions = dict(state.positions)
+        self.clocks, self.registered = history.clocks_after(batch, clocks), dict(batch.registered)
         logger.info(
             "projected %d events up to registry %d, risk %d",
             handled,
@@ -92,4 +96,4 @@ class ProjectionFollower:
         return urls.pop() if len(urls) == 1 else None
 
     def reset(self) -> None:
-        self.positions = None
+        self.positions, self.clocks, self.registered = None, None, {}
