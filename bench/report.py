@@ -463,10 +463,15 @@ def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
     """The cProfile excerpts the benchmarks recorded (cumulative share of aigov's own functions)."""
     lines: list[str] = []
     for backend, by_name in results.items():
-        for name, key in (("scale", "profile_rebuild"), ("history", "profile_cumulative_as_of")):
+        for name, key in (
+            ("scale", "profile_rebuild"),
+            ("scale", "profile_verification"),
+            ("history", "profile_cumulative_as_of"),
+        ):
             profile = _get(by_name, name, key)
             if profile:
-                lines += [f"{name} ({backend}), cProfile, cumulative:", "", "```", *profile[:10], "```", ""]
+                what = key.removeprefix("profile_").removeprefix("cumulative_").replace("_", " ")
+                lines += [f"{name}: {what} ({backend}), cProfile, cumulative:", "", "```", *profile[:10], "```", ""]
     return lines
 
 

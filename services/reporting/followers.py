@@ -51,6 +51,9 @@ class ProjectionFollower:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.positions: dict[str, int] | None = None  # what is committed; None: read it again
+        # What the last committed batch ended with, so the next one need not read it back (None: read it).
+        self.clocks: dict[str, int | None] | None = None
+        self.registered: dict[str, int] = {}
         self.last_error: str | None = None
         self.last_seen: dict[str, tuple[int, str | None] | None] = dict.fromkeys(UPSTREAMS)
         self.halted: str | None = None
@@ -74,18 +77,19 @@ class ProjectionFollower:
         try:
             with read_only(), self.store.tracking.transaction(commit=False) as session:
                 state = history.load_for(session, entries, self.positions)
-                clocks = {service: history.last_clock(session, service) for service in UPSTREAMS}
-                registered = history.registered_so_far(session, entries)
+                clocks = self.clocks or {service: history.last_clock(session, service) for service in UPSTREAMS}
+                registered = history.registered_so_far(session, entries, self.registered)
             batch = history.fold(state, entries, clocks, registered)
             with self.store.tracking.transaction(commit=True) as session:
                 self.store.persist(session, batch)
         except BaseException:
-            self.positions = None  # what was committed is unknown: read it again
+            self.reset()  # what was committed is unknown: read it again
             raise
         self.positions = dict(state.positions)
-        for service, batch in entries.items():
-            if batch:
-                self.last_seen[service] = (batch[-1]["position"], batch[-1]["hash"])
+        self.clocks, self.registered = history.clocks_after(batch, clocks), dict(batch.registered)
+        for service, page in entries.items():
+            if page:
+                self.last_seen[service] = (page[-1]["position"], page[-1]["hash"])
         logger.info(
             "projected %d events up to registry %d, risk %d",
             handled,
@@ -136,7 +140,7 @@ class ProjectionFollower:
         return urls.pop() if len(urls) == 1 else None
 
     def reset(self) -> None:
-        self.positions = None
+        self.positions, self.clocks, self.registered = None, None, {}
 
 
 class PeriodicCheckpoints:

@@ -46,6 +46,7 @@ HISTORY_TABLES = (
     tables.counts,
 )
 EVERY_MINISTRY = "*"
+COPY_FROM = 50  # rows from which PostgreSQL gets a batch by COPY rather than executemany
 CountKey = tuple[str, str, str, str]
 
 
@@ -162,6 +163,14 @@ def fold(
     return batch
 
 
+def clocks_after(batch: Batch, before: dict[str, int | None]) -> dict[str, int | None]:
+    """Each log's clock at the end of the batch (what the next batch continues from)."""
+    clocks = dict(before)
+    for row in batch.clock:
+        clocks[row["service"]] = row["clock"]
+    return clocks
+
+
 def _count_registration(batch: Batch, ministry: str, position: int) -> None:
     for scope in (EVERY_MINISTRY, ministry):
         batch.registered[scope] = batch.registered.get(scope, 0) + 1
@@ -191,14 +200,17 @@ def count_changes(batch: Batch, changed: set[str]) -> list[dict[str, Any]]:
     return [{**dict(zip(names, key, strict=True)), "count": delta} for key, delta in sorted(deltas.items()) if delta]
 
 
-def registered_so_far(session: Session, entries: dict[str, list[Envelope]]) -> dict[str, int]:
-    """The running registration counts a batch continues, for every scope its registrations touch."""
+def registered_so_far(
+    session: Session, entries: dict[str, list[Envelope]], known: dict[str, int] | None = None
+) -> dict[str, int]:
+    """The running registration counts a batch continues, for every scope its registrations touch (those
+    ``known`` from the previous batches of this follower are not read again)."""
     scopes = {EVERY_MINISTRY} | {
         e["data"]["ministry"] for e in entries.get("registry", []) if e["type"] == "ProjectRegistered"
     }
     registrations = tables.registrations
-    counts = {}
-    for scope in sorted(scopes):
+    counts = dict(known or {})
+    for scope in sorted(scopes - counts.keys()):
         counts[scope] = (
             session.execute(
                 select(registrations.c.count)
@@ -254,8 +266,8 @@ def upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[
 
 def append(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """New rows only: ``COPY`` on PostgreSQL (several times an INSERT's rate for a batch), else ``bulk``."""
-    if not rows or session.get_bind().dialect.name != "postgresql":
-        bulk(session, table.insert(), rows)
+    if len(rows) < COPY_FROM or session.get_bind().dialect.name != "postgresql":
+        bulk(session, table.insert(), rows)  # a live batch of a few rows: COPY's own round trips would cost more
         return
     names = list(rows[0])
     converters = [(index, _converter(table.c[name].type, "postgresql")) for index, name in enumerate(names)]
@@ -280,7 +292,8 @@ def add_counts(session: Session, deltas: list[dict[str, Any]]) -> None:
         set_={"count": tables.counts.c.count + statement.excluded["count"]},
     )
     bulk(session, statement, deltas)
-    if any(delta["count"] < 0 for delta in deltas):  # a count that fell to zero is no row, as a rebuild makes it
+    if any(delta["count"] < 0 for delta in deltas):
+        # Only counts above zero are kept, so the table is the same whatever batches the projects were folded in.
         session.execute(delete(tables.counts).where(tables.counts.c.count == 0))
 
 

@@ -276,5 +276,5 @@ def cursor_key(after: Key) -> tuple[int, UUID]:
         raise invalid_cursor()
     try:
         return history.micros(str(after[0])), UUID(str(after[1]))
-    except ValueError as error:
+    except (ValueError, TypeError, OverflowError) as error:  # not a time with its offset, or not an id
         raise invalid_cursor() from error

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.utils import Environment
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.registry.contract import REGISTRY
@@ -82,7 +82,24 @@ class ReportingStore:
         history.write(session, batch)
         for upstream in UPSTREAMS:
             if batch.state.positions[upstream] > batch.committed[upstream]:
-                self.tracking._insert_tracking(session, Tracking(upstream, batch.state.positions[upstream]))
+                self.track(session, upstream, batch.committed[upstream], batch.state.positions[upstream])
+
+    def track(self, session: Session, upstream: str, committed: int, position: int) -> None:
+        """Move the tracked position from ``committed`` to ``position`` in one statement, or fail.
+
+        Exactly once: the update names the position this batch started from, so if another follower (or an
+        earlier run) moved it meanwhile nothing matches and the whole batch rolls back."""
+        table = self.tracking.tracking_table
+        if committed == 0:
+            session.execute(table.insert().values(application_name=upstream, notification_id=position))
+            return
+        moved = session.execute(
+            update(table)
+            .where(table.c.application_name == upstream, table.c.notification_id == committed)
+            .values(notification_id=position)
+        )
+        if moved.rowcount != 1:
+            raise IntegrityError(f"{upstream} was tracked past {committed} meanwhile: this batch is not applied")
 
     def clear(self) -> None:
         """Empty every read model and forget the tracked positions (for a rebuild from position zero)."""
