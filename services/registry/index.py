@@ -26,16 +26,23 @@ from shared.timeutil import as_utc
 
 def record(session: Session, recordings: Sequence[Recording[UUID]], saved: Mapping[UUID, Any]) -> None:
     """Bring the index rows up to date with the events just recorded (the application's ``indexer``): each
-    saved aggregate's row as it now stands, inserted with its first event, updated with later ones."""
+    saved aggregate's row as it now stands, written once per save however many events it recorded (inserted
+    with its first event), and the last material amendment's position."""
+    created: dict[UUID, bool] = {}
+    material: dict[UUID, int] = {}
     for recording in recordings:
         event = recording.domain_event
-        aggregate = saved[event.originator_id]
+        created[event.originator_id] = created.get(event.originator_id, False) or event.originator_version == 1
+        if getattr(event, "material", False):
+            material[event.originator_id] = recording.notification.id
+    for aggregate_id, first in created.items():
+        aggregate = saved[aggregate_id]
         if isinstance(aggregate, Ministry):
-            _index_ministry(session, aggregate, created=event.originator_version == 1)
+            _index_ministry(session, aggregate, created=first)
         elif isinstance(aggregate, Project):
-            _index_project(session, aggregate, created=event.originator_version == 1)
-            if getattr(event, "material", False):
-                _mark_material(session, aggregate.id, recording.notification.id)
+            _index_project(session, aggregate, created=first)
+    for project_id, position in material.items():
+        _mark_material(session, project_id, position)
 
 
 def _index_ministry(session: Session, ministry: Ministry, created: bool) -> None:
