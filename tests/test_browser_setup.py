@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -48,11 +51,20 @@ def test_nothing_missing_needs_nothing() -> None:
 
 
 def test_the_make_step_fails_with_the_message_when_the_browser_is_missing_and_it_may_not_install() -> None:
-    """The real entry point ``make test`` runs, as a non-root user would meet it (``setpriv`` drops root)."""
-    command = [sys.executable, "-m", "tests.browser"]
+    """The real entry point ``make test`` runs (``tests/browser.py``), as a non-root user would meet it (``setpriv``
+    drops root). The script runs from a world-readable copy: the checkout may sit in a folder only root can read."""
+    readable = Path(tempfile.mkdtemp(prefix="aigov-browser-"))
+    readable.chmod(0o755)
+    script = readable / "browser.py"
+    shutil.copyfile(PROJECT_ROOT / "tests" / "browser.py", script)
+    script.chmod(0o644)
+    command = [sys.executable, str(script)]
     environment = {"AIGOV_CHROMIUM": "aigov-no-such-chromium", "PATH": "/usr/bin:/bin"}
     if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    result = subprocess.run(command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    try:
+        result = subprocess.run(command, cwd=readable, env=environment, capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(readable)
     assert result.returncode == 1, result.stderr
     assert "chromium" in result.stderr and "apt-get install" in result.stderr
