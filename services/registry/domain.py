@@ -124,6 +124,10 @@ class DevelopmentBlocked(RuleViolated):
         super().__init__("The project cannot enter development yet: " + "; ".join(missing) + ".", missing=missing)
 
 
+class NotDesignated(RuleViolated):
+    """Only the ministry's designated CAIO, at the moment of recording, may accept a risk."""
+
+
 class CheckSheetRuleViolated(RuleViolated):
     """A check-sheet command the project's answers do not allow (accepting an item that is not not_met, …)."""
 

@@ -31,6 +31,8 @@ class RiskPolicy:
     def __call__(self, session: Session, entry: Envelope) -> None:
         gate = tables.risk_gate
         values = self.gate_change(entry)
+        if entry.type == "ProjectClassified":
+            self._reconsider_sheets(session, entry, values or {})
         if values is not None:
             session.execute(
                 update(gate).where(gate.c.risk_id == entry.aggregate_id).values(risk_position=entry.position, **values)
@@ -71,6 +73,19 @@ class RiskPolicy:
             "board_advice_recorded": risk.board_advice_recorded(status),
             "decision": entry.data["decision"] if decided else None,
         }
+
+    def _reconsider_sheets(self, session: Session, entry: Envelope, values: dict[str, Any]) -> None:
+        """A classification that makes high-risk items apply reopens the project's answered sheets."""
+        gate = tables.risk_gate
+        row = session.execute(
+            select(gate.c.project_id, gate.c.classification).where(gate.c.risk_id == entry.aggregate_id)
+        ).first()
+        if row is None or row.classification == values["classification"]:
+            return
+        project = self.registry.get_project(row.project_id)
+        cause = f"classified {values['classification']} (risk position {entry.position})"
+        meta = EventMeta.system("registry", cause, project.ministry, entry.correlation_id)
+        self.registry.reconsider_sheets(row.project_id, row.classification, values["classification"], meta)
 
     def _retire(self, entry: Envelope) -> None:
         project_id = self._project_of(entry.aggregate_id)
