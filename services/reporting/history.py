@@ -30,13 +30,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.reporting import tables
-from services.reporting.projection import Envelope, Projection
+from services.reporting.projection import SHEET_EVENTS, Envelope, Projection
 from services.reporting.reports import pending_for
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REGISTRY_PART = ("registry",)
 RISK_PART = ("risk", "board", "incidents")
-PROJECT_EVENT_TYPES = frozenset({"ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProcurementRecorded"})
+PROJECT_EVENT_TYPES = frozenset(
+    {"ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProcurementRecorded", "ModelChangeNoticed"}
+    | set(SHEET_EVENTS)
+)
 MINISTRY_EVENT_TYPES = frozenset({"MinistryEstablished", "ChiefAIOfficerDesignated", "ChiefAIOfficerRevoked"})
 HISTORY_TABLES = (
     tables.project_versions,

@@ -14,6 +14,16 @@ from typing import Any
 
 Envelope = dict[str, Any]
 NOT_KNOWN_TO_RISK = "not_known_to_risk"
+SHEET_KINDS = ("procurement", "contract")
+
+
+def sheets_not_answered() -> list[dict[str, Any]]:
+    """Each check sheet's status before the project answers any (the registry records the status it computes
+    with every answer, acceptance and reopening: reporting shows the last one)."""
+    return [
+        {"kind": kind, "sheet_id": None, "version": None, "state": "not_answered", "missing": [], "unaccepted": []}
+        for kind in SHEET_KINDS
+    ]
 
 
 def new_project(project_id: str) -> dict[str, Any]:
@@ -132,6 +142,7 @@ def _project_registered(state: Projection, entry: Envelope) -> str:
         "stage": "planning",
         "details": data["details"],
         "procurement": None,
+        "check_sheets": sheets_not_answered(),
         "registered_at": entry["occurred_at"],
         "updated_at": entry["occurred_at"],
         "registered_by": entry["meta"]["actor_id"],
@@ -149,8 +160,28 @@ def _project_changed(state: Projection, entry: Envelope) -> str:
         registry["stage"] = data["to_stage"]
     elif entry["type"] == "ProcurementRecorded":
         registry["procurement"] = data["record"]
+        registry["check_sheets"] = sheets_not_answered()  # free-form answers (version 1) answer no sheet
+    elif entry["type"] == "CheckSheetsAnswered":
+        registry["procurement"] = {
+            "vendor": data["vendor"],
+            "contract_reference": data["contract_reference"],
+            **{
+                f"{kind}_checks": [
+                    {"item": answer["item"], "answer": answer["answer"], "note": answer["note"]}
+                    for sheet in data["sheets"]
+                    if sheet["kind"] == kind
+                    for answer in sheet["answers"]
+                ]
+                for kind in SHEET_KINDS
+            },
+        }
+    if "status" in data and entry["type"] in SHEET_EVENTS:
+        registry["check_sheets"] = data["status"]
     registry["updated_at"] = entry["occurred_at"]
     return entry["aggregate_id"]
+
+
+SHEET_EVENTS = ("CheckSheetsAnswered", "CheckItemRiskAccepted", "CheckSheetReopened")
 
 
 # -- risk events ----------------------------------------------------------------------------------------
@@ -295,6 +326,10 @@ _HANDLERS: dict[str, Any] = {
     "ProjectAmended": _project_changed,
     "ProjectStageChanged": _project_changed,
     "ProcurementRecorded": _project_changed,
+    "CheckSheetsAnswered": _project_changed,
+    "CheckItemRiskAccepted": _project_changed,
+    "CheckSheetReopened": _project_changed,
+    "ModelChangeNoticed": _project_changed,
     "RiskEvaluationBecameDue": _linked,
     "AssessmentOpened": _linked,
     "BoardSubmissionDrafted": _linked,
