@@ -246,6 +246,18 @@ def test_a_material_amendment_that_makes_items_apply_reopens_the_sheet(stack: Se
     refused = assert_problem(ministry.transition_only(project_id, "development"), 409)
     assert named(refused["missing"], "procurement", PROCUREMENT_SHEET) == ["P-PD-01", "P-PD-02", "P-PD-03"]
 
+    reverted = client.patch(
+        f"/v1/projects/{project_id}",
+        headers=current(client, f"/v1/projects/{project_id}"),
+        json={"reason": "no personal data after all", "data": {"confidentiality": "internal", "personal_data": False}},
+    )
+    assert reverted.status_code == 200, reverted.text
+    changed = [e["data"] for e in events_of(stack, project_id) if e["type"] == "CheckSheetStatusChanged"]
+    assert [(data["cause"], {s["kind"]: s["state"] for s in data["status"]}) for data in changed] == [
+        ("amendment", {"procurement": "complete", "contract": "not_answered"})
+    ]
+    assert ministry.transition_only(project_id, "development").status_code == 200
+
 
 def test_a_model_change_notice_in_operation_makes_the_classification_stale_and_reopens_the_contract_item(
     stack: ServiceStack,

@@ -68,7 +68,7 @@ class Applicability(StrEnum):
     personal_data = "personal_data"
 
 
-#: Why answered items of a sheet were reopened.
+#: Why answered items of a sheet were reopened, or its status changed without a new answer.
 class ReopenCause(StrEnum):
     amendment = "amendment"
     classification = "classification"
@@ -186,6 +186,11 @@ class CheckSheetReopened(EventPayload):
     status: list[SheetStatus]
 
 
+class CheckSheetStatusChanged(EventPayload):
+    cause: ReopenCause
+    status: list[SheetStatus]
+
+
 class ModelChangeNoticed(EventPayload):
     provider: str
     model: str
@@ -221,6 +226,11 @@ REGISTRY = Contract(
             "CheckSheetReopened",
             CheckSheetReopened,
             description="Items of an answered sheet must be answered again (they newly apply, or a model changed).",
+        ),
+        EventType(
+            "CheckSheetStatusChanged",
+            CheckSheetStatusChanged,
+            description="A change of the project made fewer items of its answered sheets apply; their status now.",
         ),
         EventType(
             "ModelChangeNoticed", ModelChangeNoticed, description="A vendor's notice of a change of the model in use."

@@ -228,7 +228,16 @@ NOTHING_ANSWERED = Answered({}, frozenset())
 
 
 def _recorded(statuses: Mapping[SheetKind, SheetStatus]) -> list[dict[str, Any]]:
-    return [status.model_dump(mode="json") for status in statuses.values()]
+    """The statuses as events record them: a sheet not answered names no sheet and no items (the gates name the
+    items of the latest published sheet of its kind when they refuse)."""
+    return [
+        (
+            status.model_copy(update={"sheet_id": None, "version": None, "missing": [], "unaccepted": []})
+            if status.state == SheetState.not_answered
+            else status
+        ).model_dump(mode="json")
+        for status in statuses.values()
+    ]
 
 
 class NoCurrentOfficer(RuleViolated):
@@ -481,12 +490,21 @@ class Project(Aggregate):
         meta: EventMeta,
     ) -> None:
         """A change of the project (its data, deployment or classification) that makes items of an answered sheet
-        apply that are not answered reopens that sheet, naming them."""
+        apply that are not answered reopens that sheet, naming them; one that makes fewer items apply records the
+        sheets' new status (so reports never show items missing that no longer apply)."""
         was, now = self.sheet_statuses(sheets, before), self.sheet_statuses(sheets, after)
+        reopened = False
         for kind in SheetKind:
             newly = [item for item in now[kind].missing if item not in was[kind].missing]
             if kind.value in self.sheet_state and newly:
                 self.reopen(kind, newly, cause, sheets, after, meta)
+                reopened = True
+        if not reopened and self.sheet_state and _recorded(now) != _recorded(was):
+            self._sheet_status_changed(cause=cause.value, status=_recorded(now), meta=meta)
+
+    @event("CheckSheetStatusChanged")
+    def _sheet_status_changed(self, cause: str, status: list[dict[str, Any]], meta: EventMeta) -> None:
+        pass
 
     def reopen(
         self,

@@ -181,7 +181,7 @@ def _project_changed(state: Projection, entry: Envelope) -> str:
     return entry["aggregate_id"]
 
 
-SHEET_EVENTS = ("CheckSheetsAnswered", "CheckItemRiskAccepted", "CheckSheetReopened")
+SHEET_EVENTS = ("CheckSheetsAnswered", "CheckItemRiskAccepted", "CheckSheetReopened", "CheckSheetStatusChanged")
 
 
 # -- risk events ----------------------------------------------------------------------------------------
@@ -348,6 +348,7 @@ _HANDLERS: dict[str, Any] = {
     "CheckSheetsAnswered": _project_changed,
     "CheckItemRiskAccepted": _project_changed,
     "CheckSheetReopened": _project_changed,
+    "CheckSheetStatusChanged": _project_changed,
     "ModelChangeNoticed": _project_changed,
     "RiskEvaluationBecameDue": _linked,
     "AssessmentOpened": _linked,

@@ -221,7 +221,12 @@ def test_new_facts_reopen_only_answered_sheets_and_only_for_items_not_answered()
          ["P-GOV-03", "P-DEV-03", "P-MQ-04", "P-OUT-02", "P-PD-01", "P-PD-02", "P-PD-03", "P-PD-04"]),
     ]  # fmt: skip
     project.reopen_newly_applicable(HIGH_PERSONAL, PLAIN, ReopenCause.classification, SHEETS, PLANNER)
-    assert project.collect_events() == []  # fewer items apply: nothing to reopen
+    fewer = project.collect_events()  # fewer items apply: nothing to reopen, the status recorded as it now is
+    assert [type(e).__name__ for e in fewer] == ["CheckSheetStatusChanged"]
+    status = {s["kind"]: (s["state"], s["missing"]) for s in fewer[0].status}  # type: ignore[attr-defined]
+    assert status == {"procurement": ("complete", []), "contract": ("not_answered", [])}
+    project.reopen_newly_applicable(PLAIN, PLAIN, ReopenCause.amendment, SHEETS, PLANNER)
+    assert project.collect_events() == []  # nothing changed: nothing recorded
 
 
 def test_a_model_change_is_refused_before_procurement_and_without_contract_answers_reopens_nothing() -> None:
