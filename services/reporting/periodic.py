@@ -11,6 +11,7 @@ from typing import Any
 
 from services.reporting.projection import Projection
 from services.reporting.reports import caio_of, inventory
+from services.risk.contract import is_severe
 
 PERIOD = re.compile(r"^(?P<year>20\d\d)H(?P<half>[12])$")
 STAGES = ("planning", "procurement", "development", "operation", "suspended", "retired")
@@ -42,7 +43,7 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
             {
                 **item,
                 "incidents_in_period": len(incidents),
-                "severe_incidents_in_period": sum(i["severity"] in ("high", "critical") for i in incidents),
+                "severe_incidents_in_period": sum(is_severe(i["severity"]) for i in incidents),
             }
         )
     matrix = {stage: {group: 0 for group in RISK_GROUPS} for stage in STAGES}
