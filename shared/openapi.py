@@ -150,6 +150,8 @@ PUBLIC_WITH_INPUT = {
     "get_log_checkpoint": (503,),
     "get_inclusion_proof": (404, 422, 503),
     "get_consistency_proof": (422, 503),
+    # the public register's usage rules of a ministry (issue 16, item 8)
+    "get_public_usage_rules": (404, 422, 503),
 }
 WRITE_STATUSES = READ_STATUSES + (409, 412, 413, 428)
 
