@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, StoredEvent, UUIDAsHex
 
 from services.registry.domain import Project
 from services.risk.domain import Classification, ProjectRisk
 from shared.database import create_engine
-from shared.export import offline_mapper
 from shared.hashchain import GENESIS_HASH, canonical_bytes, link
-from shared.meta import EventMeta
+from shared.meta import EventMeta, EventMetaAsDict
 
 REGISTRY_EVENTS_PER_PROJECT = 7  # registration and six amendments
 RISK_EVENTS_PER_PROJECT = 3  # evaluation due, assessment started, classified
@@ -46,6 +45,14 @@ class Template:
 
 def _meta(ministry: str) -> EventMeta:
     return EventMeta("bench-planner", "Bench Planner", "planner", ministry, None, "bench")
+
+
+def offline_mapper() -> Mapper[uuid.UUID]:
+    """The library's mapper with aigov's transcodings, as the services encode their events (no database)."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr(), EventMetaAsDict()):
+        transcoder.register(transcoding)
+    return Mapper(transcoder=transcoder)
 
 
 def templates(ministry: str, details: dict[str, Any]) -> tuple[list[Template], dict[bool, list[Template]]]:
