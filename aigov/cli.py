@@ -169,7 +169,7 @@ def log_verify(
     """Walk each log's hash chain and check it extends every cosigned checkpoint; exit 1 naming what broke."""
     from services.registry.application import RegistryApplication
     from services.risk.application import RiskApplication
-    from shared.transparency.cli import log_tree_check
+    from shared.transparency.cli import log_check
 
     settings = Settings()
     classes = {"registry": RegistryApplication, "risk": RiskApplication}
@@ -179,8 +179,7 @@ def log_verify(
         if name not in classes:
             raise typer.BadParameter("choose registry, risk or all")
         application = classes[name](database_url or settings.upstream_url(name))
-        result = application.verify_log()
-        tree = log_tree_check(application, settings, trusted_checkpoint or [])
+        result, tree = log_check(application, settings, trusted_checkpoint or [])
         extends = tree.pop("ok")
         tree = {"extends_trusted_checkpoints": extends, **tree}
         typer.echo(json.dumps({"service": name, **result.as_dict(), "ok": result.ok and extends, "transparency": tree}))
