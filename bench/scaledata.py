@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, StoredEvent, UUIDAsHex
+from sqlalchemy.orm import Session
 
 from services.registry.domain import Project
 from services.risk.domain import Classification, ProjectRisk
 from shared.database import create_engine
 from shared.hashchain import GENESIS_HASH, canonical_bytes, link
 from shared.meta import EventMeta, EventMetaAsDict
+from shared.transparency.store import append_leaves
 
 REGISTRY_EVENTS_PER_PROJECT = 7  # registration and six amendments
 RISK_EVENTS_PER_PROJECT = 3  # evaluation due, assessment started, classified
@@ -92,17 +94,19 @@ class LogWriter:
     position: int = 0
     previous: str = GENESIS_HASH
 
-    def rows(self, stored: list[StoredEvent]) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
-        events, links = [], []
+    def rows(self, stored: list[StoredEvent]) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]], list[bytes]]:
+        """The event rows, their chain links and their Merkle leaves (canonical bytes), in log order."""
+        events, links, leaves = [], [], []
         for event in stored:
             self.position += 1
-            self.previous = link(
-                self.previous,
-                canonical_bytes(self.position, event.originator_id, event.originator_version, event.topic, event.state),
+            leaf = canonical_bytes(
+                self.position, event.originator_id, event.originator_version, event.topic, event.state
             )
+            self.previous = link(self.previous, leaf)
             events.append((self.position, event.originator_id, event.originator_version, event.topic, event.state))
             links.append((self.position, self.previous))
-        return events, links
+            leaves.append(leaf)
+        return events, links, leaves
 
 
 def _copy(connection: Any, service: str, events: list[tuple[Any, ...]], links: list[tuple[int, str]]) -> None:
@@ -148,7 +152,10 @@ def make_log(url: str, ministry: str, projects: int, details: dict[str, Any]) ->
                     stored[service].append(StoredEvent(originator, version, template.topic, state))
         with engine.begin() as connection:
             for service, events in stored.items():
-                write(connection, service, *writers[service].rows(events))
+                rows, links, leaves = writers[service].rows(events)
+                write(connection, service, rows, links)
+                # the Merkle tree the recorder grows in the same transaction (exports carry its checkpoint)
+                append_leaves(Session(bind=connection), service, [row[0] for row in rows], leaves)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             for service in writers:

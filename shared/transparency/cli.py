@@ -99,22 +99,19 @@ def log_check(application: Any, settings: Settings, trusted_files: Iterable[Path
     return checked.chain, tree
 
 
-def audit_tree_check(
-    export: Path, public_key: Path | None, trusted: list[Path], witness_keys: list[str]
-) -> dict[str, Any]:
+def audit_check(
+    lines: Iterable[str], public_key: Path | None, trusted: list[Path], witness_keys: list[str]
+) -> tuple[Any, dict[str, Any]]:
+    """``aigov audit verify`` in one pass over the export: the chain's verdict and the tree's report."""
     from shared.checkpoints import load_public_key
     from shared.transparency.audit import witness_verifiers
-    from shared.transparency.exports import verify_export_tree
+    from shared.transparency.exports import verify_export_all
 
     key = load_public_key(public_key.read_bytes()) if public_key else None
-    with export.open(encoding="utf-8") as handle:
-        result = verify_export_tree(
-            handle,
-            key,
-            witness_verifiers(witness_keys),
-            [path.read_text(encoding="utf-8") for path in trusted],
-        )
-    return result.as_dict()
+    chain, tree = verify_export_all(
+        lines, key, witness_verifiers(witness_keys), [path.read_text(encoding="utf-8") for path in trusted]
+    )
+    return chain, tree.as_dict()
 
 
 def audit_prove(
