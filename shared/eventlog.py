@@ -7,7 +7,6 @@ Reading is through the library's notification log (``select_notifications``); th
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from shared.contracts import Contract
 from shared.database import eventsourcing_env, read_only
 from shared.hashchain import ChainedRecord, VerificationResult
-from shared.logcheck import PARALLEL_FROM, LogCheck, check_pages, check_segments
+from shared.logcheck import LogCheck, check_pages
 from shared.logreader import DatabaseLog, Envelope
 from shared.meta import EventMetaAsDict
 from shared.positions import note_written
@@ -100,20 +99,13 @@ class AuditedApplication(Application[UUID]):
         return self.log.iter_records(batch_size)
 
     def verify_log(self) -> VerificationResult:
-        """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match (in this
-        process: the route runs it inside the service, where forking workers is no option)."""
-        return self.check_log(None, workers=1).chain
+        """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match."""
+        return self.check_log(None).chain
 
-    def check_log(self, trusted: list[TrustedHead] | None, workers: int | None = None) -> LogCheck:
+    def check_log(self, trusted: list[TrustedHead] | None) -> LogCheck:
         """One pass over the log (``shared.logcheck``): the chain, and with ``trusted`` the Merkle tree against
-        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both. A long log
-        is checked in segments by ``workers`` processes (default: one a core, at most four), same verdicts."""
-        workers = min(os.cpu_count() or 1, 4) if workers is None else workers
-        head = self.log.head()
-        if workers > 1 and head >= PARALLEL_FROM:
-            checked = check_segments(self.database_url, self.name, head, trusted, workers)
-        else:
-            checked = check_pages(self.log.iter_pages(), trusted)
+        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both."""
+        checked = check_pages(self.log.iter_pages(), trusted)
         result = checked.chain
         if result.ok and self._has_orphan_hashes(result.head_position or 0):
             result = dataclasses.replace(

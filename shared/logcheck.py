@@ -5,18 +5,11 @@ canonical bytes. Here each row's canonical bytes are built once and give both th
 stored link) and the RFC 9162 leaf hash (fed to ``LeafChecker``, which compares the tree with every trusted
 checkpoint). The rows are the driver's own tuples, a page at a time, so the same function runs over a log read
 from its tables and over the same rows already in memory (what ``make bench`` compares).
-
-A long log can be checked in segments by worker processes (``check_segments``): each link is checked against the
-*stored* link before it, so segments are independent, and the first failing segment's first failure is the
-position a sequential walk stops at. The workers return their leaf hashes; this process grows the one tree from
-them in order, so the tree's verdict is the sequential one too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +24,6 @@ LeafSink = Callable[[int, bytes], None]
 
 NO_LINK = "no stored hash for this event"
 MISMATCH = "stored event bytes or chain link do not match the recomputed hash"
-#: Logs shorter than this are checked in this process (starting workers costs more than it saves).
-PARALLEL_FROM = 20_000
 
 
 @dataclass(frozen=True)
@@ -87,81 +78,4 @@ def check_pages(
     """The chain; with ``trusted`` (a list, maybe empty) also the tree and its roots at the trusted sizes."""
     checker = LeafChecker(trusted) if trusted is not None else None
     chain = walk(pages, checker.add if checker is not None else None, previous_hash)
-    return LogCheck(chain, checker.finish() if checker is not None else None)
-
-
-# -- in segments, by worker processes ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Segment:
-    """What a worker found in positions ``(after, up_to]``: the chain's verdict from the stored link before them,
-    and every row's position and leaf hash (when the tree is checked)."""
-
-    chain: VerificationResult
-    positions: bytes  # array("q")
-    leaves: bytes  # 32 bytes a leaf
-
-
-def _check_segment(task: tuple[str, str, int, int | None, bool]) -> Segment:
-    from shared.database import create_engine
-    from shared.logreader import stored_link_before, stored_pages
-
-    url, service, after, up_to, with_leaves = task
-    engine = create_engine(url)  # its own connections: never the forking process's pool
-    try:
-        previous = stored_link_before(engine, service, after) if after else GENESIS_HASH
-        positions, leaves = array("q"), bytearray()
-
-        def keep(position: int, leaf: bytes) -> None:
-            positions.append(position)
-            leaves.extend(leaf)
-
-        # a missing link before the segment fails the segment before it first, so this one's verdict is unused
-        chain = walk(
-            stored_pages(engine, service, after=after, up_to=up_to), keep if with_leaves else None, previous or ""
-        )
-    finally:
-        engine.dispose()
-    return Segment(chain, positions.tobytes(), bytes(leaves))
-
-
-def check_segments(
-    url: str, service: str, head: int, trusted: list[TrustedHead] | None, workers: int, segments: int = 0
-) -> LogCheck:
-    """``check_pages`` of the whole log, its positions ``(0, head]`` split in ``segments`` (default four a
-    worker; the last one open-ended, as a sequential walk reads to the end) checked by ``workers`` forked
-    processes; the results are taken in log order and the tree grown here, leaf by leaf."""
-    count = segments or workers * 4
-    bounds = [head * number // count for number in range(count)]
-    tasks = [
-        (url, service, low, high, trusted is not None) for low, high in zip(bounds, [*bounds[1:], None], strict=True)
-    ]
-    checker = LeafChecker(trusted) if trusted is not None else None
-    failure: VerificationResult | None = None
-    checked, head_position, head_hash = 0, None, GENESIS_HASH
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for segment in pool.imap(_check_segment, tasks):
-            found = segment.chain
-            if failure is None and not found.ok:
-                failure = VerificationResult(
-                    False,
-                    checked + found.checked,
-                    found.head_position if found.head_position is not None else head_position,
-                    found.head_hash,
-                    found.first_bad_position,
-                    found.problem,
-                )
-            elif failure is None:
-                checked += found.checked
-                if found.head_position is not None:
-                    head_position, head_hash = found.head_position, found.head_hash
-            if checker is None:
-                if failure is not None:
-                    break
-                continue
-            add, leaves = checker.add, segment.leaves
-            for index, position in enumerate(array("q", segment.positions)):
-                add(position, leaves[32 * index : 32 * index + 32])
-    chain = failure or VerificationResult(True, checked, head_position, head_hash)
     return LogCheck(chain, checker.finish() if checker is not None else None)

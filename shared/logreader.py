@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
 from shared.database import create_engine, is_sqlite, read_only
-from shared.hashchain import GENESIS_HASH
 from shared.hashchain import ChainedRecord as StoredRecord
 from shared.meta import EventMeta, EventMetaAsDict
 from shared.schema import EVENT_HASH_TABLES, library_metadata
@@ -137,11 +136,9 @@ def uuid_of_bytes(value: Any) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
-def stored_pages(
-    engine: Engine, service: str, batch_size: int = 10_000, after: int = 0, up_to: int | None = None
-) -> Iterator[list[Any]]:
-    """The stored events after ``after`` (up to ``up_to``) with their stored links, in log order, a page of the
-    driver's own rows at a time:
+def stored_pages(engine: Engine, service: str, batch_size: int = 10_000, after: int = 0) -> Iterator[list[Any]]:
+    """The stored events after ``after`` with their stored links, in log order, a page of the driver's own rows
+    at a time:
     ``(position, originator id, version, topic, state, link)``, the id as text on PostgreSQL and as its 16
     stored bytes on SQLite (``shared.logcheck`` formats them), the state as the stored bytes.
 
@@ -165,8 +162,6 @@ def stored_pages(
         .order_by(events.c.id)
         .limit(batch_size)
     )
-    if up_to is not None:
-        query = query.where(events.c.id <= up_to)
     compiled = query.compile(dialect=dialect)
     postgres = dialect.name == "postgresql"
 
@@ -197,22 +192,6 @@ def stored_pages(
         while rows := upcoming.result():
             upcoming = reader.submit(page, rows[-1][0])
             yield rows
-
-
-def stored_link_before(engine: Engine, service: str, position: int) -> str | None:
-    """The link stored beside the last event at or before ``position`` (the genesis hash when there is none;
-    None when that event has no link)."""
-    events, links = library_metadata.tables[f"{service}_events"], EVENT_HASH_TABLES[service]
-    query = (
-        select(links.c.hash)
-        .select_from(events.outerjoin(links, links.c.position == events.c.id))
-        .where(events.c.id <= position)
-        .order_by(events.c.id.desc())
-        .limit(1)
-    )
-    with read_only(), engine.connect() as connection:
-        row = connection.execute(query).first()
-    return GENESIS_HASH if row is None else row[0]
 
 
 class EnvelopeDecoder:
