@@ -447,8 +447,10 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             "Same pass, export lines in memory",
             "Chain only, log",
             "Chain only, rows in memory",
+            "Log, before: two passes",
+            "Export, before: two passes",
         ),
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
         result = by_name.get("verification") or {}
@@ -463,6 +465,8 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
                 ("export_lines_in_memory",),
                 ("chain_only", "log"),
                 ("chain_only", "in_memory"),
+                ("before", "log_two_passes"),
+                ("before", "export_two_passes"),
             )
         )
         lines.append(_row(backend, f"{result['events']:,}", result["rounds"], *rates))
