@@ -62,77 +62,89 @@ def _best(function: Callable[[], Any], rounds: int) -> float:
     return min(timings)
 
 
-def verification(url: str, store: ReportingStore, directory: Path, rounds: int = VERIFY_ROUNDS) -> dict[str, Any]:
-    """``aigov log verify``'s pass (chain and tree against trusted heads) of both logs, read from the database,
-    against the same function over the same rows already in memory; then ``aigov audit verify``'s pass over an
-    export file against the same in-memory pass. Each side is timed ``rounds`` times in alternation (best kept),
-    so both see the same machine; the chain alone (``GET /v1/log/verify``) is kept beside it."""
-    apps = [RegistryApplication(url), RiskApplication(url)]
-    in_memory = [list(app.log.iter_pages()) for app in apps]
-    trusted = [_log_trusted(rows) for rows in in_memory]
-    events = sum(len(page) for rows in in_memory for page in rows)
-    checks = [app.check_log(heads) for app, heads in zip(apps, trusted, strict=True)]
-    assert all(check.chain.ok and check.tree and check.tree.ok for check in checks), checks
-    path = directory / "export.ndjson"
-    with path.open("w", encoding="utf-8") as export:
-        for line in store.export_lines():
-            export.write(line + "\n")
-    key = store.signing_key().public_key()
+class Sides:
+    """Every timed side of the comparison, on one database's logs and one export file."""
 
-    def from_database() -> None:
-        for app, heads in zip(apps, trusted, strict=True):
-            app.check_log(heads)
+    def __init__(self, url: str, store: ReportingStore, path: Path):
+        self.apps = [RegistryApplication(url), RiskApplication(url)]
+        self.in_memory = [list(app.log.iter_pages()) for app in self.apps]
+        self.trusted = [_log_trusted(rows) for rows in self.in_memory]
+        self.events = sum(len(page) for rows in self.in_memory for page in rows)
+        self.path = path
+        with path.open("w", encoding="utf-8") as export:
+            for line in store.export_lines():
+                export.write(line + "\n")
+        self.lines = path.read_text(encoding="utf-8").splitlines()
+        self.key = store.signing_key().public_key()
 
-    def from_memory() -> None:
-        for rows, heads in zip(in_memory, trusted, strict=True):
+    def log(self) -> None:
+        """``aigov log verify``'s pass of both logs (chain and tree against the trusted heads)."""
+        for app, heads in zip(self.apps, self.trusted, strict=True):
+            checked = app.check_log(heads)
+            assert checked.chain.ok and checked.tree is not None and checked.tree.ok, checked
+
+    def in_memory_rows(self) -> None:
+        for rows, heads in zip(self.in_memory, self.trusted, strict=True):
             check_pages(rows, heads)
 
-    def export_file() -> None:
-        with path.open(encoding="utf-8") as lines:
-            chain, tree = verify_export_all(lines, key, [], [])
+    def export(self) -> None:
+        """``aigov audit verify``'s pass over the file."""
+        with self.path.open(encoding="utf-8") as lines:
+            chain, tree = verify_export_all(lines, self.key, [], [])
         assert chain.ok and tree.ok, (chain, tree)
 
-    lines_in_memory = path.read_text(encoding="utf-8").splitlines()
+    def export_lines_in_memory(self) -> None:
+        verify_export_all(self.lines, self.key, [], [])
 
-    def export_in_memory() -> None:
-        verify_export_all(lines_in_memory, key, [], [])
+    def chain_only_log(self) -> None:
+        for app in self.apps:
+            app.verify_log()
 
-    def two_passes() -> None:  # what aigov log verify did before: the chain, then the tree, each reading the log
-        for app, heads in zip(apps, trusted, strict=True):
+    def chain_only_in_memory(self) -> None:
+        for rows in self.in_memory:
+            check_pages(rows, None)
+
+    def log_two_passes(self) -> None:
+        """What ``aigov log verify`` did before: the chain, then the tree, each reading the log."""
+        for app, heads in zip(self.apps, self.trusted, strict=True):
             verify_chain(app.iter_chained_records())
             check_records(app.iter_chained_records(), heads)
 
-    def export_two_passes() -> None:  # what aigov audit verify did before: the chain pass, then the tree pass
-        for check in (lambda lines: verify_export(lines, key), lambda lines: verify_export_tree(lines, key, [], [])):
-            with path.open(encoding="utf-8") as lines:
-                check(lines)
+    def export_two_passes(self) -> None:
+        """What ``aigov audit verify`` did before: the chain's pass, then the tree's, each reading the file."""
+        with self.path.open(encoding="utf-8") as lines:
+            verify_export(lines, self.key)
+        with self.path.open(encoding="utf-8") as lines:
+            verify_export_tree(lines, self.key, [], [])
 
-    log_s = memory_s = export_s = export_memory_s = chain_s = chain_memory_s = float("inf")
-    before_s = export_before_s = float("inf")
+
+def verification(url: str, store: ReportingStore, directory: Path, rounds: int = VERIFY_ROUNDS) -> dict[str, Any]:
+    """``aigov log verify``'s pass (chain and tree against trusted heads) of both logs, read from the database,
+    against the same function over the same rows already in memory; then ``aigov audit verify``'s pass over an
+    export file against the same in-memory pass. Each side is timed once a round, the sides in turn, ``rounds``
+    rounds (best kept), so all see the same machine; the chain alone (``GET /v1/log/verify``) and the two passes
+    of before are kept beside them."""
+    sides = Sides(url, store, directory / "export.ndjson")
+    names = ("log", "in_memory_rows", "export", "export_lines_in_memory", "chain_only_log", "chain_only_in_memory")
+    names += ("log_two_passes", "export_two_passes")
+    best = dict.fromkeys(names, float("inf"))
     for _ in range(rounds):
-        before_s = min(before_s, _best(two_passes, 1))
-        export_before_s = min(export_before_s, _best(export_two_passes, 1))
-        log_s = min(log_s, _best(from_database, 1))
-        memory_s = min(memory_s, _best(from_memory, 1))
-        export_s = min(export_s, _best(export_file, 1))
-        export_memory_s = min(export_memory_s, _best(export_in_memory, 1))
-        chain_s = min(chain_s, _best(lambda: [app.verify_log() for app in apps], 1))
-        chain_memory_s = min(chain_memory_s, _best(lambda: [check_pages(rows, None) for rows in in_memory], 1))
-    path.unlink()
+        for name in names:
+            best[name] = min(best[name], _best(getattr(sides, name), 1))
+    sides.path.unlink()
 
-    def side(seconds: float) -> dict[str, Any]:
-        return {"events": events, "seconds": round(seconds, 3), "events_per_s": rate(events, seconds)}
+    def side(name: str) -> dict[str, Any]:
+        return {"events": sides.events, "seconds": round(best[name], 3), "events_per_s": rate(sides.events, best[name])}
 
     return {
         "rounds": rounds,
-        "log": side(log_s),
-        "in_memory": side(memory_s),
-        "export": {"ok": True, **side(export_s)},
-        "export_lines_in_memory": side(export_memory_s),
-        "chain_only": {"log": side(chain_s), "in_memory": side(chain_memory_s)},
-        "before": {"log_two_passes": side(before_s), "export_two_passes": side(export_before_s)},
+        "log": side("log"),
+        "in_memory": side("in_memory_rows"),
+        "export": {"ok": True, **side("export")},
+        "export_lines_in_memory": side("export_lines_in_memory"),
+        "chain_only": {"log": side("chain_only_log"), "in_memory": side("chain_only_in_memory")},
+        "before": {"log_two_passes": side("log_two_passes"), "export_two_passes": side("export_two_passes")},
     }
-
 
 
 def run(backend: str, events: int = 100_000, rounds: int = VERIFY_ROUNDS) -> dict[str, Any]:
