@@ -141,8 +141,9 @@ checked against the stored link before its segment, so the first failing segment
 sequential walk's; the workers return leaf hashes and the tree grows in the parent): 1.3–1.7× *slower* than one
 process at load 7–9 on these two shared cores (forks, result transfer, the parent's tree, and no idle core to
 gain); (2) a reader thread for SQLite (0.47× against 0.57× without); (3) the UUID formatted to text by SQLite
-(`lower(hex())` and `substr`): the same rows took 2.7× as long to fetch; (4) PostgreSQL's server-side cursor (1.4× the paged
-`SELECT`), text protocol (1.7×), `COPY … TO STDOUT` parsed row by row by psycopg (0.9×: about the same); (5)
+(`lower(hex())` and `substr`): the same rows took 2.7× as long to fetch; (4) PostgreSQL's server-side cursor
+(1.4× the paged `SELECT`), text protocol (1.7×), `COPY … TO STDOUT` parsed row by row by psycopg (0.9×: about
+the same); (5)
 `PRAGMA mmap_size` and a larger page cache on SQLite (no gain, or slower). Not done, deliberately: building the
 canonical bytes in SQL and hashing what the database returns (it would beat the ratio by moving the algorithm
 into the database while the baseline keeps it, and the verifier would trust the database's formatting), or
