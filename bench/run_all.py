@@ -13,6 +13,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bench import history, memory, propagation, scale, verification, write_path
@@ -79,8 +80,12 @@ def main() -> None:
         earlier = json.loads((RESULTS / "summary.json").read_text())
         for backend, by_name in earlier["results"].items():
             results[backend] = {**by_name, **results.get(backend, {})}
-        summary = {**earlier, "results": results, "partial_run": {"only": args.only, **summary}}
-    write_result("summary", summary)
+        stamp = {"at": datetime.now(UTC).isoformat()}
+        summary = {**earlier, "results": results, "partial_run": {"only": args.only, **summary, **stamp}}
+        # the machine and time stamped on the summary stay the full run's; the partial run's are its own
+        (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    else:
+        write_result("summary", summary)
     write_checks(checks(results), RESULTS / "checks.json")
     chart = write_chart(results, RESULTS / "benchmarks.png")
     doc = write_markdown(summary, chart)

@@ -152,7 +152,7 @@ def run(backend: str, events: int = 100_000, rounds: int = VERIFY_ROUNDS) -> dic
         ministry = establish_ministry(database.url)
         details = project_body(ministry)
         details.pop("ministry")
-        made = make_log(database.url, ministry, events // EVENTS_PER_PROJECT, details)
+        made = make_log(database.url, ministry, events // EVENTS_PER_PROJECT, details, tree=True)
         store = ReportingStore(service_settings(database))
         measured = verification(database.url, store, database.directory, rounds)
         registry = RegistryApplication(database.url)
