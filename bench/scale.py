@@ -40,10 +40,12 @@ from bench.common import (
 )
 from bench.memory import rss_mb
 from bench.scaledata import EVENTS_PER_PROJECT, make_log
+from services.registry.application import RegistryApplication
 from services.reporting import periodic, reports, tables
 from services.reporting.followers import ProjectionFollower
 from services.reporting.queries import Filters, ReportQueries
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
+from services.risk.application import RiskApplication
 from shared.database import create_engine
 from tests.support import ServiceStack, project_body
 
@@ -97,11 +99,13 @@ def raw_scan(url: str) -> dict[str, Any]:
     return {"events": rows, "seconds": round(elapsed, 2), "events_per_s": rate(rows, elapsed)}
 
 
-def library_decode(store: ReportingStore) -> dict[str, Any]:
-    """The library's own read-and-decode (notifications, then domain events), on the first events of each log."""
+def library_decode(url: str) -> dict[str, Any]:
+    """The library's own read-and-decode (notifications, then domain events), on the first events of each log
+    (through the producers' applications: reporting reads the logs with the generic reader, which has neither)."""
+    applications = {"registry": RegistryApplication(url), "risk": RiskApplication(url)}
     decoded, started = 0, time.perf_counter()
     for service in UPSTREAMS:
-        app, start = store.upstreams[service], 1
+        app, start = applications[service], 1
         while decoded < DECODE_SAMPLE * (UPSTREAMS.index(service) + 1) // len(UPSTREAMS):
             notifications = app.recorder.select_notifications(start=start, limit=REBUILD_BATCH)
             if not notifications:
@@ -250,7 +254,7 @@ def point(backend: str, events: int, profiled: bool = False) -> dict[str, Any]:
         store = ReportingStore(service_settings(database))
         result: dict[str, Any] = {"events": made["events"], "projects": made["projects"], "making_log": made}
         result["raw_scan"] = raw_scan(database.url)
-        result["library_decode"] = library_decode(store)
+        result["library_decode"] = library_decode(database.url)
         result["rebuild"] = rebuild(store)
         result["reports"] = report_timings(store, ministry, moment)
         result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
