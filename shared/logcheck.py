@@ -51,8 +51,9 @@ def walk(pages: Iterable[Sequence[Row]], add_leaf: LeafSink | None, previous_has
     for page in pages:
         for position, originator_id, version, topic, state, stored in page:
             kind = originator_id.__class__
-            if kind is bytes and len(originator_id) == 16:
-                event = f"{position}\n{uuid_text(originator_id)}\n{version}\n{topic}\n".encode() + state
+            if kind is bytes:  # SQLite's 16 bytes (any other length was altered: its hex can never match)
+                identity = uuid_text(originator_id) if len(originator_id) == 16 else originator_id.hex()
+                event = f"{position}\n{identity}\n{version}\n{topic}\n".encode() + state
             elif kind is str:
                 event = f"{position}\n{originator_id}\n{version}\n{topic}\n".encode() + state
             else:  # anything else (a UUID, an id stored in another form): the reference function's normalisation

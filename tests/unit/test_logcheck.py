@@ -115,6 +115,8 @@ def test_an_id_in_another_form_is_normalised_as_the_reference_function_does() ->
     assert check_pages(own, None).chain.ok
     other = tampered(pages, 2, 1, uuid.UUID(pages[0][0][1]))  # position 1's id at position 2
     assert check_pages(other, None).chain.first_bad_position == 2
+    cut = tampered(rows(3, sqlite_ids=True), 2, 1, uuid.UUID(pages[0][1][1]).bytes[:15])  # a stored id cut short
+    assert check_pages(cut, None).chain.first_bad_position == 2  # reported where it is, not a crash
 
 
 # -- exports ---------------------------------------------------------------------------------------------------
