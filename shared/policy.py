@@ -147,6 +147,11 @@ POLICY: dict[str, Rule] = {
     "get_check_sheet": READ,
     "publish_check_sheet": ADMIN,
     "get_project_events": READ,
+    # registry: the ministry's usage rules and periodic-report submissions (issue 16, items 7 and 8)
+    "issue_usage_rules": Rule(("caio",), designation=True),
+    "list_usage_rules": READ,
+    "get_usage_rules": READ,
+    "submit_periodic_report": Rule(("caio",), designation=True),
     # risk
     "get_project_risk": READ,
     "list_rulesets": READ,
@@ -187,6 +192,11 @@ POLICY: dict[str, Rule] = {
     "list_checkpoints": READ,
     "take_checkpoints": ADMIN,
     "get_public_key": PUBLIC,
+    # reporting: periodic-report submissions and usage rules (issue 16, items 7 and 8)
+    "get_periodic_submissions": READ,
+    "get_submitted_periodic_report": READ,
+    "get_usage_rules_in_force": READ,
+    "get_public_usage_rules": PUBLIC,
 }
 
 

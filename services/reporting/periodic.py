@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from services.reporting.projection import Projection
 from services.reporting.reports import caio_of, inventory
+from services.risk.contract import is_severe
 
 PERIOD = re.compile(r"^(?P<year>20\d\d)H(?P<half>[12])$")
 STAGES = ("planning", "procurement", "development", "operation", "suspended", "retired")
@@ -28,7 +33,21 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, Any]:
+def risk_group(system: dict[str, Any]) -> str:
+    """The chart's group of a system: its classification, whether or not it is stale (a stale high-risk system
+    is still high risk until re-evaluated), else ``other`` (not yet classified)."""
+    return {"high": "classified_high", "not_high": "classified_not_high"}.get(system["classification"] or "", "other")
+
+
+def periodic_report(
+    state: Projection,
+    ministry: str,
+    period: str,
+    as_of: str | None = None,
+    usage_rules: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report as of ``as_of`` (the moment it states; the positions say which events it reflects), with the
+    ministry's usage rules in force then."""
     start, end = period_bounds(period)
     systems = []
     for item in inventory(state, ministry=ministry):
@@ -41,14 +60,14 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
         systems.append(
             {
                 **item,
+                "classification_stale": item["risk_status"] == "stale",
                 "incidents_in_period": len(incidents),
-                "severe_incidents_in_period": sum(i["severity"] in ("high", "critical") for i in incidents),
+                "severe_incidents_in_period": sum(is_severe(i["severity"]) for i in incidents),
             }
         )
     matrix = {stage: {group: 0 for group in RISK_GROUPS} for stage in STAGES}
     for system in systems:
-        group = system["risk_status"] if system["risk_status"] in RISK_GROUPS else "other"
-        matrix[system["stage"]][group] += 1
+        matrix[system["stage"]][risk_group(system)] += 1
     return {
         "ministry": ministry,
         "ministry_name": (state.ministries.get(ministry) or {}).get("name"),
@@ -58,8 +77,41 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
         "caio": caio_of(state, ministry),
         "systems": systems,
         "by_stage_and_risk": matrix,
+        "incidents_in_period": sum(system["incidents_in_period"] for system in systems),
+        "severe_incidents_in_period": sum(system["severe_incidents_in_period"] for system in systems),
+        "stale_classifications": sum(system["classification_stale"] for system in systems),
+        "usage_rules": usage_rules,
+        "as_of": as_of,
         "positions": dict(state.positions),
     }
+
+
+class SubmissionStatus(StrEnum):
+    """Where a ministry's periodic report for a period stands, as the Digital Agency's secretariat sees it."""
+
+    submitted = "submitted"
+    not_submitted = "not_submitted"
+    out_of_date = "out_of_date"
+
+
+def submission_status(submission: dict[str, Any] | None, change_since: dict[str, Any] | None) -> SubmissionStatus:
+    """Submitted, not submitted, or submitted but out of date: one of the ministry's projects changed after the
+    positions the submitted report reflects."""
+    if submission is None:
+        return SubmissionStatus.not_submitted
+    return SubmissionStatus.out_of_date if change_since is not None else SubmissionStatus.submitted
+
+
+def canonical(value: Any) -> bytes:
+    """JSON with sorted keys and no whitespace: the bytes a report is hashed, frozen and served as."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def with_content_hash(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with ``content_hash``: sha256 of its canonical bytes (without the hash itself). Submitting the
+    report names it by this hash; the submission, fetched later, is these very bytes."""
+    body = {key: value for key, value in report.items() if key != "content_hash"}
+    return {**body, "content_hash": "sha256:" + hashlib.sha256(canonical(body)).hexdigest()}
 
 
 CSV_COLUMNS = (
@@ -68,6 +120,7 @@ CSV_COLUMNS = (
     "stage",
     "risk_status",
     "classification",
+    "classification_stale",
     "board_status",
     "incidents_in_period",
     "severe_incidents_in_period",
@@ -128,7 +181,26 @@ STYLE = (
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}"
     "@media print{body{margin:0}}"
 )
-HEADINGS = ("Title", "Stage", "Risk", "Advisory Board", "Incidents in period")
+HEADINGS = ("Title", "Stage", "Risk", "Advisory Board", "Incidents in period", "Severe incidents in period")
+CLASSIFICATION_WORDS = {"high": "high risk", "not_high": "not high risk"}
+
+
+def risk_words(system: dict[str, Any]) -> str:
+    """The risk cell: the CAIO's classification whenever there is one, marked when it is stale (a re-evaluation
+    is due); the evaluation's status otherwise."""
+    classification = CLASSIFICATION_WORDS.get(system["classification"] or "")
+    if classification is None:
+        return str(system["risk_status"]).replace("_", " ")
+    return f"{classification} (stale: re-evaluation due)" if system.get("classification_stale") else classification
+
+
+def usage_rules_words(rules: dict[str, Any] | None) -> str:
+    if rules is None:
+        return "Usage rules for generative AI: none in force."
+    return (
+        f"Usage rules for generative AI in force: version {rules['version']}, {rules['title']}, "
+        f"effective from {rules['effective_from']} ({rules['content_hash']})."
+    )
 
 
 def _system_row(system: dict[str, Any]) -> str:
@@ -136,9 +208,10 @@ def _system_row(system: dict[str, Any]) -> str:
     cells = (
         escape(system["title"]),
         escape(system["stage"]),
-        escape(system["risk_status"].replace("_", " ")),
+        escape(risk_words(system)),
         escape(system["board_status"].replace("_", " ")),
         system["incidents_in_period"],
+        system["severe_incidents_in_period"],
     )
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -160,12 +233,18 @@ def as_html(report: dict[str, Any]) -> str:
             f"<p><strong>{escape(report['ministry_name'] or report['ministry'])}</strong> ({ministry}), "
             f"period {period} ({start} to {end}).",
             f"Chief AI Officer: {escape(caio)}. Systems: {len(report['systems'])}.</p>",
+            f"<p>Incidents in period: {report.get('incidents_in_period', 0)}; "
+            f"severe (high or critical): {report.get('severe_incidents_in_period', 0)}. "
+            f"Classifications stale: {report.get('stale_classifications', 0)}.</p>",
+            f"<p>{escape(usage_rules_words(report.get('usage_rules')))}</p>",
             "<h2>Projects by stage and risk</h2>",
             f'<figure id="chart">{chart_svg(report["by_stage_and_risk"])}</figure>',
             "<h2>Systems</h2>",
             f"<table><thead><tr>{headings}</tr></thead><tbody>{rows}</tbody></table>",
-            f"<p><small>Reflects registry log position {positions['registry']} and risk log position "
-            f"{positions['risk']}.</small></p>",
+            f"<p><small>As of {escape(report.get('as_of') or 'the latest events followed')}: reflects registry log "
+            f"position {positions['registry']} and risk log position {positions['risk']}."
+            + (f" Content hash: {escape(report['content_hash'])}." if report.get("content_hash") else "")
+            + "</small></p>",
             "</body></html>",
         ]
     )
