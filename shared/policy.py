@@ -141,6 +141,8 @@ POLICY: dict[str, Rule] = {
     "transition_project": Rule(("planner", "caio"), designation=True, as_of_now=True),  # the gate: risk's facts
     "record_procurement": PLANNER_OR_CAIO,
     "get_project_events": READ,
+    # the public register: only the designated CAIO publishes, with the risk outcome as of now
+    "publish_project": Rule(("caio",), designation=True, as_of_now=True),
     # risk
     "get_project_risk": READ,
     "list_rulesets": READ,

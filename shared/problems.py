@@ -204,6 +204,8 @@ def problem_for(refused: errors.Refused) -> Problem:
     """The one translation of the domain's refusals into problems (commands' inputs come from request bodies)."""
     if isinstance(refused, errors.NotFound):
         return NotFound(refused.detail, **refused.extra)
+    if isinstance(refused, errors.NotAuthorized):
+        return Forbidden(refused.detail, **refused.extra)
     if isinstance(refused, errors.StaleVersion):
         return PreconditionFailed(refused.detail, **refused.extra)
     if isinstance(refused, errors.Incomplete):

@@ -14,10 +14,18 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.registry import index
-from services.registry.contract import REGISTRY
-from services.registry.domain import Ministry, OperationBlocked, Project, Stage, caio_history, operation_blockers
+from services.registry.contract import REGISTRY, Withholding
+from services.registry.domain import (
+    Ministry,
+    OperationBlocked,
+    Project,
+    Stage,
+    caio_history,
+    operation_blockers,
+    public_record,
+)
 from shared.concurrency import ANY_VERSION, IfMatch
-from shared.errors import AlreadyExists, InvalidInput, NotFound
+from shared.errors import AlreadyExists, InvalidInput, NotAuthorized, NotFound
 from shared.eventlog import AuditedApplication
 from shared.logreader import Envelope
 from shared.meta import EventMeta
@@ -139,6 +147,25 @@ class RegistryApplication(AuditedApplication):
         project = self.project_for_change(project_id, if_match)
         project.record_procurement(record, meta)
         return self._save_project(project)
+
+    def publish_project(
+        self, project_id: UUID, withheld: list[Withholding], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
+        """Publish the project's public record as it stands now. The designation is read again inside the
+        transaction that records the publication, so a CAIO replaced meanwhile cannot publish."""
+        with self.transaction() as session:
+            project = self.project_for_change(project_id, if_match)
+            if index.designated_officer(session, project.ministry) != meta.actor_id:
+                raise NotAuthorized(
+                    f"{meta.actor_id} is not the designated Chief AI Officer of {project.ministry}; only the "
+                    "designated CAIO publishes the public record."
+                )
+            gate = index.gate_state(session, project_id)
+            caio = self.get_ministry(project.ministry).caio
+            record = public_record(project, gate, caio["name"] if caio else None)
+            project.publish(record, withheld, meta)
+            self.save(project)
+        return project
 
     def _save_project(self, project: Project) -> Project:
         self.save(project)

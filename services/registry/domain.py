@@ -15,9 +15,17 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
-from services.registry.contract import Stage, material_fields, ministry_id
+from services.registry.contract import (
+    PUBLIC_FIELDS,
+    Stage,
+    Withholding,
+    WithholdingReason,
+    material_fields,
+    ministry_id,
+    withheld_marker,
+)
 from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
-from shared.errors import InvalidInput, RuleViolated
+from shared.errors import FieldProblem, InvalidInput, InvalidInputs, RuleViolated
 from shared.meta import EventMeta
 
 
@@ -203,6 +211,7 @@ class Project(Aggregate):
         self.stage = Stage.planning
         self.suspended_from: Stage | None = None
         self.procurement: dict[str, Any] | None = None
+        self.publications = 0
 
     @property
     def allowed_transitions(self) -> list[Stage]:
@@ -256,3 +265,78 @@ class Project(Aggregate):
     @event("ProcurementRecorded")
     def _procurement_recorded(self, record: dict[str, Any], meta: EventMeta) -> None:
         self.procurement = dict(record)
+
+    def publish(self, record: dict[str, Any], withheld: list[Withholding], meta: EventMeta) -> None:
+        """Publish the public record as it stands, each withheld field replaced by its reason (never its value)."""
+        published_before = getattr(self, "publications", 0)  # a snapshot taken before publications existed
+        if self.stage == Stage.retired and published_before == 0:
+            raise StageRuleViolated("A retired project that was never published cannot be published.")
+        check_publication(record, withheld)
+        published = dict(record)
+        for withholding in withheld:
+            published[withholding.field] = withheld_marker(withholding)
+        self._published(
+            publication=published_before + 1,
+            record=published,
+            withheld=[withholding.model_dump(mode="json") for withholding in withheld],
+            meta=meta,
+        )
+
+    @event("ProjectPublished")
+    def _published(
+        self, publication: int, record: dict[str, Any], withheld: list[dict[str, Any]], meta: EventMeta
+    ) -> None:
+        self.publications = publication
+
+
+def public_record(project: Project, gate: GateState | None, caio_name: str | None) -> dict[str, Any]:
+    """The project's public record as it stands (every field of ``PUBLIC_FIELDS``): tier 1 in plain terms, tier 2
+    in detail; the Chief AI Officer by name only (no officer id), the risk outcome as the registry knows it."""
+    details = project.details
+    return {
+        "name": details.get("title"),
+        "summary": details.get("objectives"),
+        "ministry": project.ministry,
+        "stage": Stage(project.stage).value,
+        "contact": details.get("owner"),
+        "human_review": details.get("human_review"),
+        "description": details.get("description"),
+        "business_area": details.get("business_area"),
+        "nature_of_work": details.get("nature_of_work"),
+        "users": details.get("users"),
+        "data": details.get("data"),
+        "models": details.get("models"),
+        "vendor": (project.procurement or {}).get("vendor"),
+        "chief_ai_officer": caio_name,
+        "risk_classification": gate.classification if gate else None,
+        "classification_current": (not gate.stale) if gate and gate.classification else None,
+        "board_advice_recorded": gate.board_advice_recorded if gate else False,
+        "decision": gate.decision if gate else None,
+    }
+
+
+def check_publication(record: dict[str, Any], withheld: list[Withholding]) -> None:
+    """422 naming every problem: a mandatory field missing from the record or withheld, an unknown or repeated
+    field, ``other`` without its text."""
+    problems = [
+        FieldProblem(field, f"mandatory public field {field} has no value; set it on the project", "missing")
+        for field, mandatory in PUBLIC_FIELDS.items()
+        if mandatory and record.get(field) in (None, "")
+    ]
+    seen: set[str] = set()
+    for index, withholding in enumerate(withheld):
+        path = f"withheld[{index}]"
+        if withholding.field not in PUBLIC_FIELDS:
+            problems.append(FieldProblem(f"{path}.field", f"{withholding.field} is not a public field", "unknown_field"))
+        elif PUBLIC_FIELDS[withholding.field]:
+            problems.append(
+                FieldProblem(f"{path}.field", f"{withholding.field} is mandatory and cannot be withheld", "mandatory")
+            )
+        elif withholding.field in seen:
+            problems.append(FieldProblem(f"{path}.field", f"{withholding.field} is withheld twice", "duplicate"))
+        if withholding.reason == WithholdingReason.other and not (withholding.text or "").strip():
+            problems.append(FieldProblem(f"{path}.text", "the reason other needs a text", "missing"))
+        seen.add(withholding.field)
+    if problems:
+        fields = ", ".join(problem.field for problem in problems)
+        raise InvalidInputs(f"The publication cannot be recorded: {fields}.", problems)
