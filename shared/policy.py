@@ -41,6 +41,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
 from shared.auth import MINISTRY_SCOPED_ROLES, ROLES, Principal, current_principal
+from shared.i18n import Msg
 from shared.meta import Actor
 from shared.problems import Forbidden
 
@@ -181,6 +182,13 @@ POLICY: dict[str, Rule] = {
     "list_checkpoints": READ,
     "take_checkpoints": ADMIN,
     "get_public_key": PUBLIC,
+    # the public register: no token; it serves only what the designated CAIO published
+    "list_public_projects": PUBLIC,
+    "get_public_projects_csv": PUBLIC,
+    "get_public_projects_html": PUBLIC,
+    "get_public_project_html": PUBLIC,
+    "get_public_project": PUBLIC,
+    "get_public_project_version": PUBLIC,
 }
 
 
@@ -219,7 +227,7 @@ def keep_duties_apart(rule: Rule, principal: Principal, subject: Subject) -> Non
     """403 naming the first duty of ``rule`` that ``principal`` acting on ``subject`` would break."""
     for duty in rule.duties:
         if DUTY_CHECKS[duty](principal, subject):
-            raise Forbidden(f"Separation of duties: {duty.value}.", duty=duty.name)
+            raise Forbidden(Msg("Separation of duties: {duty}.", duty=duty.value), duty=duty.name)
 
 
 def require_designation(request: Request, principal: Principal, ministry: str | None) -> None:
@@ -229,8 +237,12 @@ def require_designation(request: Request, principal: Principal, ministry: str | 
         raise LookupError("a service serving actions that need the designation sets app.state.designated_officer")
     if ministry is None or designated(ministry) != principal.sub:
         raise Forbidden(
-            f"{principal.sub} is not the designated Chief AI Officer of {ministry or 'any ministry'} in the registry; "
-            "acting as CAIO needs the current designation."
+            Msg(
+                "{sub} is not the designated Chief AI Officer of {ministry} in the registry; acting as CAIO needs "
+                "the current designation.",
+                sub=principal.sub,
+                ministry=ministry or "any ministry",
+            )
         )
 
 

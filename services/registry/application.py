@@ -27,6 +27,7 @@ from services.registry.domain import (
 from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotAuthorized, NotFound
 from shared.eventlog import AuditedApplication
+from shared.i18n import Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
 
@@ -54,7 +55,7 @@ class RegistryApplication(AuditedApplication):
         try:
             return self.repository.get(Ministry.create_id(code))
         except AggregateNotFoundError as error:
-            raise NotFound(f"No ministry with code {code}.") from error
+            raise NotFound(Msg("No ministry with code {code}.", code=code)) from error
 
     def list_ministries(self) -> list[Ministry]:
         with self.read_session() as session:
@@ -105,9 +106,9 @@ class RegistryApplication(AuditedApplication):
         try:
             project = self.repository.get(project_id, version=version)
         except AggregateNotFoundError as error:
-            raise NotFound(f"No project with id {project_id}.") from error
+            raise NotFound(Msg("No project with id {project_id}.", project_id=project_id)) from error
         if not isinstance(project, Project):  # e.g. a ministry's id: the same log holds both kinds of aggregate
-            raise NotFound(f"No project with id {project_id}.")
+            raise NotFound(Msg("No project with id {project_id}.", project_id=project_id))
         return project
 
     def project_for_change(self, project_id: UUID, if_match: IfMatch) -> Project:
@@ -157,8 +158,12 @@ class RegistryApplication(AuditedApplication):
             project = self.project_for_change(project_id, if_match)
             if index.designated_officer(session, project.ministry) != meta.actor_id:
                 raise NotAuthorized(
-                    f"{meta.actor_id} is not the designated Chief AI Officer of {project.ministry}; only the "
-                    "designated CAIO publishes the public record."
+                    Msg(
+                        "{actor} is not the designated Chief AI Officer of {ministry}; only the designated CAIO "
+                        "publishes the public record.",
+                        actor=meta.actor_id,
+                        ministry=project.ministry,
+                    )
                 )
             gate = index.gate_state(session, project_id)
             caio = self.get_ministry(project.ministry).caio

@@ -26,6 +26,7 @@ from services.registry.contract import (
 )
 from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
 from shared.errors import FieldProblem, InvalidInput, InvalidInputs, RuleViolated
+from shared.i18n import N_, Msg
 from shared.meta import EventMeta
 
 
@@ -36,7 +37,12 @@ class TransitionNotAllowed(RuleViolated):
         self.current, self.requested, self.allowed = current, requested, allowed
         names = ", ".join(stage.value for stage in allowed) or "none (the project is retired)"
         super().__init__(
-            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}.",
+            Msg(
+                "A project in {current} cannot move to {requested}; allowed next stages: {names}.",
+                current=current.value,
+                requested=requested.value,
+                names=names,
+            ),
             current_stage=current.value,
             allowed=[stage.value for stage in allowed],
         )
@@ -58,7 +64,9 @@ class OperationBlocked(RuleViolated):
 
     def __init__(self, missing: list[str]):
         self.missing = missing
-        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".", missing=missing)
+        super().__init__(
+            Msg("The project cannot enter operation yet: {missing}.", missing="; ".join(missing)), missing=missing
+        )
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,7 @@ class Project(Aggregate):
         """Record the fields that really change, and whether the change is material to the risk evaluation."""
         effective = {key: value for key, value in changes.items() if self.details.get(key) != value}
         if not effective:
-            raise NothingToChange("The amendment changes nothing: every field already has the value sent.")
+            raise NothingToChange(N_("The amendment changes nothing: every field already has the value sent."))
         material = material_fields(set(effective))
         previous = {key: self.details.get(key) for key in effective}
         self._amended(
@@ -257,8 +265,11 @@ class Project(Aggregate):
     def record_procurement(self, record: dict[str, Any], meta: EventMeta) -> None:
         if self.stage in (Stage.planning, Stage.retired):
             raise StageRuleViolated(
-                "Procurement is recorded from the procurement stage on, and not after retirement; the "
-                f"project is in {self.stage.value}."
+                Msg(
+                    "Procurement is recorded from the procurement stage on, and not after retirement; the project "
+                    "is in {stage}.",
+                    stage=self.stage.value,
+                )
             )
         self._procurement_recorded(record=record, meta=meta)
 
@@ -270,7 +281,7 @@ class Project(Aggregate):
         """Publish the public record as it stands, each withheld field replaced by its reason (never its value)."""
         published_before = getattr(self, "publications", 0)  # a snapshot taken before publications existed
         if self.stage == Stage.retired and published_before == 0:
-            raise StageRuleViolated("A retired project that was never published cannot be published.")
+            raise StageRuleViolated(N_("A retired project that was never published cannot be published."))
         check_publication(record, withheld)
         published = dict(record)
         for withholding in withheld:
@@ -327,7 +338,7 @@ def check_publication(record: dict[str, Any], withheld: list[Withholding]) -> No
     for index, withholding in enumerate(withheld):
         path = f"withheld[{index}]"
         if withholding.field not in PUBLIC_FIELDS:
-            problems.append(FieldProblem(f"{path}.field", f"{withholding.field} is not a public field", "unknown_field"))
+            problems.append(FieldProblem(f"{path}.field", f"{withholding.field} is not a public field", "unknown"))
         elif PUBLIC_FIELDS[withholding.field]:
             problems.append(
                 FieldProblem(f"{path}.field", f"{withholding.field} is mandatory and cannot be withheld", "mandatory")
@@ -339,4 +350,4 @@ def check_publication(record: dict[str, Any], withheld: list[Withholding]) -> No
         seen.add(withholding.field)
     if problems:
         fields = ", ".join(problem.field for problem in problems)
-        raise InvalidInputs(f"The publication cannot be recorded: {fields}.", problems)
+        raise InvalidInputs(Msg("The publication cannot be recorded: {fields}.", fields=fields), problems)

@@ -27,6 +27,7 @@ from services.reporting.schemas import (
     Timeline,
 )
 from shared.auth import CurrentPrincipal
+from shared.i18n import Msg
 from shared.pagination import PageRequest, Paging
 from shared.policy import authorize
 from shared.positions import MAX_POSITION
@@ -259,7 +260,7 @@ PeriodQuery = Annotated[str, Query(pattern=r"^20\d\dH[12]$", description="Half-y
 def the_periodic_report(request: Request, code: str, period: str, as_of: datetime | None) -> dict[str, Any]:
     report = periodic.periodic_report(state_of(request, Filters(ministry=code), as_of), code, period)
     if report["ministry_name"] is None:
-        raise NotFound(f"No ministry with code {code}.")
+        raise NotFound(Msg("No ministry with code {code}.", code=code))
     return report
 
 
@@ -319,7 +320,7 @@ def get_periodic_report_html(
 def get_public_record(project_id: UUID, request: Request, principal: CurrentPrincipal, as_of: AsOf = None) -> Any:
     record = periodic.public_record(project_state_of(request, project_id, as_of), str(project_id))
     if record is None:
-        raise NotFound(f"No project {project_id} in the reporting read models.")
+        raise NotFound(Msg("No project {project_id} in the reporting read models.", project_id=project_id))
     return record
 
 
@@ -334,7 +335,7 @@ def get_timeline(project_id: UUID, request: Request, principal: CurrentPrincipal
     check_as_of(as_of)
     events = store(request).timeline(project_id, as_of)
     if not events:
-        raise NotFound(f"No events about project {project_id}.")
+        raise NotFound(Msg("No events about project {project_id}.", project_id=project_id))
     return Timeline(project_id=str(project_id), as_of=as_of.isoformat() if as_of else None, events=events)
 
 
@@ -356,7 +357,7 @@ def get_project_state(
     state = project_state_of(request, project_id, as_of, registry_position, risk_position)
     project = reports.project_state(state, str(project_id))
     if project is None:
-        raise NotFound(f"Project {project_id} did not exist at that moment.")
+        raise NotFound(Msg("Project {project_id} did not exist at that moment.", project_id=project_id))
     return ProjectState.model_validate({**meta(state, as_of), "project": project})
 
 

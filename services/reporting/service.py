@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from services.reporting.api import router
 from services.reporting.examples import EXAMPLES
 from services.reporting.followers import PeriodicCheckpoints, ProjectionFollower
+from services.reporting.public_api import router as public_router
 from services.reporting.readmodel import ReportingStore
 from shared.follower import FollowerThreads
 from shared.settings import Settings
@@ -38,7 +39,7 @@ REPORTING_SERVICE = ServiceDescription(
         "Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, "
         "replay as of any moment, and verifiable exports."
     ),
-    routers=[router],
+    routers=[router, public_router],
     examples=EXAMPLES,
     build=build,
 )
