@@ -27,7 +27,7 @@ from services.reporting.schemas import (
     Timeline,
 )
 from shared.auth import CurrentPrincipal
-from shared.i18n import Msg
+from shared.i18n import ENGLISH, JAPANESE, Msg, negotiate
 from shared.pagination import PageRequest, Paging
 from shared.policy import authorize
 from shared.positions import MAX_POSITION
@@ -277,10 +277,24 @@ def get_periodic_report(
     report = the_periodic_report(request, code, period, as_of)
     accept = request.headers.get("accept", "")  # kept for clients written before the .csv and .html operations
     if "text/html" in accept:
-        return HTMLResponse(periodic.as_html(report))
+        return periodic_html(request, report)
     if "text/csv" in accept:
-        return CsvResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS))
+        return periodic_csv(request, report)
     return report
+
+
+def periodic_html(request: Request, report: dict[str, Any]) -> HTMLResponse:
+    """The printable page in Japanese unless ``Accept-Language`` prefers English."""
+    language = negotiate(request.headers.get("accept-language"), JAPANESE)
+    return HTMLResponse(periodic.as_html(report, language), headers={"Content-Language": language})
+
+
+def periodic_csv(request: Request, report: dict[str, Any]) -> CsvResponse:
+    """The systems as CSV; the header row in Japanese when ``Accept-Language`` prefers it (else column names)."""
+    language = negotiate(request.headers.get("accept-language"), ENGLISH)
+    return CsvResponse(
+        periodic.as_csv(report["systems"], periodic.CSV_COLUMNS, language), headers={"Content-Language": language}
+    )
 
 
 @router.get(
@@ -293,8 +307,7 @@ def get_periodic_report(
 def get_periodic_report_csv(
     code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
 ) -> CsvResponse:
-    report = the_periodic_report(request, code, period, as_of)
-    return CsvResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS))
+    return periodic_csv(request, the_periodic_report(request, code, period, as_of))
 
 
 @router.get(
@@ -307,7 +320,7 @@ def get_periodic_report_csv(
 def get_periodic_report_html(
     code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
 ) -> HTMLResponse:
-    return HTMLResponse(periodic.as_html(the_periodic_report(request, code, period, as_of)))
+    return periodic_html(request, the_periodic_report(request, code, period, as_of))
 
 
 @router.get(

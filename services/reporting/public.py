@@ -199,17 +199,18 @@ def project_html(doc: dict[str, Any], shown: dict[str, Any], language: str) -> s
     published = Msg("Publication {n}, published {at}.", n=shown["publication"], at=shown["published_at"])
     body = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(translate(published, language))}</p>"]
     if shown["out_of_date"]:
-        body.append(
-            f'<p class="stale"><strong>'
-            f"{translate(N_('Out of date: the project changed after its last publication.'), language)}</strong></p>"
-        )
+        stale = translate(N_("Out of date: the project changed after its last publication."), language)
+        body.append(f'<p class="stale"><strong>{stale}</strong></p>')
     log = shown["log"]
     position = Msg("Registry log position {position}, chain hash {hash}.", position=log["position"], hash=log["hash"])
+    tier_1_heading = translate(N_("Summary (tier 1)"), language)
+    tier_2_heading = translate(N_("Detail (tier 2)"), language)
+    versions = translate(N_("Versions"), language)
     body += [
-        f"<h2>{translate(N_('Summary (tier 1)'), language)}</h2><table>{rows(TIER_1_FIELDS)}</table>",
-        f"<h2>{translate(N_('Detail (tier 2)'), language)}</h2><table>{rows(tier_2)}</table>",
+        f"<h2>{tier_1_heading}</h2><table>{rows(TIER_1_FIELDS)}</table>",
+        f"<h2>{tier_2_heading}</h2><table>{rows(tier_2)}</table>",
         f"<p><small>{html.escape(translate(position, language))}</small></p>",
-        f"<h2>{translate(N_('Versions'), language)}</h2><ul>",
+        f"<h2>{versions}</h2><ul>",
     ]
     for item in publications(doc):
         entry = Msg("Publication {n}, published {at}.", n=item["publication"], at=item["published_at"])
@@ -224,6 +225,7 @@ def index_html(items: list[dict[str, Any]], next_url: str | None, language: str)
     """The register's index page: every published project of this page, with a link to the next page."""
     headings = "".join(f"<th>{html.escape(translate(label, language))}</th>" for label in CSV_COLUMNS.values())
     rows = []
+    yes, no = translate(N_("yes"), language), translate(N_("no"), language)
     for item in items:
         href = f"/public/v1/projects/{item['project_id']}.html"
         cells = [
@@ -233,9 +235,7 @@ def index_html(items: list[dict[str, Any]], next_url: str | None, language: str)
             _value(item["stage"], language),
             str(item["publication"]),
             html.escape(item["published_at"]),
-            f'<span class="stale">{translate(N_("yes"), language)}</span>'
-            if item["out_of_date"]
-            else translate(N_("no"), language),
+            f'<span class="stale">{yes}</span>' if item["out_of_date"] else no,
         ]
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     title = translate(N_("Public register of generative AI systems"), language)
@@ -244,5 +244,6 @@ def index_html(items: list[dict[str, Any]], next_url: str | None, language: str)
         f"<table><thead><tr>{headings}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
     ]
     if next_url:
-        body.append(f'<p><a rel="next" href="{html.escape(next_url)}">{translate(N_("Next page"), language)}</a></p>')
+        next_page = translate(N_("Next page"), language)
+        body.append(f'<p><a rel="next" href="{html.escape(next_url)}">{next_page}</a></p>')
     return _page(language, title, body)
