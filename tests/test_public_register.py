@@ -104,6 +104,11 @@ def test_the_register_lists_exactly_the_published_records_without_a_token(
     assert project["record"]["chief_ai_officer"] == "Chie Sato"
     assert project["log"]["service"] == "registry" and project["log"]["position"] > 0 and project["log"]["hash"]
     assert [version["publication"] for version in project["versions"]] == [1]
+    proof = project["proof"]  # the same proof the registry's own transparency log gives, without a token
+    from_registry = stack.client("registry").get(
+        "/v1/log/proof/inclusion", params={"position": project["log"]["position"], "tree_size": proof["tree_size"]}
+    )
+    assert from_registry.status_code == 200 and from_registry.json() == {k: proof[k] for k in from_registry.json()}
     for path in ("", ".html", "/versions/1"):
         assert_problem(client.get(f"/public/v1/projects/{register['unpublished']}{path}"), 404)
     assert_problem(client.get(f"/public/v1/projects/{register['published']}/versions/2"), 404)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from services.registry.contract import Stage
 from services.reporting import public
-from services.reporting.api import CsvResponse, queries
+from services.reporting.api import CsvResponse, queries, store
 from services.reporting.schemas import PublicProject, PublicRegister, PublishedVersion
 from shared.i18n import ENGLISH, JAPANESE, Msg, negotiate
 from shared.pagination import Paging
@@ -55,6 +55,11 @@ def published_doc(request: Request, project_id: UUID) -> dict[str, Any]:
         raise NotFound(Msg("No published record of project {project_id}.", project_id=str(project_id)))
     assert doc is not None
     return doc
+
+
+def proof_of(request: Request, log: dict[str, Any]) -> dict[str, Any] | None:
+    """The publication's inclusion proof in the registry's transparency log, as the log stands now."""
+    return store(request).inclusion_proof(log["service"], log["position"])
 
 
 def register_page(request: Request, paging: Any, ministry: str | None, stage: Stage | None) -> dict[str, Any]:
@@ -132,7 +137,8 @@ def get_public_project_html(project_id: UUID, request: Request) -> Any:
 )
 def get_public_project(project_id: UUID, request: Request) -> Any:
     lang = language(request, ENGLISH)
-    content = PublicProject.model_validate(public.project(published_doc(request, project_id), lang))
+    shown = public.project(published_doc(request, project_id), lang)
+    content = PublicProject.model_validate({**shown, "proof": proof_of(request, shown["log"])})
     return cached(request, content.model_dump_json(), "application/json", lang)
 
 
@@ -150,5 +156,6 @@ def get_public_project_version(
     found = [item for item in public.publications(doc) if item["publication"] == publication]
     if not found:
         raise NotFound(Msg("Project {project_id} has no publication {n}.", project_id=str(project_id), n=publication))
-    content = PublishedVersion.model_validate(public.version(doc, found[0], lang))
+    shown = public.version(doc, found[0], lang)
+    content = PublishedVersion.model_validate({**shown, "proof": proof_of(request, shown["log"])})
     return cached(request, content.model_dump_json(), "application/json", lang)
