@@ -414,6 +414,19 @@ class PublishedVersionRef(Exact):
     log: PublishedLog
 
 
+class PublishedInclusionProof(Exact):
+    """RFC 9162 proof that the publication's event is in the registry's transparency log of ``tree_size`` leaves:
+    compare the root with the registry's checkpoint of that size (``GET /v1/log/checkpoint`` there), or ask the
+    registry ``GET /v1/log/proof/inclusion?position=…&tree_size=…`` for the size of a checkpoint you hold."""
+
+    position: int
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    hashes: list[str]
+    root_hash: str = Field(description="The tree's root at tree_size, hex.")
+
+
 class PublishedVersion(Exact):
     """One published version of a project's public record."""
 
@@ -423,6 +436,9 @@ class PublishedVersion(Exact):
     latest: bool = Field(description="Whether this is the latest publication.")
     out_of_date: bool = Field(description="Whether the project changed after its latest publication.")
     log: PublishedLog
+    proof: PublishedInclusionProof | None = Field(
+        default=None, description="Inclusion in the registry's transparency log (null where it cannot be read)."
+    )
     language: str
     labels: dict[str, str] = Field(description="Each field's name in the response's language.")
     record: PublishedRecord
