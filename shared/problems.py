@@ -195,6 +195,10 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+#: Details the framework words itself (an unknown route, a method the route does not take), marked so the
+#: catalog translates them like every other detail.
+FRAMEWORK_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))
+
 _STATUS_PROBLEMS: dict[int, type[Problem]] = {
     401: Unauthorized,
     403: Forbidden,

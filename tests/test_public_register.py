@@ -239,3 +239,18 @@ def test_problems_and_pages_speak_japanese_or_english_as_asked(stack: ServiceSta
     assert "Generative AI systems: periodic report" in report_en.text and "生成AI" not in report_en.text
     csv_ja = reader.get(f"{page}.csv", params={"period": period}, headers={"Accept-Language": "ja"})
     assert csv_ja.text.splitlines()[0].startswith("プロジェクトID,名称,段階")
+
+
+def test_the_register_pages_by_cursor_in_json_and_csv(stack: ServiceStack, register: dict[str, Any]) -> None:
+    """Runs last: it publishes the module's second project, so the ministry's register holds two."""
+    ministry, client = register["ministry"], public(stack)
+    assert publish(ministry, register["unpublished"], []).status_code == 200
+    wait_for(lambda: client.get(f"/public/v1/projects/{register['unpublished']}").status_code == 200)
+    first = client.get("/public/v1/projects", params={"ministry": ministry.code, "limit": 1})
+    assert [item["project_id"] for item in first.json()["items"]] == [register["published"]]
+    second = client.get(first.json()["next"])
+    assert [item["project_id"] for item in second.json()["items"]] == [register["unpublished"]]
+    assert second.json()["next"] is None
+    csv_first = client.get("/public/v1/projects.csv", params={"ministry": ministry.code, "limit": 1})
+    next_url = csv_first.headers["Link"].split(">")[0].lstrip("<")
+    assert register["unpublished"] in client.get(next_url).text and register["unpublished"] not in csv_first.text
