@@ -156,7 +156,9 @@ POLICY: dict[str, Rule] = {
     "submit_assessment": RISK_PLANNER,
     "classify_assessment": Rule(("caio",), designation=True, as_of_now=True, duties=(Duty.answerer_does_not_classify,)),
     "draft_board_submission": RISK_PLANNER,
+    "edit_board_submission": RISK_PLANNER,
     "get_board_submission": READ,
+    "get_board_submission_history": READ,
     "submit_board_submission": RISK_CAIO,
     "record_board_advice": Rule(
         ("board_member", "secretariat"), as_of_now=True, duties=(Duty.board_outside_own_ministry,)

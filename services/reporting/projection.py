@@ -180,6 +180,9 @@ def _linked(state: Projection, entry: Envelope) -> str:
         project["risk"]["status"] = "due"
     elif entry["type"] == "BoardSubmissionDrafted":
         project["board"].setdefault("drafts", []).append(entry["aggregate_id"])
+        revises = entry["data"].get("previous_submission_id")
+        if revises:
+            project["board"].setdefault("revisions", {})[entry["aggregate_id"]] = revises
     elif entry["type"] == "IncidentRecorded":
         details = entry["data"]["details"]
         project["incidents"][entry["aggregate_id"]] = {
@@ -232,6 +235,7 @@ def _project_risk(state: Projection, entry: Envelope) -> str | None:
         risk["status"] = "stale"
         risk["stale_causes"].append(data.get("cause") or f"severe incident {data['incident_id']}")
     elif kind == "SubmittedToAdvisoryBoard":
+        previous = _revised(board, data["submission_id"])
         board.update(
             status="awaiting_advice",
             submission_id=data["submission_id"],
@@ -239,11 +243,26 @@ def _project_risk(state: Projection, entry: Envelope) -> str | None:
             advice=None,
             decision=None,
         )
+        if previous is not None:
+            board["previous"] = previous
+        else:
+            board.pop("previous", None)
     elif kind == "AdvisoryBoardAdviceReceived":
         board["status"] = "awaiting_decision"
     elif kind == "MinistryDecisionRecorded":
         board["status"] = "resubmission_required" if data["decision"] == "revise_and_resubmit" else "decided"
     return project["project_id"]
+
+
+def _revised(board: dict[str, Any], submission_id: str) -> dict[str, Any] | None:
+    """The submission that ``submission_id`` revises, as the register shows it beside the revision: its advice
+    and decision when it was the one with the Board until now."""
+    previous_id = board.get("revisions", {}).get(submission_id)
+    if previous_id is None:
+        return None
+    if board["submission_id"] != previous_id:
+        return {"id": previous_id, "submitted_at": None, "advice": None, "decision": None}
+    return {key: board[key] for key in ("submitted_at", "advice", "decision")} | {"id": previous_id}
 
 
 def _assessment(state: Projection, entry: Envelope) -> str | None:

@@ -64,6 +64,7 @@ def high_risk_register(state: Projection) -> list[dict[str, Any]]:
                 else None,
                 "advice": board["advice"],
                 "decision": board["decision"],
+                "previous_submission": board.get("previous"),
             }
         )
     return register

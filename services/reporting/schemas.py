@@ -84,11 +84,23 @@ class CaioDecision(Exact):
     by: str
 
 
+class PreviousSubmission(Exact):
+    """The submission the current one revises (after a 'revise_and_resubmit' decision), shown beside it."""
+
+    id: str
+    submitted_at: str | None
+    advice: BoardAdvice | None
+    decision: CaioDecision | None
+
+
 class HighRiskItem(InventoryItem):
     classified_at: str | None
     submission: SubmissionRef | None
     advice: BoardAdvice | None
     decision: CaioDecision | None
+    previous_submission: PreviousSubmission | None = Field(
+        default=None, description="The submission the current one revises, with the Board's advice and the decision."
+    )
 
 
 class HighRiskRegister(ReportMeta, Page[HighRiskItem]):
@@ -221,6 +233,13 @@ class BoardRecord(Exact):
     advice: BoardAdvice | None
     decision: CaioDecision | None
     drafts: list[str] = Field(default_factory=list, description="Every Board submission drafted, oldest first.")
+    revisions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Revisions drafted after 'revise_and_resubmit': each revision's id → the submission it revises.",
+    )
+    previous: PreviousSubmission | None = Field(
+        default=None, description="The submission the current one revises, with its advice and decision."
+    )
 
 
 class IncidentRecord(Exact):

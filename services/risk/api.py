@@ -34,9 +34,14 @@ from services.risk.schemas import (
     RulesetList,
     RulesetOut,
     SubmissionDraft,
+    SubmissionDraftIn,
+    SubmissionEdit,
+    SubmissionHistory,
     SubmissionOut,
 )
 from shared.auth import CurrentPrincipal, Principal
+from shared.mergepatch import MEDIA_TYPE as MERGE_PATCH
+from shared.mergepatch import merge_patch
 from shared.meta import Actor, EventMeta
 from shared.pagination import Paging
 from shared.policy import Subject, authorize, operation_of, rule_for
@@ -45,6 +50,7 @@ from shared.problems import Forbidden
 from shared.timeutil import as_utc
 
 router = APIRouter(prefix="/v1")
+SUBMISSION_EDIT_SCHEMA = "#/components/schemas/SubmissionEdit"
 T = TypeVar("T")
 
 
@@ -110,6 +116,7 @@ def submission_out(submission: BoardSubmission) -> SubmissionOut:
         project_id=str(submission.project_id),
         ministry=submission.ministry,
         status=submission.status,
+        previous_submission_id=submission.previous_submission_id,
         content=submission.content,
         advice=submission.advice,
         decision=submission.decision,
@@ -351,15 +358,53 @@ def classify(
     summary="Draft an Advisory Board submission (planner)",
 )
 def draft_submission(
-    project_id: UUID, body: SubmissionDraft, request: Request, response: Response, principal: CurrentPrincipal
+    project_id: UUID, body: SubmissionDraftIn, request: Request, response: Response, principal: CurrentPrincipal
 ) -> SubmissionOut:
     app = risk_app(request)
     actor = authorize(request, principal, ministry=app.project_risk(project_id).ministry)
-    return respond(
-        response,
-        app.draft_submission(project_id, body.model_dump(mode="json"), EventMeta.of(actor)),
-        submission_out,
-    )
+    content = body.model_dump(mode="json", exclude={"previous_submission_id"})
+    reason = "revision of a submission the CAIO decided to revise and resubmit" if body.previous_submission_id else None
+    submission = app.draft_submission(project_id, content, EventMeta.of(actor, reason), body.previous_submission_id)
+    return respond(response, submission, submission_out)
+
+
+@router.patch(
+    "/board-submissions/{submission_id}",
+    response_model=SubmissionOut,
+    tags=["board"],
+    operation_id="edit_board_submission",
+    summary="Edit a draft with a JSON merge patch (planner); only drafts, with If-Match",
+    openapi_extra={"requestBody": {"content": {MERGE_PATCH: {"schema": {"$ref": SUBMISSION_EDIT_SCHEMA}}}}},
+)
+def edit_submission(
+    submission_id: UUID,
+    body: SubmissionEdit,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> SubmissionOut:
+    app = risk_app(request)
+    submission = app.submission(submission_id)
+    actor = authorize(request, principal, ministry=submission.ministry)
+    merged = merge_patch(submission.content, body.model_dump(mode="json", exclude_unset=True))
+    content = SubmissionDraft.model_validate(merged).model_dump(mode="json")
+    edited = app.edit_submission(submission_id, content, EventMeta.of(actor, "draft edited"), if_match=if_match)
+    return respond(response, edited, submission_out)
+
+
+@router.get(
+    "/board-submissions/{submission_id}/history",
+    response_model=SubmissionHistory,
+    tags=["board"],
+    operation_id="get_board_submission_history",
+    summary="A submission's events in log order (drafted, edits, submitted, advice, decision)",
+)
+def get_submission_history(
+    submission_id: UUID, request: Request, principal: CurrentPrincipal, paging: Paging
+) -> SubmissionHistory:
+    entries = [entry.as_dict() for entry in risk_app(request).submission_history(submission_id)]
+    return SubmissionHistory.model_validate(paging.page(entries, lambda entry: (entry["position"],)))
 
 
 @router.get(

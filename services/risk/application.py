@@ -32,6 +32,7 @@ from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotFound
 from shared.eventlog import AuditedApplication
 from shared.i18n import Msg
+from shared.logreader import Envelope
 from shared.meta import EventMeta
 
 
@@ -255,9 +256,52 @@ class RiskApplication(AuditedApplication):
 
     # -- Advisory Board ------------------------------------------------------------------------------
 
-    def draft_submission(self, project_id: UUID, content: dict[str, Any], meta: EventMeta) -> BoardSubmission:
+    def draft_submission(
+        self, project_id: UUID, content: dict[str, Any], meta: EventMeta, previous_submission_id: UUID | None = None
+    ) -> BoardSubmission:
+        """A first submission, or (``previous_submission_id``) the revision of one the CAIO decided to revise and
+        resubmit; either rests on the project's current classification when it names an assessment."""
         risk = self.project_risk(project_id)
-        assessment_id = content.get("assessment_id")
+        self._require_assessment_of(risk, content.get("assessment_id"))
+        if previous_submission_id is None:
+            submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
+        else:
+            previous = self._previous(project_id, previous_submission_id)
+            submission = BoardSubmission.resubmission_of(previous, content, meta)
+        self.save(submission)
+        return submission
+
+    def _previous(self, project_id: UUID, previous_submission_id: UUID) -> BoardSubmission:
+        previous: BoardSubmission | None = None
+        with contextlib.suppress(NotFound):
+            previous = self.submission(previous_submission_id)
+        if previous is None or previous.project_id != project_id:
+            raise InvalidInput(
+                "A resubmission names an earlier submission of the same project.",
+                "previous_submission_id",
+                "unknown_submission",
+                "not a Board submission of this project",
+            )
+        return previous
+
+    def edit_submission(
+        self, submission_id: UUID, content: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> BoardSubmission:
+        """Replace a draft's content (the route merged the client's patch into it and validated the result)."""
+        submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
+        if content.get("assessment_id") != submission.content.get("assessment_id"):
+            self._require_assessment_of(self.project_risk(submission.project_id), content.get("assessment_id"))
+        submission.edit(content, meta)
+        self.save(submission)
+        return submission
+
+    def submission_history(self, submission_id: UUID) -> list[Envelope]:
+        """The submission's events as the log holds them: drafted, each edit, submitted, advised, decided."""
+        self.submission(submission_id)
+        return self.entries_of(submission_id)
+
+    @staticmethod
+    def _require_assessment_of(risk: ProjectRisk, assessment_id: Any) -> None:
         if assessment_id and str(assessment_id) not in risk.assessment_ids:
             raise InvalidInput(
                 "The submission must rest on an assessment of this project.",
@@ -274,9 +318,6 @@ class RiskApplication(AuditedApplication):
                 "not the assessment of the current classification",
                 current_classification=risk.current_classification(),
             )
-        submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=meta)
-        self.save(submission)
-        return submission
 
     def submit_to_board(
         self, submission_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION

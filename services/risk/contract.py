@@ -283,8 +283,22 @@ class AssessmentClassified(EventPayload):
 
 
 class BoardSubmissionDrafted(Created):
+    """Version 2 adds ``previous_submission_id``: the submission this one revises after a CAIO decided
+    ``revise_and_resubmit`` (None for a first submission; version 1 had none)."""
+
     project_id: UUID
     ministry: str
+    content: dict[str, Any]
+    previous_submission_id: str | None
+
+
+def _drafted_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "previous_submission_id": None}
+
+
+class BoardSubmissionDraftEdited(EventPayload):
+    """The draft's whole content after the edit (a client's merge patch applied to what was there)."""
+
     content: dict[str, Any]
 
 
@@ -338,7 +352,14 @@ RISK = Contract(
         _event("AssessmentAnswersRecorded", AssessmentAnswersRecorded, "Answers to the ruleset's questions."),
         _event("AssessmentScreened", AssessmentScreened, "The assessment was submitted and screened."),
         _event("AssessmentClassified", AssessmentClassified, "The CAIO's classification of the assessment."),
-        _event("BoardSubmissionDrafted", BoardSubmissionDrafted, "A Board submission was drafted."),
+        EventType(
+            "BoardSubmissionDrafted",
+            BoardSubmissionDrafted,
+            version=2,
+            upcasters={1: _drafted_v1_v2},
+            description="A Board submission was drafted (a first one, or a revision of an earlier one).",
+        ),
+        _event("BoardSubmissionDraftEdited", BoardSubmissionDraftEdited, "A draft's content was edited."),
         _event("BoardSubmissionSubmitted", BoardSubmissionSubmitted, "The draft was submitted to the Board."),
         _event("BoardAdviceRecorded", BoardAdviceRecorded, "The Board's advice on the submission."),
         _event("CaioDecisionRecorded", CaioDecisionRecorded, "The CAIO's decision on the submission."),

@@ -400,15 +400,70 @@ def missing_submission_parts(content: dict[str, Any]) -> list[str]:
 class BoardSubmission(Aggregate):
     """A high-risk project's submission to the Advanced AI Utilization Advisory Board, its advice and the decision."""
 
-    @event("BoardSubmissionDrafted")
-    def __init__(self, project_id: UUID, ministry: str, content: dict[str, Any], meta: EventMeta):
+    class BoardSubmissionDrafted(Aggregate.Created):
+        """Version 2 names the submission this one revises (``previous_submission_id``, None for a first one)."""
+
+        class_version = 2
+        project_id: UUID
+        ministry: str
+        content: dict[str, Any]
+        meta: EventMeta
+        previous_submission_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["previous_submission_id"] = None
+
+    @event(BoardSubmissionDrafted)
+    def __init__(
+        self,
+        project_id: UUID,
+        ministry: str,
+        content: dict[str, Any],
+        meta: EventMeta,
+        previous_submission_id: str | None = None,
+    ):
         self.project_id = project_id
         self.ministry = ministry
         self.content = content
+        self.previous_submission_id = previous_submission_id
         self.status = "draft"
         self.advice: dict[str, Any] | None = None
         self.decision: dict[str, Any] | None = None
         self.submitted_at: datetime | None = None
+
+    @classmethod
+    def resubmission_of(
+        cls, previous: BoardSubmission, content: dict[str, Any], meta: EventMeta
+    ) -> BoardSubmission:
+        """A new submission revising ``previous``, which the CAIO decided to revise and resubmit (GUIDELINE.md:
+        the Board's advice and the ministry's response to it are part of the record; a revision starts a new
+        submission that names the one it revises, so the two are read together)."""
+        decided = previous.decision["decision"] if previous.decision else None
+        if previous.status != "decided" or decided != Decision.revise_and_resubmit:
+            raise RiskRuleViolated(
+                f"Submission {previous.id} was not decided 'revise_and_resubmit' (it is {previous.status}"
+                f"{', decided ' + str(decided) if decided else ''}); only such a submission is resubmitted."
+            )
+        return cls(
+            project_id=previous.project_id,
+            ministry=previous.ministry,
+            content=content,
+            meta=meta,
+            previous_submission_id=str(previous.id),
+        )
+
+    def edit(self, content: dict[str, Any], meta: EventMeta) -> None:
+        """Replace the draft's content (the API merges the client's patch into it); only a draft is edited, and
+        an edit that changes nothing records nothing."""
+        if self.status != "draft":
+            raise RiskRuleViolated(f"The submission is {self.status}; only a draft is edited.")
+        if content != self.content:
+            self._edited(content=content, meta=meta)
+
+    @event("BoardSubmissionDraftEdited")
+    def _edited(self, content: dict[str, Any], meta: EventMeta) -> None:
+        self.content = content
 
     @property
     def assessment_id(self) -> str | None:

@@ -216,6 +216,7 @@ def submission(
         "project_id": PROJECT_ID,
         "ministry": "MIC",
         "status": status,
+        "previous_submission_id": None,
         "content": SUBMISSION_CONTENT,
         "advice": advice,
         "decision": decision,
@@ -315,6 +316,36 @@ CLASSIFIED_EVENTS = [
     ),
 ]
 
+#: A draft edited once: the objectives of the first draft were completed by the second version.
+SUBMISSION_EDIT = {"objectives": SUBMISSION_CONTENT["objectives"]}
+SUBMISSION_HISTORY = [
+    risk_event(
+        160,
+        "BoardSubmission.BoardSubmissionDrafted",
+        (SUBMISSION_ID, 1),
+        "2026-06-25T02:00:11.502114+00:00",
+        PLANNER,
+        None,
+        {
+            "originator_topic": "services.risk.domain:BoardSubmission",
+            "project_id": PROJECT_ID,
+            "ministry": "MIC",
+            "content": {**SUBMISSION_CONTENT, "objectives": None},
+            "previous_submission_id": None,
+        },
+    )
+    | {"schema_version": 2},
+    risk_event(
+        163,
+        "BoardSubmission.BoardSubmissionDraftEdited",
+        (SUBMISSION_ID, 2),
+        "2026-06-25T05:41:37.118306+00:00",
+        PLANNER,
+        "draft edited",
+        {"content": SUBMISSION_CONTENT},
+    ),
+]
+
 EXAMPLES: dict[str, OperationExamples] = {
     **health_examples(followed=("registry",)),
     **log_examples("risk", CLASSIFIED_EVENTS, head_position=389),
@@ -382,7 +413,9 @@ EXAMPLES: dict[str, OperationExamples] = {
         response=assessment(4, "classified", True, SCREENING, CLASSIFICATION),
     ),
     "draft_board_submission": OperationExamples(request=SUBMISSION_CONTENT, response=submission(1, "draft")),
+    "edit_board_submission": OperationExamples(request=SUBMISSION_EDIT, response=submission(2, "draft")),
     "get_board_submission": OperationExamples(response=submission(4, "decided", ADVICE, DECISION)),
+    "get_board_submission_history": OperationExamples(response=page(SUBMISSION_HISTORY, None, None)),
     "submit_board_submission": OperationExamples(response=submission(2, "awaiting_advice")),
     "record_board_advice": OperationExamples(request=ADVICE_IN, response=submission(3, "awaiting_decision", ADVICE)),
     "record_caio_decision": OperationExamples(request=DECISION_IN, response=submission(4, "decided", ADVICE, DECISION)),

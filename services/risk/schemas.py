@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -10,7 +11,7 @@ from services.risk.contract import BoardOpinion, Classification, Decision, RiskS
 from services.risk.domain import Harm
 from services.risk.evaluation import Ruleset
 from shared.pagination import Page
-from shared.schemas import LongText, Reason, ShortText, StrictModel, Timestamp
+from shared.schemas import LogEntryOut, LongText, Reason, ShortText, StrictModel, Timestamp
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -252,11 +253,29 @@ class SubmissionDraft(StrictModel):
     supporting_information: list[Reference] = Field(default_factory=list, max_length=100)
 
 
+class SubmissionDraftIn(SubmissionDraft):
+    """A draft's content, and for a revision the submission it revises."""
+
+    previous_submission_id: UUID | None = Field(
+        default=None,
+        description="The submission this one revises: one of the same project that the CAIO decided to revise "
+        "and resubmit. Omitted for a first submission.",
+    )
+
+
+class SubmissionEdit(SubmissionDraft):
+    """A JSON merge patch (RFC 7396) of a draft's content: each member sent replaces the draft's, ``null``
+    resets it, members not sent stay as they are."""
+
+
 class SubmissionOut(BaseModel):
     id: str
     project_id: str
     ministry: str
     status: str
+    previous_submission_id: str | None = Field(
+        description="The earlier submission this one revises after a 'revise_and_resubmit' decision, if any."
+    )
     content: SubmissionContent
     advice: AdviceRecord | None
     decision: DecisionRecord | None
@@ -311,6 +330,10 @@ class IncidentOut(BaseModel):
 
 class RulesetList(Page[RulesetSummary]):
     """Published ruleset versions by id and version."""
+
+
+class SubmissionHistory(Page[LogEntryOut]):
+    """A submission's events in log order: drafted, each edit, submitted, advised, decided."""
 
 
 class BoardQueue(Page[SubmissionOut]):

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -119,6 +119,85 @@ def test_a_draft_is_recorded_only_once(log: InMemoryLog) -> None:
     """The domain has no rule refusing a draft (that it rests on an assessment of the project is the
     application's check); the log refuses recording the same draft twice."""
     assert_created_once(log, drafted)
+
+
+# -- edit (drafts only) and resubmission -------------------------------------------------------------------------
+
+
+def test_editing_a_draft_records_its_new_content(log: InMemoryLog) -> None:
+    submission = drafted({"objectives": "first words"})
+    submission.edit({"objectives": "better words", "expected_results": "fewer errors"}, PLANNER)
+    assert submission.content == {"objectives": "better words", "expected_results": "fewer errors"}
+    assert type(submission.pending_events[-1]).__name__ == "BoardSubmissionDraftEdited"
+    assert_replay_equals_live(log, submission)
+
+
+def test_an_edit_that_changes_nothing_records_nothing() -> None:
+    submission = drafted({"objectives": "same"})
+    submission.edit({"objectives": "same"}, PLANNER)
+    assert submission.version == 1
+
+
+@pytest.mark.parametrize("status", ["awaiting_advice", "awaiting_decision", "decided"])
+def test_only_a_draft_is_edited(status: str) -> None:
+    submission = at(status)
+    before = (submission.version, submission.content)
+    with pytest.raises(RiskRuleViolated, match="only a draft is edited"):
+        submission.edit({"objectives": "too late"}, PLANNER)
+    assert (submission.version, submission.content) == before
+
+
+def test_two_edits_from_the_same_version_record_only_the_first(log: InMemoryLog) -> None:
+    assert_stale_copy_refused(log, drafted(), lambda copy: copy.edit({"objectives": "mine"}, PLANNER))
+
+
+def decided(decision: Decision) -> BoardSubmission:
+    submission = at("awaiting_decision", conditions=[])
+    submission.record_decision(decision, "see the advice", [], CAIO)
+    return submission
+
+
+def test_a_revision_names_the_submission_it_revises(log: InMemoryLog) -> None:
+    previous = decided(Decision.revise_and_resubmit)
+    revision = BoardSubmission.resubmission_of(previous, complete_submission(), PLANNER)
+    assert (revision.previous_submission_id, revision.project_id, revision.ministry, revision.status) == (
+        str(previous.id),
+        previous.project_id,
+        previous.ministry,
+        "draft",
+    )
+    assert_replay_equals_live(log, revision)
+
+
+@pytest.mark.parametrize("decision", [Decision.proceed, Decision.proceed_with_conditions, Decision.discontinue])
+def test_only_a_revise_and_resubmit_decision_is_revised(decision: Decision) -> None:
+    with pytest.raises(RiskRuleViolated, match="only such a submission is resubmitted"):
+        BoardSubmission.resubmission_of(decided(decision), complete_submission(), PLANNER)
+
+
+@pytest.mark.parametrize("status", ["draft", "awaiting_advice", "awaiting_decision"])
+def test_an_undecided_submission_is_not_revised(status: str) -> None:
+    with pytest.raises(RiskRuleViolated, match=f"it is {status}"):
+        BoardSubmission.resubmission_of(at(status), complete_submission(), PLANNER)
+
+
+def test_a_draft_recorded_before_revisions_existed_reads_as_a_first_submission(log: InMemoryLog) -> None:
+    """Version 1 of ``BoardSubmissionDrafted`` had no ``previous_submission_id``: the stored event stays as it
+    is, and both the aggregate (the library's upcaster) and the contract's readers lift it to version 2."""
+    from services.risk.contract import RISK
+
+    submission = drafted()
+    log.save(submission)
+    stored = log.events.recorder.select_events(submission.id)[0]  # type: ignore[attr-defined]
+    state = log.mapper.transcoder.decode(stored.state)
+    del state["previous_submission_id"]
+    del state["class_version"]
+    encoded = log.mapper.transcoder.encode(state)
+    stored_v1 = type(stored)(stored.originator_id, stored.originator_version, stored.topic, encoded)
+    replayed_v1 = log.mapper.to_domain_event(stored_v1)
+    assert replayed_v1.previous_submission_id is None  # type: ignore[attr-defined]
+    version, data = RISK.upcast("BoardSubmissionDrafted", 1, {"project_id": str(PROJECT), "content": {}})
+    assert (version, data["previous_submission_id"]) == (2, None)
 
 
 # -- submit ---------------------------------------------------------------------------------------------------
@@ -439,3 +518,38 @@ def test_advice_on_a_submission_superseded_by_a_reclassification_does_not_settle
         pass  # refusing advice or a decision on a superseded submission would also keep the rule
     risk = world.project_risk(project)
     assert (risk.board_status, risk.decision) == ("submission_required", None)
+
+
+# -- JSON merge patch (RFC 7396), how a draft is edited -----------------------------------------------------------
+
+
+def test_a_merge_patch_replaces_removes_and_merges() -> None:
+    from shared.mergepatch import merge_patch
+
+    target = {"a": 1, "b": {"c": 2, "d": 3}, "list": [1, 2], "gone": True}
+    patch = {"a": 9, "b": {"d": None, "e": 4}, "list": [3], "gone": None}
+    assert merge_patch(target, patch) == {"a": 9, "b": {"c": 2, "e": 4}, "list": [3]}
+    assert target["b"] == {"c": 2, "d": 3}, "the target is left unchanged"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=10,
+)
+documents = st.dictionaries(st.text(max_size=3), json_values, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=documents, patch=documents)
+def test_a_merge_patch_sets_every_member_it_sends_and_keeps_the_others(target: dict, patch: dict) -> None:
+    from shared.mergepatch import merge_patch
+
+    merged = merge_patch(target, patch)
+    for key, value in patch.items():
+        if value is None:
+            assert key not in merged
+        elif not isinstance(value, dict):
+            assert merged[key] == value
+    for key in target.keys() - patch.keys():
+        assert merged[key] == target[key]
