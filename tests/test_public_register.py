@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from services.reporting.readmodel import ReportingStore
 from tests.support import ServiceStack, current, wait_for
-from tests.support.scenarios import Ministry, assert_problem, auditor
+from tests.support.scenarios import Ministry, assert_problem, auditor, caught_up
 
 SECRET_VENDOR = f"Undisclosed Vendor {uuid.uuid4().hex[:8]} KK"
 SECRET_DESCRIPTION = f"Runs on cluster {uuid.uuid4().hex[:8]} behind the ministry's gateway."
@@ -254,3 +255,20 @@ def test_the_register_pages_by_cursor_in_json_and_csv(stack: ServiceStack, regis
     csv_first = client.get("/public/v1/projects.csv", params={"ministry": ministry.code, "limit": 1})
     next_url = csv_first.headers["Link"].split(">")[0].lstrip("<")
     assert register["unpublished"] in client.get(next_url).text and register["unpublished"] not in csv_first.text
+
+
+def test_the_live_documents_with_publications_equal_a_replay_of_the_logs(
+    stack: ServiceStack, register: dict[str, Any]
+) -> None:
+    """The follower's batched path (which loads only the documents a batch touches) folds ProjectPublished into
+    exactly the document a replay from position zero makes, and the as-of history keeps every publication."""
+    caught_up(stack)
+    store = ReportingStore(stack.settings)
+    live, replayed = store.load(), store.replay()
+    for project_id in (register["published"], register["unpublished"]):
+        assert live.projects[project_id] == replayed.projects[project_id]
+        assert live.projects[project_id]["registry"]["publications"]
+    response = auditor(stack).get(f"/v1/audit/projects/{register['published']}/state")
+    assert response.status_code == 200, response.text
+    state = response.json()["project"]
+    assert [p["publication"] for p in state["registry"]["publications"]] == [1, 2]

@@ -390,7 +390,9 @@ class WithheldValue(Exact):
     reason: str = Field(
         description="security, personal_information, commercial_confidentiality, law_enforcement or other"
     )
-    reason_label: str = Field(description="The reason in the response's language.")
+    reason_label: str | None = Field(
+        default=None, description="The reason in the response's language (the public register's answers)."
+    )
     text: str | None
 
 
