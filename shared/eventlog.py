@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application, Recording
-from eventsourcing.persistence import JSONTranscoder
-from sqlalchemy import select
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
@@ -29,6 +29,16 @@ from shared.schema import EVENT_HASH_TABLES
 #: Writes a service's query index from the events one save recorded (and the aggregates saved, by id), in the
 #: same transaction.
 Indexer = Callable[[Session, Sequence[Recording[UUID]], Mapping[UUID, Any]], None]
+
+
+#: Checks, under the log's write lock and before the save commits, that what a command rested on but does not
+#: change is still as it read it; raises ``ConcurrentChange`` otherwise.
+Guard = Callable[[Session], None]
+
+
+class ConcurrentChange(IntegrityError):
+    """Something a command rested on changed between its reading and its save (answered 409, as a concurrent
+    change of an aggregate it saves): nothing of the command is recorded."""
 
 
 class AuditedApplication(Application[UUID]):
@@ -47,10 +57,16 @@ class AuditedApplication(Application[UUID]):
     #: The persistence side's query index, kept in the transaction that records the events (None: no index).
     indexer: Indexer | None = None
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Record the events and, in the same transaction, the query index rows they change."""
+    def save(self, *objs: Any, guard: Guard | None = None, **kwargs: Any) -> Any:
+        """Record the events and, in the same transaction, the query index rows they change.
+
+        ``guard`` runs after the events are inserted (so under the write lock that serialises this log's writers:
+        ``LOCK TABLE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and before the index rows are written, so it
+        reads what other saves committed, never this one's index changes; if it raises, nothing is recorded."""
         with self.transaction() as session:
             recordings = super().save(*objs, **kwargs)
+            if guard is not None:
+                guard(session)
             if self.indexer is not None:
                 self.indexer(session, recordings, {obj.id: obj for obj in objs if hasattr(obj, "id")})
         if recordings:  # the request's Aigov-Position names the last position it recorded
@@ -62,6 +78,13 @@ class AuditedApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EventMetaAsDict())
+
+    def stored_version(self, session: Session, aggregate_id: UUID) -> int | None:
+        """The version of an aggregate as the log holds it now (its last event's), in ``session``'s transaction."""
+        events = self.log.events
+        query = select(func.max(events.c.originator_version)).where(events.c.originator_id == aggregate_id)
+        version: int | None = session.execute(query).scalar()
+        return version
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

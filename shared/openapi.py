@@ -67,6 +67,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "properties": {"assessment_id": {"type": "string"}, "classification": {"type": "string"}},
         },
         "duty": {"type": "string", "description": "The separation-of-duties rule a refused action would break (403)."},
+        "submitted_hash": {
+            "type": "string",
+            "description": "The content hash a periodic-report submission recorded (409: no report at its positions).",
+        },
+        "computed_hash": {
+            "type": "string",
+            "description": "The content hash of the report at the submission's positions and time (409).",
+        },
         "checks": {
             "type": "object",
             "additionalProperties": {"type": "string"},
@@ -157,14 +165,20 @@ PUBLIC_WITH_INPUT = {
     "get_public_project_html": (404, 422, 503),
     "get_public_project": (404, 422, 503),
     "get_public_project_version": (404, 422, 503),
+    # the public register's usage rules of a ministry (issue 16, item 8)
+    "get_public_usage_rules": (404, 422, 503),
 }
 WRITE_STATUSES = READ_STATUSES + (409, 412, 413, 428)
+#: Reads that may also conflict: a submitted periodic report whose recorded hash no report at its positions has.
+READ_CONFLICTS = {"get_submitted_periodic_report"}
 
 
 def statuses_of(method: str, operation_id: str) -> tuple[int, ...]:
     if rule_for(operation_id) is PUBLIC:
         return (503,) if operation_id == "readyz" else PUBLIC_WITH_INPUT.get(operation_id, ())
-    return READ_STATUSES if method == "get" else WRITE_STATUSES
+    if method == "get":
+        return READ_STATUSES + (409,) if operation_id in READ_CONFLICTS else READ_STATUSES
+    return WRITE_STATUSES
 
 
 def require_if_match(operation: dict[str, Any]) -> None:

@@ -144,6 +144,11 @@ POLICY: dict[str, Rule] = {
     "get_project_events": READ,
     # the public register: only the designated CAIO publishes, with the risk outcome as of now
     "publish_project": Rule(("caio",), designation=True, as_of_now=True),
+    # registry: the ministry's usage rules and periodic-report submissions (issue 16, items 7 and 8)
+    "issue_usage_rules": Rule(("caio",), designation=True),
+    "list_usage_rules": READ,
+    "get_usage_rules": READ,
+    "submit_periodic_report": Rule(("caio",), designation=True),
     # risk
     "get_project_risk": READ,
     "list_rulesets": READ,
@@ -191,6 +196,11 @@ POLICY: dict[str, Rule] = {
     "get_public_project_html": PUBLIC,
     "get_public_project": PUBLIC,
     "get_public_project_version": PUBLIC,
+    # reporting: periodic-report submissions and usage rules (issue 16, items 7 and 8)
+    "get_periodic_submissions": READ,
+    "get_submitted_periodic_report": READ,
+    "get_usage_rules_in_force": READ,
+    "get_public_usage_rules": PUBLIC,
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import ServiceStack, current
+from tests.support import ServiceStack, current, read_whole_log
 from tests.support.scenarios import (
     Ministry,
     advise,
@@ -126,3 +126,47 @@ def test_a_revise_and_resubmit_leads_to_a_linked_resubmission_that_the_board_adv
     assert previous["advice"]["opinion"] == "no_concerns"
     state = auditor(stack).get(f"/v1/audit/projects/{project_id}/state").json()["project"]
     assert state["board"]["revisions"] == {second_id: first} and state["board"]["previous"]["id"] == first
+
+
+LEGACY = {"SubmittedToAdvisoryBoard", "AdvisoryBoardAdviceReceived", "MinistryDecisionRecorded", "IncidentNoted"}
+
+
+def test_each_board_step_and_incident_is_recorded_once(stack: ServiceStack) -> None:
+    """The submission records each Board step (naming its project); the project's risk aggregate records none
+    of them again. A severe incident is ``IncidentRecorded`` plus the staleness it causes, nothing more."""
+    ministry = Ministry(stack)
+    project_id, assessment_id = classified_high(ministry)
+    before = head(stack, "risk")
+    drafts = f"/v1/projects/{project_id}/board-submissions"
+    submission_id = ministry.planner.post(drafts, json=complete_submission(assessment_id)).json()["id"]
+    assert submit(ministry, project_id, submission_id).status_code == 200
+    assert advise(ministry.board, submission_id).status_code == 200
+    assert decide(ministry, submission_id, "proceed").status_code == 200
+    incident = {
+        "occurred_at": "2026-11-20T09:00:00+09:00",
+        "what_happened": "Personal data of a citizen appeared in a draft",
+        "harm": "individuals",
+        "severity": "critical",
+        "immediate_actions": "Service taken offline",
+    }
+    severe = ministry.planner.post(f"/v1/projects/{project_id}/incidents", json=incident)
+    assert severe.status_code == 201, severe.text
+
+    reader = stack.client("risk", stack.token("aud", ["auditor"]))
+    entries = [entry for entry in read_whole_log(reader) if entry["position"] > before]
+    types = [entry["type"] for entry in entries]
+    assert types == [
+        "BoardSubmissionDrafted",
+        "BoardSubmissionSubmitted",
+        "BoardAdviceRecorded",
+        "CaioDecisionRecorded",
+        "IncidentRecorded",
+        "ClassificationBecameStale",
+    ]
+    assert not LEGACY & set(types)
+    steps = [entry for entry in entries if entry["type"] in types[1:4]]
+    assert {(entry["schema_version"], entry["data"]["project_id"]) for entry in steps} == {(2, project_id)}
+    assert entries[-1]["data"]["cause"] == f"severe incident {severe.json()['id']}"
+    risk = ministry.planner.get(f"/v1/projects/{project_id}/risk").json()
+    assert (risk["board_status"], risk["decision"], risk["status"]) == ("decided", "proceed", "stale")
+    assert risk["severe_incidents"] == [severe.json()["id"]] == risk["incident_ids"]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
-from services.registry.contract import Withholding
+from services.registry.contract import PERIOD_PATTERN, Withholding
 from services.registry.domain import (
     Ministry,
     Project,
     Stage,
+    UsageRulesVersion,
 )
 from services.registry.schemas import (
     CaioDesignation,
@@ -21,6 +23,8 @@ from services.registry.schemas import (
     MinistryCreate,
     MinistryList,
     MinistryOut,
+    PeriodicReportSubmission,
+    PeriodicSubmissionOut,
     ProcurementRecord,
     ProjectAmendment,
     ProjectEvents,
@@ -30,6 +34,9 @@ from services.registry.schemas import (
     ProjectSummary,
     PublicationRequest,
     TransitionRequest,
+    UsageRulesIssue,
+    UsageRulesList,
+    UsageRulesOut,
 )
 from shared.auth import CurrentPrincipal
 from shared.meta import EventMeta
@@ -354,3 +361,96 @@ def get_project_events(
 ) -> ProjectEvents:
     entries = [entry.as_dict() for entry in registry(request).project_history(project_id)]
     return ProjectEvents.model_validate(paging.page(entries, lambda entry: (entry["position"],)))
+
+
+# -- usage rules and periodic-report submissions (the designated CAIO) -------------------------------------------
+
+
+def usage_rules_out(code: str, issued: UsageRulesVersion) -> UsageRulesOut:
+    return UsageRulesOut.model_validate(
+        {**dataclasses.asdict(issued), "ministry": code, "issued_at": issued.issued_at.isoformat()}
+    )
+
+
+@router.post(
+    "/ministries/{code}/usage-rules",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UsageRulesOut,
+    tags=["ministries"],
+    operation_id="issue_usage_rules",
+    summary="Issue a new version of the ministry's usage rules for generative AI (the designated CAIO)",
+)
+def issue_usage_rules(
+    code: str, body: UsageRulesIssue, request: Request, response: Response, principal: CurrentPrincipal
+) -> UsageRulesOut:
+    actor = authorize(request, principal, ministry=code)
+    issued = registry(request).issue_usage_rules(
+        code,
+        body.title,
+        body.text,
+        body.reference,
+        body.reference_hash,
+        body.effective_from,
+        EventMeta.of(actor, body.reason),
+    )
+    response.headers["Location"] = f"/v1/ministries/{code}/usage-rules/{issued.version}"
+    return usage_rules_out(code, issued)
+
+
+@router.get(
+    "/ministries/{code}/usage-rules",
+    response_model=UsageRulesList,
+    tags=["ministries"],
+    operation_id="list_usage_rules",
+    summary="Every version of the ministry's usage rules, oldest first",
+)
+def list_usage_rules(code: str, request: Request, principal: CurrentPrincipal, paging: Paging) -> UsageRulesList:
+    versions = [usage_rules_out(code, issued).model_dump(mode="json") for issued in registry(request).usage_rules(code)]
+    return UsageRulesList.model_validate(paging.page(versions, lambda version: (version["version"],)))
+
+
+@router.get(
+    "/ministries/{code}/usage-rules/{version}",
+    response_model=UsageRulesOut,
+    tags=["ministries"],
+    operation_id="get_usage_rules",
+    summary="One version of the ministry's usage rules",
+)
+def get_usage_rules(
+    code: str, version: Annotated[int, Path(ge=1, le=1_000_000)], request: Request, principal: CurrentPrincipal
+) -> UsageRulesOut:
+    return usage_rules_out(code, registry(request).usage_rules_version(code, version))
+
+
+@router.post(
+    "/ministries/{code}/periodic-reports/{period}/submission",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PeriodicSubmissionOut,
+    tags=["ministries"],
+    operation_id="submit_periodic_report",
+    summary="Submit the ministry's periodic report as reporting computed it (the designated CAIO)",
+)
+def submit_periodic_report(
+    code: str,
+    period: Annotated[str, Path(pattern=PERIOD_PATTERN, description="Half-year, e.g. 2026H2.")],
+    body: PeriodicReportSubmission,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+) -> PeriodicSubmissionOut:
+    actor = authorize(request, principal, ministry=code)
+    submitted = registry(request).submit_periodic_report(
+        code, period, body.content_hash, body.positions.model_dump(), body.as_of, EventMeta.of(actor, body.reason)
+    )
+    response.headers["Location"] = f"/v1/ministries/{code}/periodic-reports/{period}/submission"
+    return PeriodicSubmissionOut(
+        ministry=code,
+        period=submitted.period,
+        content_hash=submitted.content_hash,
+        positions={"registry": submitted.registry_position, "risk": submitted.risk_position},
+        as_of=submitted.as_of.isoformat(),
+        submitted_at=submitted.submitted_at.isoformat(),
+        submitted_by=submitted.submitted_by,
+        submitted_by_name=submitted.submitted_by_name,
+        reason=submitted.reason,
+    )

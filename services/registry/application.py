@@ -6,7 +6,7 @@ Each command loads an aggregate, lets the domain decide, and saves the new event
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,11 +18,14 @@ from services.registry.contract import REGISTRY, Withholding
 from services.registry.domain import (
     Ministry,
     OperationBlocked,
+    PeriodicSubmission,
     Project,
     Stage,
+    UsageRulesVersion,
     caio_history,
     operation_blockers,
     public_record,
+    usage_rules_history,
 )
 from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotAuthorized, NotFound
@@ -86,6 +89,60 @@ class RegistryApplication(AuditedApplication):
     def caio_history(self, code: str) -> list[dict[str, Any]]:
         ministry = self.get_ministry(code)
         return caio_history(list(self.events.get(ministry.id)))
+
+    # -- usage rules and periodic-report submissions ----------------------------------------------
+
+    def issue_usage_rules(
+        self,
+        code: str,
+        title: str,
+        text: str | None,
+        reference: str | None,
+        reference_hash: str | None,
+        effective_from: date,
+        meta: EventMeta,
+    ) -> UsageRulesVersion:
+        """The ministry's next version of its usage rules; the aggregate checks the designation, so a designation
+        recorded concurrently makes this save conflict rather than pass."""
+        ministry = self.get_ministry(code)
+        issued = ministry.issue_usage_rules(title, text, reference, reference_hash, effective_from, meta)
+        self.save(ministry)
+        return issued
+
+    def usage_rules(self, code: str) -> list[UsageRulesVersion]:
+        ministry = self.get_ministry(code)
+        return usage_rules_history(list(self.events.get(ministry.id)))
+
+    def usage_rules_version(self, code: str, version: int) -> UsageRulesVersion:
+        for issued in self.usage_rules(code):
+            if issued.version == version:
+                return issued
+        raise NotFound(f"Ministry {code} has no version {version} of its usage rules.")
+
+    def submit_periodic_report(
+        self,
+        code: str,
+        period: str,
+        content_hash: str,
+        positions: dict[str, int],
+        as_of: datetime,
+        meta: EventMeta,
+    ) -> PeriodicSubmission:
+        """Record the report reporting computed at ``positions`` and ``as_of`` (named by its content hash) as
+        the ministry's submission for ``period``. A registry position this log has not reached is refused."""
+        head = self.head_position()
+        if positions["registry"] > head:
+            raise InvalidInput(
+                f"The registry log has not reached position {positions['registry']} (its head is {head}).",
+                "positions.registry",
+                "beyond_head",
+            )
+        ministry = self.get_ministry(code)
+        submitted = ministry.submit_periodic_report(
+            period, content_hash, positions["registry"], positions["risk"], as_of, meta
+        )
+        self.save(ministry)
+        return submitted
 
     # -- projects ---------------------------------------------------------------------------------
 

@@ -7,8 +7,12 @@ on its own.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from shared.contracts import Contract, EventPayload, EventType
@@ -18,6 +22,15 @@ MINISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ministry")
 #: Changes to these project fields alter the risk picture (GUIDELINE.md): an amendment touching any of them
 #: is ``material`` and makes a decided classification stale.
 MATERIAL_FIELDS = frozenset({"users", "nature_of_work", "business_area", "data", "human_review", "models"})
+
+
+#: A periodic report covers a half-year: ``2026H1`` (January to June) or ``2026H2`` (July to December).
+PERIOD_PATTERN = r"^20\d\dH[12]$"
+PERIOD = re.compile(PERIOD_PATTERN)
+#: Content hashes are written ``sha256:<64 lowercase hex digits>``.
+CONTENT_HASH_PATTERN = r"^sha256:[0-9a-f]{64}$"
+#: A ministry's usage rules take effect at the start of their effective date in Japan (JST, UTC+9, no DST).
+JAPAN = timezone(timedelta(hours=9), "JST")
 
 
 def ministry_id(code: str) -> UUID:
@@ -59,6 +72,28 @@ class ChiefAIOfficerDesignated(EventPayload):
 
 class ChiefAIOfficerRevoked(EventPayload):
     officer_id: str
+
+
+class UsageRulesIssued(EventPayload):
+    """A version of the ministry's rules for staff use of generative AI (利活用ルール), issued by its CAIO."""
+
+    version: int
+    title: str
+    text: str | None
+    reference: str | None
+    content_hash: str
+    effective_from: date
+
+
+class PeriodicReportSubmitted(EventPayload):
+    """The ministry's periodic report for a half-year, as reporting computed it at the given log positions and
+    time: its content hash (sha256 of the report's canonical JSON bytes) freezes what was submitted."""
+
+    period: str
+    content_hash: str
+    registry_position: int
+    risk_position: int
+    as_of: datetime
 
 
 class ProjectRegistered(Created):
@@ -162,6 +197,10 @@ REGISTRY = Contract(
         EventType("MinistryEstablished", MinistryEstablished, description="A ministry or agency was registered."),
         EventType("ChiefAIOfficerDesignated", ChiefAIOfficerDesignated, description="A CAIO was designated."),
         EventType("ChiefAIOfficerRevoked", ChiefAIOfficerRevoked, description="A CAIO designation was revoked."),
+        EventType("UsageRulesIssued", UsageRulesIssued, description="A version of the ministry's usage rules."),
+        EventType(
+            "PeriodicReportSubmitted", PeriodicReportSubmitted, description="The CAIO submitted a periodic report."
+        ),
         EventType("ProjectRegistered", ProjectRegistered, description="A generative-AI project was registered."),
         EventType("ProjectAmended", ProjectAmended, description="Project fields changed (material or not)."),
         EventType("ProjectStageChanged", ProjectStageChanged, description="The project moved along its lifecycle."),
@@ -174,3 +213,35 @@ REGISTRY = Contract(
     ],
     description="Ministries, CAIO designations and generative-AI projects with their lifecycle.",
 )
+
+
+def text_hash(text: str) -> str:
+    """The content hash of a text: ``sha256:`` and the hex digest of its UTF-8 bytes."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def takes_effect_at(effective_from: date) -> datetime:
+    """The moment usage rules with this effective date take effect: the start of that day in Japan."""
+    return datetime.combine(effective_from, time(0, 0), tzinfo=JAPAN)
+
+
+class HasEffectiveDate(Protocol):
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def effective_from(self) -> date: ...
+
+
+R = TypeVar("R", bound=HasEffectiveDate)
+
+
+def in_force(versions: Iterable[R], at: datetime) -> R | None:
+    """The version of a ministry's usage rules in force at ``at``: of the versions issued, the one with the latest
+    effective date that had begun by then (the later version on the same date). None: no version was in force.
+
+    A later version supersedes an earlier one from its own effective date, never before it, so on each side of
+    that date a different version is in force (the one home of this rule: the registry, reporting's reports and
+    the public register all ask it)."""
+    begun = [version for version in versions if takes_effect_at(version.effective_from) <= at]
+    return max(begun, key=lambda version: (version.effective_from, version.version), default=None)

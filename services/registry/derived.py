@@ -40,8 +40,8 @@ def rebuilt_gate(registry: Any, risk: Any, risk_followed: int) -> dict[str, dict
             rows[key]["last_material_position"] = entry.position
     by_risk = {row["risk_id"]: row for row in rows.values()}
     for entry in entries_up_to(risk, risk_followed):
-        values = RiskPolicy.gate_change(entry)
-        row = by_risk.get(str(entry.aggregate_id))
+        values, risk_id = RiskPolicy.gate_change(entry), RiskPolicy.risk_id_of(entry)
+        row = by_risk.get(str(risk_id))
         if values is not None and row is not None:
             row.update(values, risk_position=entry.position)
     return rows

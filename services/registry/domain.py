@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,12 +16,14 @@ from eventsourcing.domain import Aggregate, event
 
 from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
 from services.registry.contract import (
+    PERIOD,
     PUBLIC_FIELDS,
     Stage,
     Withholding,
     WithholdingReason,
     material_fields,
     ministry_id,
+    text_hash,
     withheld_marker,
 )
 from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
@@ -124,6 +126,71 @@ class NoCurrentOfficer(RuleViolated):
     """Revoking a CAIO designation requires a current designation."""
 
 
+class NotTheDesignatedOfficer(RuleViolated):
+    """Only the ministry's CAIO designated at that moment issues its usage rules and submits its periodic report.
+
+    The route already refuses (403) an officer the registry's index does not name; this is the aggregate's own
+    check, in the same save as the event: a designation recorded meanwhile makes the save conflict, so an officer
+    replaced a moment ago can never slip a submission in."""
+
+
+@dataclass(frozen=True)
+class UsageRulesVersion:
+    """One version of a ministry's rules for staff use of generative AI (利活用ルール)."""
+
+    version: int
+    title: str
+    text: str | None
+    reference: str | None
+    content_hash: str
+    effective_from: date
+    issued_at: datetime
+    issued_by: str
+    issued_by_name: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PeriodicSubmission:
+    """A periodic report as submitted: what reporting computed at those positions and that time, by its hash."""
+
+    period: str
+    content_hash: str
+    registry_position: int
+    risk_position: int
+    as_of: datetime
+    submitted_at: datetime
+    submitted_by: str
+    submitted_by_name: str
+    reason: str | None
+
+
+def usage_rules_problems(
+    text: str | None, reference: str | None, reference_hash: str | None, effective_from: date, latest: date | None
+) -> list[FieldProblem]:
+    """What is wrong with a new version of the usage rules: the text itself or a reference to it with the
+    reference's hash (one, not both), and an effective date not before the latest version's (so a version in
+    force never goes back to an earlier one)."""
+    problems: list[FieldProblem] = []
+    if (text is None) == (reference is None):
+        problems.append(
+            FieldProblem("text", "give the rules' text, or a reference to them, not both", "text_or_reference")
+        )
+    if reference is not None and reference_hash is None:
+        problems.append(FieldProblem("reference_hash", "a reference needs the sha256 of what it names", "missing"))
+    if reference is None and reference_hash is not None:
+        problems.append(FieldProblem("reference_hash", "a reference hash needs a reference", "unexpected"))
+    if latest is not None and effective_from < latest:
+        problems.append(
+            FieldProblem(
+                "effective_from",
+                f"a new version cannot take effect before the latest version's effective date {latest.isoformat()}",
+                "before_latest",
+            )
+        )
+    return problems
+
+
 _FORWARD: dict[Stage, Stage] = {
     Stage.planning: Stage.procurement,
     Stage.procurement: Stage.development,
@@ -148,7 +215,12 @@ def allowed_transitions(current: Stage, suspended_from: Stage | None) -> list[St
 
 
 class Ministry(Aggregate):
-    """A ministry or agency: exactly one current CAIO at a time, with the full history of designations."""
+    """A ministry or agency: exactly one current CAIO at a time, with the full history of designations; the
+    versions of its usage rules and its periodic-report submissions, each by the CAIO designated then."""
+
+    # Class-level defaults: a snapshot taken before these existed restores without them.
+    usage_rules_issued: int = 0
+    usage_rules_effective_from: str | None = None
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -176,6 +248,126 @@ class Ministry(Aggregate):
     @event("ChiefAIOfficerRevoked")
     def _revoked(self, officer_id: str, meta: EventMeta) -> None:
         self.caio = None
+
+    def _require_designated(self, meta: EventMeta, act: str) -> None:
+        if self.caio is None or self.caio["officer_id"] != meta.actor_id:
+            raise NotTheDesignatedOfficer(
+                f"Only the designated Chief AI Officer of {self.code} {act}; {meta.actor_id} is not designated now."
+            )
+
+    def issue_usage_rules(
+        self,
+        title: str,
+        text: str | None,
+        reference: str | None,
+        reference_hash: str | None,
+        effective_from: date,
+        meta: EventMeta,
+    ) -> UsageRulesVersion:
+        """Record the next version of the ministry's usage rules (its number is the next one)."""
+        self._require_designated(meta, "issues its usage rules")
+        latest = date.fromisoformat(self.usage_rules_effective_from) if self.usage_rules_effective_from else None
+        problems = usage_rules_problems(text, reference, reference_hash, effective_from, latest)
+        if problems:
+            raise InvalidInputs("The usage rules cannot be issued as sent.", problems)
+        self._usage_rules_issued(
+            version=self.usage_rules_issued + 1,
+            title=title,
+            text=text,
+            reference=reference,
+            content_hash=text_hash(text) if text is not None else str(reference_hash),
+            effective_from=effective_from.isoformat(),
+            meta=meta,
+        )
+        return usage_rules_version(self.pending_events[-1])
+
+    @event("UsageRulesIssued")
+    def _usage_rules_issued(
+        self,
+        version: int,
+        title: str,
+        text: str | None,
+        reference: str | None,
+        content_hash: str,
+        effective_from: str,
+        meta: EventMeta,
+    ) -> None:
+        self.usage_rules_issued = version
+        self.usage_rules_effective_from = effective_from
+
+    def submit_periodic_report(
+        self,
+        period: str,
+        content_hash: str,
+        registry_position: int,
+        risk_position: int,
+        as_of: datetime,
+        meta: EventMeta,
+    ) -> PeriodicSubmission:
+        """Record the submission of the report reporting computed (a later submission of the same period
+        supersedes the earlier one; both stay in the log)."""
+        self._require_designated(meta, "submits its periodic report")
+        if not PERIOD.match(period):
+            raise InvalidInput("The period must look like 2026H1 or 2026H2.", "period", "pattern")
+        if as_of.tzinfo is None:
+            raise InvalidInput("as_of needs its UTC offset.", "as_of", "timezone")
+        self._report_submitted(
+            period=period,
+            content_hash=content_hash,
+            registry_position=registry_position,
+            risk_position=risk_position,
+            as_of=as_of.isoformat(),
+            meta=meta,
+        )
+        return periodic_submission(self.pending_events[-1])
+
+    @event("PeriodicReportSubmitted")
+    def _report_submitted(
+        self,
+        period: str,
+        content_hash: str,
+        registry_position: int,
+        risk_position: int,
+        as_of: str,
+        meta: EventMeta,
+    ) -> None:
+        pass  # nothing the ministry's later rules depend on: the submission is read from the log
+
+
+def usage_rules_version(issued: Any) -> UsageRulesVersion:
+    """A version of the usage rules from the event that issued it."""
+    return UsageRulesVersion(
+        version=issued.version,
+        title=issued.title,
+        text=issued.text,
+        reference=issued.reference,
+        content_hash=issued.content_hash,
+        effective_from=date.fromisoformat(issued.effective_from),
+        issued_at=issued.timestamp,
+        issued_by=issued.meta.actor_id,
+        issued_by_name=issued.meta.actor_name,
+        reason=issued.meta.reason,
+    )
+
+
+def usage_rules_history(events: list[Any]) -> list[UsageRulesVersion]:
+    """Every version of a ministry's usage rules, oldest first."""
+    return [usage_rules_version(e) for e in events if type(e).__name__ == "UsageRulesIssued"]
+
+
+def periodic_submission(submitted: Any) -> PeriodicSubmission:
+    """A submission from the event that recorded it."""
+    return PeriodicSubmission(
+        period=submitted.period,
+        content_hash=submitted.content_hash,
+        registry_position=submitted.registry_position,
+        risk_position=submitted.risk_position,
+        as_of=datetime.fromisoformat(submitted.as_of),
+        submitted_at=submitted.timestamp,
+        submitted_by=submitted.meta.actor_id,
+        submitted_by_name=submitted.meta.actor_name,
+        reason=submitted.meta.reason,
+    )
 
 
 def caio_history(events: list[Any]) -> list[dict[str, Any]]:

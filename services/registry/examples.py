@@ -7,8 +7,10 @@ documents tell one consistent story.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from services.registry.contract import text_hash
 from services.registry.domain import Ministry, Stage, allowed_transitions
 from shared.openapi_examples import Actor, OperationExamples, health_examples, log_entry, log_examples, page
 from shared.pagination import encode_cursor
@@ -195,6 +197,50 @@ PROJECT_SUMMARY = {
 PROJECTS_CURSOR = encode_cursor((REGISTERED_AT, PROJECT_ID))
 MINISTRIES_CURSOR = encode_cursor(("MIC",))
 
+USAGE_RULES_TEXT = (
+    "1. Staff may use the ministry's approved generative-AI services for drafting, summarising and search.\n"
+    "2. Confidential or personal information is entered only into services approved for it.\n"
+    "3. Staff check every output before it is used, and remain responsible for it."
+)
+USAGE_RULES_ISSUED_AT = "2026-03-25T01:15:07.204518+00:00"
+USAGE_RULES_REQUEST = {
+    "title": "MIC rules for staff use of generative AI",
+    "text": USAGE_RULES_TEXT,
+    "effective_from": "2026-04-01",
+    "reason": "Rules issued under the government's guideline on generative AI, version 2.0.",
+}
+USAGE_RULES = {
+    "ministry": "MIC",
+    "version": 1,
+    "title": USAGE_RULES_REQUEST["title"],
+    "text": USAGE_RULES_TEXT,
+    "reference": None,
+    "content_hash": text_hash(USAGE_RULES_TEXT),
+    "effective_from": "2026-04-01",
+    "issued_at": USAGE_RULES_ISSUED_AT,
+    "issued_by": CAIO["officer_id"],
+    "issued_by_name": CAIO["name"],
+    "reason": USAGE_RULES_REQUEST["reason"],
+}
+REPORT_HASH = "sha256:" + hashlib.sha256(b"aigov example periodic report MIC 2026H2").hexdigest()
+REPORT_SUBMISSION = {
+    "content_hash": REPORT_HASH,
+    "positions": {"registry": 214, "risk": 389},
+    "as_of": "2026-12-28T09:00:00+09:00",
+    "reason": "Periodic report for the second half of 2026 to the Digital Agency.",
+}
+REPORT_SUBMITTED = {
+    "ministry": "MIC",
+    "period": "2026H2",
+    "content_hash": REPORT_HASH,
+    "positions": REPORT_SUBMISSION["positions"],
+    "as_of": "2026-12-28T09:00:00+09:00",
+    "submitted_at": "2026-12-28T00:04:31.772015+00:00",
+    "submitted_by": CAIO["officer_id"],
+    "submitted_by_name": CAIO["name"],
+    "reason": REPORT_SUBMISSION["reason"],
+}
+
 EXAMPLES: dict[str, OperationExamples] = {
     **health_examples(followed=("risk",)),
     **log_examples("registry", MINISTRY_EVENTS, head_position=214),
@@ -262,4 +308,8 @@ EXAMPLES: dict[str, OperationExamples] = {
             "publications": 1,
         },
     ),
+    "issue_usage_rules": OperationExamples(request=USAGE_RULES_REQUEST, response=USAGE_RULES),
+    "list_usage_rules": OperationExamples(response=page([USAGE_RULES], None, None)),
+    "get_usage_rules": OperationExamples(response=USAGE_RULES),
+    "submit_periodic_report": OperationExamples(request=REPORT_SUBMISSION, response=REPORT_SUBMITTED),
 }

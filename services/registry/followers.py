@@ -19,7 +19,8 @@ from shared.logreader import Envelope
 from shared.meta import EventMeta
 
 CONTRACT = risk.RISK
-BOARD_EVENTS = ("SubmittedToAdvisoryBoard", "AdvisoryBoardAdviceReceived", "MinistryDecisionRecorded")
+BOARD_STEPS = tuple(risk.LEGACY_BOARD_NAMES.values())
+LEGACY_BOARD_STEPS = tuple(risk.LEGACY_BOARD_NAMES)
 
 
 class RiskPolicy:
@@ -30,19 +31,30 @@ class RiskPolicy:
 
     def __call__(self, session: Session, entry: Envelope) -> None:
         gate = tables.risk_gate
-        values = self.gate_change(entry)
+        values, risk_id = self.gate_change(entry), self.risk_id_of(entry)
+        if risk_id is None:
+            return
         if values is not None:
-            session.execute(
-                update(gate).where(gate.c.risk_id == entry.aggregate_id).values(risk_position=entry.position, **values)
-            )
-        if entry.type == "MinistryDecisionRecorded":
-            decided = CONTRACT.parse(entry.type, entry.data, risk.MinistryDecisionRecorded)
-            if decided.decision is risk.Decision.discontinue:
-                self._retire(entry)
+            changed = update(gate).where(gate.c.risk_id == risk_id).values(risk_position=entry.position, **values)
+            session.execute(changed)
+        decision = entry.type in ("CaioDecisionRecorded", "MinistryDecisionRecorded")
+        if decision and risk.Decision(entry.data["decision"]) is risk.Decision.discontinue:
+            self._retire(entry, risk_id)
+
+    @staticmethod
+    def risk_id_of(entry: Envelope) -> UUID | None:
+        """The project risk id a risk event is about: its aggregate's, but for a Board step recorded on its
+        submission, whose version 2 names the project (None for version 1: the legacy project-level event of
+        the same save carries that step)."""
+        if entry.type in BOARD_STEPS:
+            project_id = risk.board_step_project(entry.type, entry.data)
+            return risk.project_risk_id(project_id) if project_id else None
+        return entry.aggregate_id
 
     @staticmethod
     def gate_change(entry: Envelope) -> dict[str, Any] | None:
-        """The gate's columns one risk event changes (also rebuilt from the log by ``aigov log verify --derived``)."""
+        """The gate's columns one risk event changes (also rebuilt from the log by ``aigov log verify --derived``),
+        for the row ``risk_id_of(entry)`` names."""
         if entry.type == "ProjectClassified":
             classified = CONTRACT.parse(entry.type, entry.data, risk.ProjectClassified)
             return {
@@ -56,7 +68,7 @@ class RiskPolicy:
             return {"classification_current": False}
         if entry.type == "IncidentNoted" and risk.is_severe(entry.data["severity"]):
             return {"classification_current": False}
-        if entry.type in BOARD_EVENTS:
+        if entry.type in BOARD_STEPS or entry.type in LEGACY_BOARD_STEPS:
             return RiskPolicy._board_values(entry)
         return None
 
@@ -72,8 +84,8 @@ class RiskPolicy:
             "decision": entry.data["decision"] if decided else None,
         }
 
-    def _retire(self, entry: Envelope) -> None:
-        project_id = self._project_of(entry.aggregate_id)
+    def _retire(self, entry: Envelope, risk_id: UUID) -> None:
+        project_id = self._project_of(risk_id)
         if project_id is None:
             return
         project = self.registry.get_project(project_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -10,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 from services.registry.contract import PUBLIC_FIELDS, WithholdingReason
 from services.registry.domain import Stage
 from shared.pagination import Page
-from shared.schemas import LogEntryOut, LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel
+from shared.positions import MAX_POSITION
+from shared.schemas import LogEntryOut, LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel, Timestamp
 
 
 class Users(StrEnum):
@@ -284,3 +286,73 @@ class CaioHistory(Page[CaioHistoryEntry]):
 
 class ProjectEvents(Page[LogEntryOut]):
     """A project's events in log order."""
+
+
+# -- usage rules and periodic-report submissions (issue 16, items 7 and 8) --------------------------------------
+
+UsageRulesText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)]
+ContentHash = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+
+
+class UsageRulesIssue(StrictModel):
+    """A new version of the ministry's rules for staff use of generative AI (利活用ルール): the text itself, or
+    a reference to the published document with its sha256; the date from which it is in force (from the start
+    of that day in Japan)."""
+
+    title: ShortText
+    text: UsageRulesText | None = None
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
+    reference_hash: ContentHash | None = Field(
+        default=None, description="`sha256:<hex>` of the referenced document's bytes (required with `reference`)."
+    )
+    effective_from: date = Field(description="The date the version takes effect (start of that day, JST).")
+    reason: Reason
+
+
+class UsageRulesOut(BaseModel):
+    """One version of a ministry's usage rules, as the registry recorded it."""
+
+    ministry: str
+    version: int
+    title: str
+    text: str | None
+    reference: str | None
+    content_hash: str = Field(description="`sha256:<hex>` of the text, or the referenced document's hash.")
+    effective_from: date
+    issued_at: str
+    issued_by: str
+    issued_by_name: str
+    reason: str | None
+
+
+class UsageRulesList(Page[UsageRulesOut]):
+    """Every version of a ministry's usage rules, oldest first."""
+
+
+class SubmittedPositions(StrictModel):
+    registry: StrictInt = Field(ge=0, le=MAX_POSITION)
+    risk: StrictInt = Field(ge=0, le=MAX_POSITION)
+
+
+class PeriodicReportSubmission(StrictModel):
+    """What the CAIO submits: the report reporting served (`GET /v1/ministries/{code}/periodic-report`), named by
+    its `content_hash`, `positions` and `as_of`, so exactly that report is frozen."""
+
+    content_hash: ContentHash
+    positions: SubmittedPositions
+    as_of: Timestamp
+    reason: Reason
+
+
+class PeriodicSubmissionOut(BaseModel):
+    """A periodic report as submitted."""
+
+    ministry: str
+    period: str
+    content_hash: str
+    positions: dict[str, int]
+    as_of: str
+    submitted_at: str
+    submitted_by: str
+    submitted_by_name: str
+    reason: str | None

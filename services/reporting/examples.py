@@ -27,8 +27,10 @@ from services.registry.examples import (
     PROJECT_ID,
     PROJECT_TITLE,
     REGISTERED_AT,
+    REPORT_SUBMITTED,
+    USAGE_RULES,
 )
-from services.reporting import periodic, public
+from services.reporting import periodic, public, submissions
 from services.risk.examples import (
     ADVICE_IN,
     ASSESSMENT_ID,
@@ -147,14 +149,23 @@ PERIODIC_REPORT: dict[str, Any] = {
     "period_end": "2027-01-01T00:00:00+00:00",
     "caio": CAIO,
     "systems": [
-        ITEM | {"incidents_in_period": 1, "severe_incidents_in_period": 0},
-        MEMO_ITEM | {"incidents_in_period": 0, "severe_incidents_in_period": 0},
+        ITEM | {"classification_stale": False, "incidents_in_period": 1, "severe_incidents_in_period": 0},
+        MEMO_ITEM | {"classification_stale": False, "incidents_in_period": 0, "severe_incidents_in_period": 0},
     ],
     "by_stage_and_risk": {stage: dict.fromkeys(periodic.RISK_GROUPS, 0) for stage in periodic.STAGES},
+    "incidents_in_period": 1,
+    "severe_incidents_in_period": 0,
+    "stale_classifications": 0,
+    "usage_rules": USAGE_RULES | {"position": 12},
+    "as_of": REPORT_SUBMITTED["as_of"],
     "positions": POSITIONS,
 }
 PERIODIC_REPORT["by_stage_and_risk"]["operation"]["classified_high"] = 1  # the enquiry assistant
 PERIODIC_REPORT["by_stage_and_risk"]["development"]["other"] = 1  # the memo drafting aid, still in evaluation
+PERIODIC_REPORT = periodic.with_content_hash(PERIODIC_REPORT)
+USAGE_RULES_DOC = USAGE_RULES | {"position": 12}
+PUBLIC_USAGE_RULES = {key: USAGE_RULES_DOC[key] for key in submissions.PUBLIC_USAGE_RULES_FIELDS}
+SUBMITTED = REPORT_SUBMITTED | {"content_hash": PERIODIC_REPORT["content_hash"], "position": 220}
 PUBLIC_RECORD = {
     "project_id": PROJECT_ID,
     "tier_1": {
@@ -325,6 +336,56 @@ EXAMPLES: dict[str, OperationExamples] = {
             "key_id": key_id(EXAMPLE_KEY.public_key()),
             "algorithm": "Ed25519",
             "public_key_pem": public_pem(EXAMPLE_KEY.public_key()),
+        }
+    ),
+    "get_periodic_submissions": OperationExamples(
+        response={
+            "positions": POSITIONS,
+            "as_of": None,
+            "period": "2026H2",
+            "count": 2,
+            "items": [
+                {
+                    "ministry": "MHLW",
+                    "ministry_name": "Ministry of Health, Labour and Welfare",
+                    "status": "not_submitted",
+                    "submission": None,
+                    "out_of_date": None,
+                },
+                {
+                    "ministry": "MIC",
+                    "ministry_name": MINISTRY["name"],
+                    "status": "out_of_date",
+                    "submission": SUBMITTED,
+                    "out_of_date": {
+                        "since": "2026-12-29T02:11:40.118204+00:00",
+                        "service": "registry",
+                        "position": 223,
+                    },
+                },
+            ],
+            "next_cursor": None,
+            "next": None,
+        }
+    ),
+    "get_submitted_periodic_report": OperationExamples(response=PERIODIC_REPORT),
+    "get_usage_rules_in_force": OperationExamples(
+        response={
+            "positions": POSITIONS,
+            "as_of": None,
+            "ministry": "MIC",
+            "in_force_at": REPORT_SUBMITTED["as_of"],
+            "in_force": USAGE_RULES_DOC,
+            "versions": [USAGE_RULES_DOC],
+        }
+    ),
+    "get_public_usage_rules": OperationExamples(
+        response={
+            "ministry": "MIC",
+            "ministry_name": MINISTRY["name"],
+            "in_force_at": REPORT_SUBMITTED["as_of"],
+            "in_force": PUBLIC_USAGE_RULES,
+            "versions": [PUBLIC_USAGE_RULES],
         }
     ),
 }

@@ -20,7 +20,7 @@ really had, never a mix of a later event without an earlier one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from sqlalchemy import JSON, Text, Uuid, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.registry.contract import takes_effect_at
 from services.reporting import tables
 from services.reporting.projection import Envelope, Projection
 from services.reporting.reports import pending_for
@@ -46,6 +47,8 @@ HISTORY_TABLES = (
     tables.log_clock,
     tables.registrations,
     tables.counts,
+    tables.usage_rules,
+    tables.periodic_submissions,
 )
 EVERY_MINISTRY = "*"
 COPY_FROM = 50  # rows from which PostgreSQL gets a batch by COPY rather than executemany
@@ -79,6 +82,8 @@ class Batch:
     versions: list[dict[str, Any]] = field(default_factory=list)
     ministry_versions: list[dict[str, Any]] = field(default_factory=list)
     clock: list[dict[str, Any]] = field(default_factory=list)
+    usage_rules: list[dict[str, Any]] = field(default_factory=list)
+    submissions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def referenced(entries: dict[str, list[Envelope]]) -> tuple[set[str], set[str]]:
@@ -162,7 +167,48 @@ def fold(
                 batch.ministry_versions.append(
                     {"ministry": code, "position": entry["position"], "doc": dict(state.ministries[code])}
                 )
+            elif entry["type"] in MINISTRY_RECORD_TYPES:
+                _ministry_record(batch, state.ministry_codes[entry["aggregate_id"]], entry)
     return batch
+
+
+MINISTRY_RECORD_TYPES = frozenset({"UsageRulesIssued", "PeriodicReportSubmitted"})
+
+
+def _ministry_record(batch: Batch, code: str, entry: Envelope) -> None:
+    """A version of a ministry's usage rules, or a periodic-report submission: one row each, kept for good."""
+    data, meta = entry["data"], entry["meta"] or {}
+    issued = {
+        "ministry": code,
+        "position": entry["position"],
+        "reason": meta.get("reason"),
+    }
+    if entry["type"] == "UsageRulesIssued":
+        doc = {
+            **issued,
+            **{key: data[key] for key in ("version", "title", "text", "reference", "content_hash", "effective_from")},
+            "issued_at": entry["occurred_at"],
+            "issued_by": meta.get("actor_id"),
+            "issued_by_name": meta.get("actor_name"),
+        }
+        takes_effect = micros(takes_effect_at(date.fromisoformat(data["effective_from"])))
+        batch.usage_rules.append(
+            {"ministry": code, "version": data["version"], "position": entry["position"],
+             "takes_effect": takes_effect, "doc": dumps(doc)}
+        )  # fmt: skip
+        return
+    doc = {
+        **issued,
+        "period": data["period"],
+        "content_hash": data["content_hash"],
+        "positions": {"registry": data["registry_position"], "risk": data["risk_position"]},
+        "as_of": data["as_of"],
+        "submitted_at": entry["occurred_at"],
+        "submitted_by": meta.get("actor_id"),
+        "submitted_by_name": meta.get("actor_name"),
+    }
+    row = {"period": data["period"], "ministry": code, "position": entry["position"], "doc": dumps(doc)}
+    batch.submissions.append(row)
 
 
 def clocks_after(batch: Batch, before: dict[str, int | None]) -> dict[str, int | None]:
@@ -361,6 +407,8 @@ def write(session: Session, batch: Batch) -> None:
         (tables.ministry_versions, batch.ministry_versions),
         (tables.log_clock, batch.clock),
         (tables.registrations, batch.registrations),
+        (tables.usage_rules, batch.usage_rules),
+        (tables.periodic_submissions, batch.submissions),
     )
     for table, rows in inserts:
         append(session, table, rows)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from services.reporting.projection import Projection
 from services.reporting.reports import caio_of, inventory
+from services.risk.contract import is_severe
 from shared.i18n import ENGLISH, JAPANESE, N_, Msg, translate
 
 PERIOD = re.compile(r"^(?P<year>20\d\d)H(?P<half>[12])$")
@@ -29,7 +34,21 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, Any]:
+def risk_group(system: dict[str, Any]) -> str:
+    """The chart's group of a system: its classification, whether or not it is stale (a stale high-risk system
+    is still high risk until re-evaluated), else ``other`` (not yet classified)."""
+    return {"high": "classified_high", "not_high": "classified_not_high"}.get(system["classification"] or "", "other")
+
+
+def periodic_report(
+    state: Projection,
+    ministry: str,
+    period: str,
+    as_of: str | None = None,
+    usage_rules: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report as of ``as_of`` (the moment it states; the positions say which events it reflects), with the
+    ministry's usage rules in force then."""
     start, end = period_bounds(period)
     systems = []
     for item in inventory(state, ministry=ministry):
@@ -42,14 +61,14 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
         systems.append(
             {
                 **item,
+                "classification_stale": item["risk_status"] == "stale",
                 "incidents_in_period": len(incidents),
-                "severe_incidents_in_period": sum(i["severity"] in ("high", "critical") for i in incidents),
+                "severe_incidents_in_period": sum(is_severe(i["severity"]) for i in incidents),
             }
         )
     matrix = {stage: {group: 0 for group in RISK_GROUPS} for stage in STAGES}
     for system in systems:
-        group = system["risk_status"] if system["risk_status"] in RISK_GROUPS else "other"
-        matrix[system["stage"]][group] += 1
+        matrix[system["stage"]][risk_group(system)] += 1
     return {
         "ministry": ministry,
         "ministry_name": (state.ministries.get(ministry) or {}).get("name"),
@@ -59,8 +78,41 @@ def periodic_report(state: Projection, ministry: str, period: str) -> dict[str, 
         "caio": caio_of(state, ministry),
         "systems": systems,
         "by_stage_and_risk": matrix,
+        "incidents_in_period": sum(system["incidents_in_period"] for system in systems),
+        "severe_incidents_in_period": sum(system["severe_incidents_in_period"] for system in systems),
+        "stale_classifications": sum(system["classification_stale"] for system in systems),
+        "usage_rules": usage_rules,
+        "as_of": as_of,
         "positions": dict(state.positions),
     }
+
+
+class SubmissionStatus(StrEnum):
+    """Where a ministry's periodic report for a period stands, as the Digital Agency's secretariat sees it."""
+
+    submitted = "submitted"
+    not_submitted = "not_submitted"
+    out_of_date = "out_of_date"
+
+
+def submission_status(submission: dict[str, Any] | None, change_since: dict[str, Any] | None) -> SubmissionStatus:
+    """Submitted, not submitted, or submitted but out of date: one of the ministry's projects changed after the
+    positions the submitted report reflects."""
+    if submission is None:
+        return SubmissionStatus.not_submitted
+    return SubmissionStatus.out_of_date if change_since is not None else SubmissionStatus.submitted
+
+
+def canonical(value: Any) -> bytes:
+    """JSON with sorted keys and no whitespace: the bytes a report is hashed, frozen and served as."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def with_content_hash(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with ``content_hash``: sha256 of its canonical bytes (without the hash itself). Submitting the
+    report names it by this hash; the submission, fetched later, is these very bytes."""
+    body = {key: value for key, value in report.items() if key != "content_hash"}
+    return {**body, "content_hash": "sha256:" + hashlib.sha256(canonical(body)).hexdigest()}
 
 
 CSV_COLUMNS = (
@@ -69,6 +121,7 @@ CSV_COLUMNS = (
     "stage",
     "risk_status",
     "classification",
+    "classification_stale",
     "board_status",
     "incidents_in_period",
     "severe_incidents_in_period",
@@ -83,6 +136,7 @@ CSV_LABELS = {
     "stage": N_("Stage"),
     "risk_status": N_("Risk"),
     "classification": N_("Classification"),
+    "classification_stale": N_("Classification stale"),
     "board_status": N_("Advisory Board"),
     "incidents_in_period": N_("Incidents in period"),
     "severe_incidents_in_period": N_("Severe incidents in period"),
@@ -177,8 +231,42 @@ STYLE = (
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}"
     "@media print{body{margin:0}}"
 )
-HEADINGS = (N_("Title"), N_("Stage"), N_("Risk"), N_("Advisory Board"), N_("Incidents in period"))
+HEADINGS = (
+    N_("Title"),
+    N_("Stage"),
+    N_("Risk"),
+    N_("Advisory Board"),
+    N_("Incidents in period"),
+    N_("Severe incidents in period"),
+)
 BY_STAGE = N_("Projects by stage and risk")
+CLASSIFICATION_WORDS = {"high": N_("high risk"), "not_high": N_("not high risk")}
+
+
+def risk_words(system: dict[str, Any], language: str = ENGLISH) -> str:
+    """The risk cell: the CAIO's classification whenever there is one, marked when it is stale (a re-evaluation
+    is due); the evaluation's status otherwise."""
+    classification = CLASSIFICATION_WORDS.get(system["classification"] or "")
+    if classification is None:
+        return word(str(system["risk_status"]), language)
+    shown = translate(classification, language)
+    if system.get("classification_stale"):
+        return translate(Msg("{classification} (stale: re-evaluation due)", classification=shown), language)
+    return shown
+
+
+def usage_rules_words(rules: dict[str, Any] | None, language: str = ENGLISH) -> str:
+    if rules is None:
+        return translate(N_("Usage rules for generative AI: none in force."), language)
+    in_force = Msg(
+        "Usage rules for generative AI in force: version {version}, {title}, effective from {effective_from} "
+        "({content_hash}).",
+        version=rules["version"],
+        title=rules["title"],
+        effective_from=rules["effective_from"],
+        content_hash=rules["content_hash"],
+    )
+    return translate(in_force, language)
 
 
 def _system_row(system: dict[str, Any], language: str = JAPANESE) -> str:
@@ -186,9 +274,10 @@ def _system_row(system: dict[str, Any], language: str = JAPANESE) -> str:
     cells = (
         escape(system["title"]),
         escape(word(system["stage"], language)),
-        escape(word(system["risk_status"], language)),
+        escape(risk_words(system, language)),
         escape(word(system["board_status"], language)),
         system["incidents_in_period"],
+        system["severe_incidents_in_period"],
     )
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -211,13 +300,25 @@ def as_html(report: dict[str, Any], language: str = JAPANESE) -> str:
     covered = t(Msg("period {period} ({start} to {end}).", period=period, start=start, end=end))
     officer = t(Msg("Chief AI Officer: {caio}. Systems: {count}.", caio=escape(caio), count=len(report["systems"])))
     systems = t(N_("Systems"))
+    incidents = t(
+        Msg(
+            "Incidents in period: {incidents}; severe (high or critical): {severe}. Classifications stale: {stale}.",
+            incidents=report.get("incidents_in_period", 0),
+            severe=report.get("severe_incidents_in_period", 0),
+            stale=report.get("stale_classifications", 0),
+        )
+    )
+    as_of = escape(report.get("as_of") or t(N_("the latest events followed")))
     reflects = t(
         Msg(
-            "Reflects registry log position {registry} and risk log position {risk}.",
+            "As of {as_of}: reflects registry log position {registry} and risk log position {risk}.",
+            as_of=as_of,
             registry=positions["registry"],
             risk=positions["risk"],
         )
     )
+    if report.get("content_hash"):
+        reflects += " " + t(Msg("Content hash: {content_hash}.", content_hash=escape(report["content_hash"])))
     return "\n".join(
         [
             "<!doctype html>",
@@ -226,6 +327,8 @@ def as_html(report: dict[str, Any], language: str = JAPANESE) -> str:
             f"<body><h1>{heading}</h1>",
             f"<p><strong>{escape(report['ministry_name'] or report['ministry'])}</strong> ({ministry}), {covered}",
             f"{officer}</p>",
+            f"<p>{incidents}</p>",
+            f"<p>{escape(usage_rules_words(report.get('usage_rules'), language))}</p>",
             f"<h2>{t(BY_STAGE)}</h2>",
             f'<figure id="chart">{chart_svg(report["by_stage_and_risk"], language)}</figure>',
             f"<h2>{systems}</h2>",

@@ -12,6 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.risk.contract import BoardStatus, board_status_after, is_severe
+
 Envelope = dict[str, Any]
 NOT_KNOWN_TO_RISK = "not_known_to_risk"
 
@@ -35,6 +37,8 @@ def new_project(project_id: str) -> dict[str, Any]:
             "submitted_at": None,
             "advice": None,
             "decision": None,
+            "revisions": {},
+            "previous": None,
         },
         "incidents": {},
     }
@@ -223,34 +227,18 @@ def _project_risk(state: Projection, entry: Envelope) -> str | None:
             expires_at=data["expires_at"],
         )
         board.update(
-            status="submission_required" if data["classification"] == "high" else "not_required",
+            status=board_status_after(kind, data, BoardStatus(board["status"])).value,
             submission_id=None,
             submitted_at=None,
             advice=None,
             decision=None,
+            previous=None,
         )
     elif kind == "ClassificationBecameStale" or (
-        kind == "IncidentNoted" and data["severity"] in ("high", "critical") and risk["status"].startswith("classified")
+        kind == "IncidentNoted" and is_severe(data["severity"]) and risk["status"].startswith("classified")
     ):
         risk["status"] = "stale"
         risk["stale_causes"].append(data.get("cause") or f"severe incident {data['incident_id']}")
-    elif kind == "SubmittedToAdvisoryBoard":
-        previous = _revised(board, data["submission_id"])
-        board.update(
-            status="awaiting_advice",
-            submission_id=data["submission_id"],
-            submitted_at=entry["occurred_at"],
-            advice=None,
-            decision=None,
-        )
-        if previous is not None:
-            board["previous"] = previous
-        else:
-            board.pop("previous", None)
-    elif kind == "AdvisoryBoardAdviceReceived":
-        board["status"] = "awaiting_decision"
-    elif kind == "MinistryDecisionRecorded":
-        board["status"] = "resubmission_required" if data["decision"] == "revise_and_resubmit" else "decided"
     return project["project_id"]
 
 
@@ -288,18 +276,27 @@ def _assessment(state: Projection, entry: Envelope) -> str | None:
 
 
 def _submission(state: Projection, entry: Envelope) -> str | None:
+    """A Board step, recorded once on its submission (old logs' legacy project-level names are not read: the
+    submission's own events, linked to the project when drafted, carry every step there too)."""
     project = state.project_of(entry)
     if project is None:
         return None
     board, data = project["board"], entry["data"]
-    if entry["type"] == "BoardAdviceRecorded" and board["submission_id"] == entry["aggregate_id"]:
+    if entry["type"] == "BoardSubmissionSubmitted":
+        previous = _revised(board, entry["aggregate_id"])
+        board.update(submission_id=entry["aggregate_id"], submitted_at=entry["occurred_at"], advice=None, decision=None)
+        board["previous"] = previous
+    elif board["submission_id"] != entry["aggregate_id"]:
+        return project["project_id"]
+    board["status"] = board_status_after(entry["type"], data, BoardStatus(board["status"])).value
+    if entry["type"] == "BoardAdviceRecorded":
         board["advice"] = {
             "opinion": data["opinion"],
             "text": data["text"],
             "conditions": data["conditions"],
             "at": entry["occurred_at"],
         }
-    elif entry["type"] == "CaioDecisionRecorded" and board["submission_id"] == entry["aggregate_id"]:
+    elif entry["type"] == "CaioDecisionRecorded":
         board["decision"] = {
             "decision": data["decision"],
             "reasons": data["reasons"],
@@ -337,9 +334,6 @@ _HANDLERS: dict[str, Any] = {
     "AssessmentStarted": _project_risk,
     "ProjectClassified": _project_risk,
     "ClassificationBecameStale": _project_risk,
-    "SubmittedToAdvisoryBoard": _project_risk,
-    "AdvisoryBoardAdviceReceived": _project_risk,
-    "MinistryDecisionRecorded": _project_risk,
     "IncidentNoted": _project_risk,
     "AssessmentAnswersRecorded": _assessment,
     "AssessmentScreened": _assessment,

@@ -270,6 +270,7 @@ class ProjectState(ReportMeta):
 
 
 class PeriodicSystem(InventoryItem):
+    classification_stale: bool = Field(description="The classification stands but is stale: re-evaluation due.")
     incidents_in_period: int
     severe_incidents_in_period: int
 
@@ -302,7 +303,16 @@ class PeriodicReport(Exact):
     caio: CaioRef | None
     systems: list[PeriodicSystem]
     by_stage_and_risk: StageRiskMatrix
+    incidents_in_period: int
+    severe_incidents_in_period: int = Field(description="Incidents of high or critical severity in the period.")
+    stale_classifications: int
+    usage_rules: UsageRulesVersion | None = Field(description="The ministry's usage rules in force at `as_of`.")
+    as_of: str | None = Field(description="The moment the report is as of (the request's time when live).")
     positions: LogPositions
+    content_hash: str = Field(
+        description="`sha256:<hex>` of the report's canonical JSON (sorted keys, no whitespace) without this field: "
+        "what the CAIO names when submitting it."
+    )
 
 
 class PublicSummary(Exact):
@@ -485,3 +495,88 @@ class PublicRegister(Page[PublicRegisterItem]):
     """Published projects in registration order."""
 
     language: str
+# -- usage rules and periodic-report submissions (issue 16, items 7 and 8) --------------------------------------
+
+
+class UsageRulesVersion(Exact):
+    """One version of a ministry's usage rules for generative AI (利活用ルール), as the registry recorded it."""
+
+    ministry: str
+    version: int
+    title: str
+    text: str | None
+    reference: str | None
+    content_hash: str
+    effective_from: str = Field(description="The date it takes effect, from the start of that day in Japan (JST).")
+    issued_at: str
+    issued_by: str
+    issued_by_name: str
+    reason: str | None
+    position: int = Field(description="The registry log position of the event that issued it.")
+
+
+class UsageRulesInForce(ReportMeta):
+    """The ministry's usage rules: the version in force at the moment, and every version issued by then."""
+
+    ministry: str
+    in_force_at: str = Field(description="The time the version in force is chosen for (`as_of`, else now).")
+    in_force: UsageRulesVersion | None
+    versions: list[UsageRulesVersion]
+
+
+class PublicUsageRulesVersion(Exact):
+    """A version of a ministry's usage rules as the public register shows it (no officer identities)."""
+
+    version: int
+    title: str
+    text: str | None
+    reference: str | None
+    content_hash: str
+    effective_from: str
+    issued_at: str
+
+
+class PublicUsageRules(Exact):
+    ministry: str
+    ministry_name: str | None
+    in_force_at: str
+    in_force: PublicUsageRulesVersion | None
+    versions: list[PublicUsageRulesVersion]
+
+
+class SubmittedReport(Exact):
+    """A periodic report as the ministry's CAIO submitted it."""
+
+    ministry: str
+    period: str
+    content_hash: str
+    positions: LogPositions = Field(description="The log positions the submitted report reflects.")
+    as_of: str
+    submitted_at: str
+    submitted_by: str
+    submitted_by_name: str
+    reason: str | None
+    position: int = Field(description="The registry log position of the submission event.")
+
+
+class OutOfDate(Exact):
+    """The first change to one of the ministry's projects after the positions the submission reflects."""
+
+    since: str
+    service: str
+    position: int
+
+
+class MinistrySubmission(Exact):
+    ministry: str
+    ministry_name: str | None
+    status: str = Field(description="`submitted`, `not_submitted` or `out_of_date` (submitted, changed since).")
+    submission: SubmittedReport | None
+    out_of_date: OutOfDate | None
+
+
+class PeriodicSubmissions(ReportMeta, Page[MinistrySubmission]):
+    """Every ministry's periodic report for a period: submitted (when, by whom), not, or out of date since."""
+
+    period: str
+    count: int

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.reporting import periodic_api, public_usage_rules
 from services.reporting.api import router
 from services.reporting.examples import EXAMPLES
 from services.reporting.followers import PeriodicCheckpoints, ProjectionFollower
@@ -39,7 +40,7 @@ REPORTING_SERVICE = ServiceDescription(
         "Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, "
         "replay as of any moment, and verifiable exports."
     ),
-    routers=[router, public_router],
+    routers=[router, periodic_api.router, public_usage_rules.router, public_router],
     examples=EXAMPLES,
     build=build,
 )

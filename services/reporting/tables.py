@@ -116,3 +116,26 @@ registrations = Table(
     position_column("position", primary_key=True),  # the registry position of a registration
     Column("count", Integer(), nullable=False),  # projects registered in the scope up to and including it
 )
+
+# Ministries' usage rules and periodic-report submissions (migration 0008), followed from the registry log; kept
+# per version with the registry position that issued it, so "as of" reads them like the other history tables.
+
+usage_rules = Table(
+    "reporting_usage_rules",
+    metadata,
+    Column("ministry", String(16), primary_key=True),
+    Column("version", Integer(), primary_key=True),
+    position_column("position"),  # the registry position of the UsageRulesIssued event
+    Column("takes_effect", BigInteger(), nullable=False),  # start of the effective date in Japan, microseconds, UTC
+    Column("doc", Text(), nullable=False),  # the version as JSON text (orjson, sorted keys)
+    Index("reporting_usage_rules_in_force", "ministry", "takes_effect", "version"),
+)
+
+periodic_submissions = Table(
+    "reporting_periodic_submissions",
+    metadata,
+    Column("period", String(8), primary_key=True),
+    Column("ministry", String(16), primary_key=True),
+    position_column("position", primary_key=True),  # the registry position of the PeriodicReportSubmitted event
+    Column("doc", Text(), nullable=False),
+)

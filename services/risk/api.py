@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -10,8 +11,10 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Request, Response, status
 
 from services.risk.application import RiskApplication
+from services.risk.contract import is_severe
 from services.risk.domain import (
     Assessment,
+    BoardReview,
     BoardSubmission,
     Incident,
     ProjectRisk,
@@ -66,7 +69,21 @@ def designated_caio(request: Request, principal: Principal, subject: Subject) ->
     return authorize(request, principal, ministry=subject.ministry, subject=subject)
 
 
-def project_risk_out(risk: ProjectRisk, registry_position: int, open_assessment_submitted: bool) -> ProjectRiskOut:
+@dataclass(frozen=True)
+class RiskView:
+    """What the project's risk representation shows besides the aggregate: the Board review, as its submissions
+    record it, the incidents, and whether the open assessment was submitted."""
+
+    review: BoardReview
+    incidents: list[dict[str, Any]]
+    open_assessment_submitted: bool
+
+
+def risk_view(app: RiskApplication, risk: ProjectRisk) -> RiskView:
+    return RiskView(app.board_review(risk), app.incidents_of(risk.project_id), app.open_assessment_submitted(risk))
+
+
+def project_risk_out(risk: ProjectRisk, registry_position: int, view: RiskView) -> ProjectRiskOut:
     now = datetime.now(UTC)
     expired = risk.is_expired(now)
     due_at = risk.reevaluation_due_at()
@@ -81,12 +98,12 @@ def project_risk_out(risk: ProjectRisk, registry_position: int, open_assessment_
         assessment_ids=risk.assessment_ids,
         reevaluation_due_at=as_utc(due_at).isoformat() if due_at else None,
         expired=expired,
-        board_status=risk.board_status,
-        submission_id=risk.submission_id,
-        decision=risk.decision,
-        incident_ids=risk.incident_ids,
-        severe_incidents=risk.severe_incidents,
-        pending=risk.pending(now, open_assessment_submitted),
+        board_status=view.review.status,
+        submission_id=view.review.submission_id,
+        decision=view.review.decision,
+        incident_ids=[incident["id"] for incident in view.incidents],
+        severe_incidents=[incident["id"] for incident in view.incidents if is_severe(incident["severity"])],
+        pending=risk.pending(now, view.open_assessment_submitted, view.review),
         stale_causes=risk.stale_causes,
         version=risk.version,
         registry_position=registry_position,
@@ -159,7 +176,7 @@ def get_project_risk(
     position = request.app.state.registry_follower.position()
     app = risk_app(request)
     risk = app.project_risk(project_id)
-    return respond(response, risk, lambda risk: project_risk_out(risk, position, app.open_assessment_submitted(risk)))
+    return respond(response, risk, lambda risk: project_risk_out(risk, position, risk_view(app, risk)))
 
 
 # -- rulesets ---------------------------------------------------------------------------------------------

@@ -14,12 +14,14 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder
+from sqlalchemy.orm import Session
 
 from services.risk import evaluation, index
 from services.risk.contract import RISK, add_months
 from services.risk.domain import (
     Assessment,
     BoardOpinion,
+    BoardReview,
     BoardSubmission,
     Classification,
     Decision,
@@ -30,7 +32,7 @@ from services.risk.domain import (
 )
 from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotFound
-from shared.eventlog import AuditedApplication
+from shared.eventlog import AuditedApplication, ConcurrentChange, Guard
 from shared.i18n import Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
@@ -323,10 +325,10 @@ class RiskApplication(AuditedApplication):
         self, submission_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
-        risk = self.project_risk(submission.project_id)
+        risk, review, unchanged = self._board_of(submission.project_id)
+        risk.require_submittable(submission, review)
         submission.submit(meta)
-        risk.board_submitted(submission.id, submission.assessment_id, meta)
-        self._save_submission(submission, risk)
+        self.save(submission, guard=unchanged)
         return submission
 
     def record_advice(
@@ -340,11 +342,10 @@ class RiskApplication(AuditedApplication):
         if_match: IfMatch = ANY_VERSION,
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
-        risk = self.project_risk(submission.project_id)
-        risk.require_current_submission(submission.id, submission.assessment_id)
+        risk, review, unchanged = self._board_of(submission.project_id)
+        risk.require_current_submission(submission, review)
         submission.record_advice(opinion, text, conditions, meta)
-        risk.advice_received(submission.id, submission.assessment_id, opinion.value, meta)
-        self._save_submission(submission, risk)
+        self.save(submission, guard=unchanged)
         return submission
 
     def record_decision(
@@ -358,15 +359,32 @@ class RiskApplication(AuditedApplication):
         if_match: IfMatch = ANY_VERSION,
     ) -> BoardSubmission:
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
-        risk = self.project_risk(submission.project_id)
-        risk.require_current_submission(submission.id, submission.assessment_id)
+        risk, review, unchanged = self._board_of(submission.project_id)
+        risk.require_current_submission(submission, review)
         submission.record_decision(decision, reasons, condition_responses, meta)
-        risk.decision_recorded(submission.id, submission.assessment_id, decision.value, meta)
-        self._save_submission(submission, risk)
+        self.save(submission, guard=unchanged)
         return submission
 
-    def _save_submission(self, submission: BoardSubmission, risk: ProjectRisk) -> None:
-        self.save(submission, risk)
+    def _board_of(self, project_id: UUID) -> tuple[ProjectRisk, BoardReview, Guard]:
+        """The project's risk state, where its Board review stands, and the guard that refuses the save if either
+        changed before it commits: a Board step is recorded once, on its submission, so what it rests on (the
+        classification, the other submissions) is checked again under the log's write lock (no window)."""
+        risk = self.project_risk(project_id)
+        with self.read_session() as session:
+            seen = index.submission_states(session, project_id)
+        review = risk.board_review(self.submission(submission_id) for submission_id in seen)
+        version = risk.version
+
+        def unchanged(session: Session) -> None:
+            if self.stored_version(session, risk.id) != version or index.submission_states(session, project_id) != seen:
+                raise ConcurrentChange("The project's classification or Board review changed meanwhile.")
+
+        return risk, review, unchanged
+
+    def board_review(self, risk: ProjectRisk) -> BoardReview:
+        with self.read_session() as session:
+            seen = index.submission_states(session, risk.project_id)
+        return risk.board_review(self.submission(submission_id) for submission_id in seen)
 
     def board_queue(self) -> list[dict[str, Any]]:
         """Submissions awaiting advice (id and submitted_at), oldest first; the caller loads the page it shows.
@@ -380,16 +398,25 @@ class RiskApplication(AuditedApplication):
     def is_current_submission(self, submission_id: UUID) -> bool:
         submission = self.submission(submission_id)
         risk = self.project_risk(submission.project_id)
-        return risk.rests_on_current(submission.assessment_id) and risk.submission_id == str(submission.id)
+        review = self.board_review(risk)
+        return risk.rests_on_current(submission.assessment_id) and review.submission_id == str(submission.id)
 
     # -- incidents ------------------------------------------------------------------------------------
 
     def record_incident(self, project_id: UUID, details: dict[str, Any], meta: EventMeta) -> Incident:
+        """The incident, and in the same save the staleness a severe one causes to a decided classification."""
         risk = self.project_risk(project_id)
         incident = Incident(project_id=project_id, ministry=risk.ministry, details=details, meta=meta)
-        risk.incident_noted(incident_id=str(incident.id), severity=details["severity"], meta=meta)
-        self.save(incident, risk)
+        if risk.incident_recorded(incident.id, details["severity"], meta):
+            self.save(incident, risk)
+        else:
+            self.save(incident)
         return incident
+
+    def incidents_of(self, project_id: UUID) -> list[dict[str, Any]]:
+        """The project's incidents (id and severity) in the order they were recorded."""
+        with self.read_session() as session:
+            return index.incidents_of(session, project_id)
 
     def report_incident(
         self, incident_id: UUID, reference: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION

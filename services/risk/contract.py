@@ -101,22 +101,44 @@ class BoardStatus(StrEnum):
 WITH_THE_BOARD = frozenset({BoardStatus.awaiting_advice, BoardStatus.awaiting_decision})
 
 
+#: Before schema version 2 of the Board events, the project's risk aggregate recorded each Board step a second
+#: time, under another name. Those stored events stay as they are; a reader of such a log takes the project-level
+#: name where the submission-level event (version 1) does not name the project. New logs record each step once.
+LEGACY_BOARD_NAMES = {
+    "SubmittedToAdvisoryBoard": "BoardSubmissionSubmitted",
+    "AdvisoryBoardAdviceReceived": "BoardAdviceRecorded",
+    "MinistryDecisionRecorded": "CaioDecisionRecorded",
+}
+
+
 def board_status_after(event_type: str, data: dict[str, Any], current: BoardStatus) -> BoardStatus:
-    """The Board status after one event of a project's risk aggregate (unchanged by any other event).
+    """The Board status of a project after one event about it (unchanged by any other event).
 
     A classification resets the Board review (a high one requires a submission); a submission waits for
-    advice, advice for the CAIO's decision, and ``revise_and_resubmit`` asks for a new submission."""
+    advice, advice for the CAIO's decision, and ``revise_and_resubmit`` asks for a new submission. The legacy
+    project-level names of old logs mean the same steps."""
+    event_type = LEGACY_BOARD_NAMES.get(event_type, event_type)
     if event_type == "ProjectClassified":
         high = data["classification"] == Classification.high
         return BoardStatus.submission_required if high else BoardStatus.not_required
-    if event_type == "SubmittedToAdvisoryBoard":
+    if event_type == "BoardSubmissionSubmitted":
         return BoardStatus.awaiting_advice
-    if event_type == "AdvisoryBoardAdviceReceived":
+    if event_type == "BoardAdviceRecorded":
         return BoardStatus.awaiting_decision
-    if event_type == "MinistryDecisionRecorded":
+    if event_type == "CaioDecisionRecorded":
         resubmit = data["decision"] == Decision.revise_and_resubmit
         return BoardStatus.resubmission_required if resubmit else BoardStatus.decided
     return current
+
+
+def board_step_project(event_type: str, data: dict[str, Any]) -> str | None:
+    """The project a Board step concerns, for a reader that keeps its state by project: named in the payload
+    from version 2 of the submission-level events; None for version 1 (the legacy project-level event of the
+    same save then carries the step) and for any other event."""
+    if event_type in LEGACY_BOARD_NAMES.values():
+        project_id = data.get("project_id")
+        return str(project_id) if project_id else None
+    return None
 
 
 def board_advice_recorded(status: BoardStatus) -> bool:
@@ -240,20 +262,29 @@ class ProjectClassified(EventPayload):
 
 
 class SubmittedToAdvisoryBoard(EventPayload):
+    """Legacy: no longer recorded (the step is ``BoardSubmissionSubmitted``, version 2)."""
+
     submission_id: str
 
 
 class AdvisoryBoardAdviceReceived(EventPayload):
+    """Legacy: no longer recorded (the advice is ``BoardAdviceRecorded``, version 2)."""
+
     submission_id: str
     opinion: BoardOpinion
 
 
 class MinistryDecisionRecorded(EventPayload):
+    """Legacy: no longer recorded (the decision is ``CaioDecisionRecorded``, version 2)."""
+
     submission_id: str
     decision: Decision
 
 
 class IncidentNoted(EventPayload):
+    """Legacy: no longer recorded. The incident is ``IncidentRecorded``; when a severe one makes the project's
+    classification stale, the project's risk aggregate records ``ClassificationBecameStale``."""
+
     incident_id: str
     severity: Severity
 
@@ -302,20 +333,35 @@ class BoardSubmissionDraftEdited(EventPayload):
     content: dict[str, Any]
 
 
-class BoardSubmissionSubmitted(EventPayload):
+class BoardStep(EventPayload):
+    """A step of a submission's Board review. Version 2 names the project (``project_id``), so a reader keeping
+    its state by project needs no other event; version 1 did not (None when lifted)."""
+
+    project_id: UUID | None
+
+
+class BoardSubmissionSubmitted(BoardStep):
     pass
 
 
-class BoardAdviceRecorded(EventPayload):
+class BoardAdviceRecorded(BoardStep):
     opinion: BoardOpinion
     text: str
     conditions: list[str]
 
 
-class CaioDecisionRecorded(EventPayload):
+class CaioDecisionRecorded(BoardStep):
     decision: Decision
     reasons: str
     condition_responses: list[dict[str, str]]
+
+
+def _board_step_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "project_id": None}
+
+
+def _board_step(name: str, payload: type[EventPayload], description: str) -> EventType:
+    return EventType(name, payload, version=2, upcasters={1: _board_step_v1_v2}, description=description)
 
 
 class IncidentRecorded(Created):
@@ -344,10 +390,10 @@ RISK = Contract(
         _event("ClassificationBecameStale", ClassificationBecameStale, "A material change made it stale."),
         _event("AssessmentStarted", AssessmentStarted, "An assessment of the project was opened."),
         _event("ProjectClassified", ProjectClassified, "The designated CAIO classified the project."),
-        _event("SubmittedToAdvisoryBoard", SubmittedToAdvisoryBoard, "The project went to the Board."),
-        _event("AdvisoryBoardAdviceReceived", AdvisoryBoardAdviceReceived, "The Board advised on the project."),
-        _event("MinistryDecisionRecorded", MinistryDecisionRecorded, "The CAIO decided after the advice."),
-        _event("IncidentNoted", IncidentNoted, "An incident was noted against the project's risk."),
+        _event("SubmittedToAdvisoryBoard", SubmittedToAdvisoryBoard, "Legacy name of BoardSubmissionSubmitted."),
+        _event("AdvisoryBoardAdviceReceived", AdvisoryBoardAdviceReceived, "Legacy name of BoardAdviceRecorded."),
+        _event("MinistryDecisionRecorded", MinistryDecisionRecorded, "Legacy name of CaioDecisionRecorded."),
+        _event("IncidentNoted", IncidentNoted, "Legacy: IncidentRecorded, and ClassificationBecameStale if severe."),
         _event("AssessmentOpened", AssessmentOpened, "An assessment was opened, pinned to a ruleset version."),
         _event("AssessmentAnswersRecorded", AssessmentAnswersRecorded, "Answers to the ruleset's questions."),
         _event("AssessmentScreened", AssessmentScreened, "The assessment was submitted and screened."),
@@ -360,9 +406,9 @@ RISK = Contract(
             description="A Board submission was drafted (a first one, or a revision of an earlier one).",
         ),
         _event("BoardSubmissionDraftEdited", BoardSubmissionDraftEdited, "A draft's content was edited."),
-        _event("BoardSubmissionSubmitted", BoardSubmissionSubmitted, "The draft was submitted to the Board."),
-        _event("BoardAdviceRecorded", BoardAdviceRecorded, "The Board's advice on the submission."),
-        _event("CaioDecisionRecorded", CaioDecisionRecorded, "The CAIO's decision on the submission."),
+        _board_step("BoardSubmissionSubmitted", BoardSubmissionSubmitted, "The draft was submitted to the Board."),
+        _board_step("BoardAdviceRecorded", BoardAdviceRecorded, "The Board's advice on the submission."),
+        _board_step("CaioDecisionRecorded", CaioDecisionRecorded, "The CAIO's decision on the submission."),
         _event("IncidentRecorded", IncidentRecorded, "An incident during operation was recorded."),
         _event("IncidentReportedToDigitalAgency", IncidentReportedToDigitalAgency, "Reported onward."),
         _event("IncidentClosed", IncidentClosed, "The incident was closed with corrective measures."),

@@ -7,6 +7,8 @@ with it, in one transaction, whenever they change it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -90,11 +92,6 @@ class ProjectRisk(Aggregate):
         self.classified_assessment_id: str | None = None
         self.expires_at: datetime | None = None
         self.stale_causes: list[str] = []
-        self.submission_id: str | None = None
-        self.board_status = BoardStatus.not_required
-        self.decision: Decision | None = None
-        self.incident_ids: list[str] = []
-        self.severe_incidents: list[str] = []
 
     # -- evaluation ------------------------------------------------------------------------------
 
@@ -153,10 +150,6 @@ class ProjectRisk(Aggregate):
         self.status = (
             RiskStatus.classified_high if self.classification == Classification.high else RiskStatus.classified_not_high
         )
-        self.submission_id = None
-        self.decision = None
-        classified = {"classification": classification}
-        self.board_status = board_status_after("ProjectClassified", classified, self.board_status)
 
     # -- Advisory Board ----------------------------------------------------------------------------
 
@@ -186,59 +179,78 @@ class ProjectRisk(Aggregate):
                 current,
             )
 
-    def board_submitted(self, submission_id: UUID, assessment_id: str | None, meta: EventMeta) -> None:
-        self.require_current(submission_id, assessment_id)
+    def board_review(self, submissions: Iterable[BoardSubmission]) -> BoardReview:
+        """Where the Board review of the classification stands, from the project's submissions: the latest one
+        submitted on the classified assessment is the one with the Board (each step is recorded once, on the
+        submission; a new classification starts a new review)."""
+        if self.classification is None:
+            return BoardReview(BoardStatus.not_required)
+        status = board_status_after(
+            "ProjectClassified", {"classification": self.classification}, BoardStatus.not_required
+        )
+        on_this_classification = [
+            submission
+            for submission in submissions
+            if submission.submitted_at is not None and submission.assessment_id == self.classified_assessment_id
+        ]
+        if not on_this_classification:
+            return BoardReview(status)
+        current = max(on_this_classification, key=lambda submission: submission.submitted_at or datetime.min)
+        for event_type, data in current.board_steps():
+            status = board_status_after(event_type, data, status)
+        decided = Decision(current.decision["decision"]) if current.decision else None
+        return BoardReview(status, str(current.id), decided)
+
+    def require_submittable(self, submission: BoardSubmission, review: BoardReview) -> None:
+        """Only a project whose current classification is high goes to the Board, one submission at a time."""
+        self.require_current(submission.id, submission.assessment_id)
         if self.status != RiskStatus.classified_high:
             raise RiskRuleViolated(
                 "Only a project whose current classification is high is submitted to the Advisory Board."
             )
-        if self.board_status in WITH_THE_BOARD:
-            raise RiskRuleViolated(f"Submission {self.submission_id} is already with the Board for this project.")
-        self._submitted_to_board(submission_id=str(submission_id), meta=meta)
+        if review.status in WITH_THE_BOARD:
+            raise RiskRuleViolated(f"Submission {review.submission_id} is already with the Board for this project.")
 
-    def require_current_submission(self, submission_id: UUID, assessment_id: str | None) -> None:
+    def require_current_submission(self, submission: BoardSubmission, review: BoardReview) -> None:
         """Advice and decisions only on the submission now with the Board for the current classification."""
-        self.require_current(submission_id, assessment_id)
-        if self.submission_id != str(submission_id):
+        self.require_current(submission.id, submission.assessment_id)
+        if review.submission_id != str(submission.id):
             raise Superseded(
-                f"Submission {submission_id} is not the one with the Board for the current classification "
-                f"(that is {self.submission_id or 'none yet'}).",
+                f"Submission {submission.id} is not the one with the Board for the current classification "
+                f"(that is {review.submission_id or 'none yet'}).",
                 self.current_classification(),
             )
 
-    @event("SubmittedToAdvisoryBoard")
-    def _submitted_to_board(self, submission_id: str, meta: EventMeta) -> None:
-        self.submission_id = submission_id
-        self.board_status = board_status_after("SubmittedToAdvisoryBoard", {}, self.board_status)
-        self.decision = None
+    # -- legacy: how logs written before each Board step was named once replay ---------------------------------
 
-    def advice_received(self, submission_id: UUID, assessment_id: str | None, opinion: str, meta: EventMeta) -> None:
-        self.require_current_submission(submission_id, assessment_id)
-        self._advice_received(submission_id=str(submission_id), opinion=opinion, meta=meta)
+    @event("SubmittedToAdvisoryBoard")
+    def _legacy_submitted_to_board(self, submission_id: str, meta: EventMeta) -> None:
+        """The step lives on the submission (``BoardSubmissionSubmitted``); nothing of it is kept here."""
 
     @event("AdvisoryBoardAdviceReceived")
-    def _advice_received(self, submission_id: str, opinion: str, meta: EventMeta) -> None:
-        self.board_status = board_status_after("AdvisoryBoardAdviceReceived", {}, self.board_status)
-
-    def decision_recorded(self, submission_id: UUID, assessment_id: str | None, decision: str, meta: EventMeta) -> None:
-        self.require_current_submission(submission_id, assessment_id)
-        self._decision_recorded(submission_id=str(submission_id), decision=decision, meta=meta)
+    def _legacy_advice_received(self, submission_id: str, opinion: str, meta: EventMeta) -> None:
+        """The advice lives on the submission (``BoardAdviceRecorded``)."""
 
     @event("MinistryDecisionRecorded")
-    def _decision_recorded(self, submission_id: str, decision: str, meta: EventMeta) -> None:
-        self.decision = Decision(decision)
-        self.board_status = board_status_after("MinistryDecisionRecorded", {"decision": decision}, self.board_status)
+    def _legacy_decision_recorded(self, submission_id: str, decision: str, meta: EventMeta) -> None:
+        """The decision lives on the submission (``CaioDecisionRecorded``)."""
+
+    @event("IncidentNoted")
+    def _legacy_incident_noted(self, incident_id: str, severity: str, meta: EventMeta) -> None:
+        """In old logs a severe incident made the classification stale through this event."""
+        if is_severe(severity) and self.status in CLASSIFIED:
+            self.status = RiskStatus.stale
+            self.stale_causes.append(severe_incident_cause(incident_id))
 
     # -- incidents -----------------------------------------------------------------------------------
 
-    @event("IncidentNoted")
-    def incident_noted(self, incident_id: str, severity: str, meta: EventMeta) -> None:
-        self.incident_ids.append(incident_id)
-        if is_severe(severity):
-            self.severe_incidents.append(incident_id)
-            if self.status in CLASSIFIED:
-                self.status = RiskStatus.stale
-                self.stale_causes.append(f"severe incident {incident_id}")
+    def incident_recorded(self, incident_id: UUID, severity: str, meta: EventMeta) -> bool:
+        """A severe incident makes a decided classification stale (GUIDELINE.md); returns whether anything was
+        recorded (the incident itself is the Incident's ``IncidentRecorded``)."""
+        if not is_severe(severity) or self.status not in CLASSIFIED:
+            return False
+        self._became_stale(cause=severe_incident_cause(str(incident_id)), meta=meta)
+        return True
 
     # -- queries ---------------------------------------------------------------------------------------
 
@@ -248,16 +260,34 @@ class ProjectRisk(Aggregate):
     def is_expired(self, now: datetime) -> bool:
         return self.status in CLASSIFIED and has_expired(self.expires_at, now)
 
-    def pending(self, now: datetime, open_assessment_submitted: bool = False) -> list[dict[str, Any]]:
-        """What is waiting, and on whom (role and ministry), as the risk API words it; whether the open assessment
-        was submitted is the Assessment's to know (``RiskApplication.pending`` asks it)."""
+    def pending(
+        self, now: datetime, open_assessment_submitted: bool = False, review: BoardReview | None = None
+    ) -> list[dict[str, Any]]:
+        """What is waiting, and on whom (role and ministry), as the risk API words it; where the Board review
+        stands is the submissions' to know, and whether the open assessment was submitted the Assessment's
+        (``RiskApplication`` asks them)."""
         assessment = None
         if self.current_assessment_id is not None:
             assessment = OpenAssessment(self.current_assessment_id, open_assessment_submitted)
+        review = review or self.board_review([])
         steps = pending_steps(
-            self.ministry, self.status, self.board_status, assessment, self.is_expired(now), self.submission_id
+            self.ministry, self.status, review.status, assessment, self.is_expired(now), review.submission_id
         )
         return [{"what": PENDING_WORDS[step.step].format(subject=step.subject), **_whom(step)} for step in steps]
+
+
+def severe_incident_cause(incident_id: str) -> str:
+    return f"severe incident {incident_id}"
+
+
+@dataclass(frozen=True)
+class BoardReview:
+    """Where a project's Board review stands: its status, the submission with the Board (or last decided) and
+    the CAIO's decision on it."""
+
+    status: BoardStatus
+    submission_id: str | None = None
+    decision: Decision | None = None
 
 
 def _whom(step: Pending) -> dict[str, Any]:
@@ -397,6 +427,20 @@ def missing_submission_parts(content: dict[str, Any]) -> list[str]:
     return missing
 
 
+class BoardStep(Aggregate.Event):
+    """A step of a submission's Board review, recorded once, on the submission. Version 2 names the project
+    (readers keeping their state by project need no other event); version 1 did not, and the project's risk
+    aggregate recorded the same step again under a legacy name."""
+
+    class_version = 2
+    project_id: UUID | None
+    meta: EventMeta
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["project_id"] = None
+
+
 class BoardSubmission(Aggregate):
     """A high-risk project's submission to the Advanced AI Utilization Advisory Board, its advice and the decision."""
 
@@ -477,17 +521,54 @@ class BoardSubmission(Aggregate):
         missing = missing_submission_parts(self.content)
         if missing:
             raise Incomplete("The submission is incomplete.", missing)
-        self.trigger_event(self.BoardSubmissionSubmitted, meta=meta)
+        self.trigger_event(self.BoardSubmissionSubmitted, project_id=self.project_id, meta=meta)
 
-    class BoardSubmissionSubmitted(Aggregate.Event):
-        """Declared as a class, not with ``@event``, so that applying it can read its own time: the submission
-        was made when this event occurred (``modified_on`` still holds the previous event's time here)."""
-
-        meta: EventMeta
+    class BoardSubmissionSubmitted(BoardStep):
+        """Applying it reads its own time: the submission was made when this event occurred (``modified_on``
+        still holds the previous event's time here)."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = "awaiting_advice"
             aggregate.submitted_at = self.timestamp
+
+    class BoardAdviceRecorded(BoardStep):
+        opinion: str
+        text: str
+        conditions: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.advice = {
+                "opinion": self.opinion,
+                "text": self.text,
+                "conditions": self.conditions,
+                "by": self.meta.actor_id,
+            }
+            aggregate.status = "awaiting_decision"
+
+    class CaioDecisionRecorded(BoardStep):
+        decision: str
+        reasons: str
+        condition_responses: list[dict[str, str]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.decision = {
+                "decision": self.decision,
+                "reasons": self.reasons,
+                "condition_responses": self.condition_responses,
+                "by": self.meta.actor_id,
+            }
+            aggregate.status = "decided"
+
+    def board_steps(self) -> list[tuple[str, dict[str, Any]]]:
+        """The Board steps this submission went through, as (event type, payload) for ``board_status_after``."""
+        steps: list[tuple[str, dict[str, Any]]] = []
+        if self.submitted_at is not None:
+            steps.append(("BoardSubmissionSubmitted", {}))
+        if self.advice is not None:
+            steps.append(("BoardAdviceRecorded", {}))
+        if self.decision is not None:
+            steps.append(("CaioDecisionRecorded", {"decision": self.decision["decision"]}))
+        return steps
 
     def record_advice(self, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> None:
         if self.status != "awaiting_advice":
@@ -496,12 +577,14 @@ class BoardSubmission(Aggregate):
             )
         if opinion == BoardOpinion.advice_with_conditions and not conditions:
             raise Incomplete("Advice with conditions must list its conditions.", ["conditions"])
-        self._advised(opinion=opinion.value, text=text, conditions=list(conditions), meta=meta)
-
-    @event("BoardAdviceRecorded")
-    def _advised(self, opinion: str, text: str, conditions: list[str], meta: EventMeta) -> None:
-        self.advice = {"opinion": opinion, "text": text, "conditions": conditions, "by": meta.actor_id}
-        self.status = "awaiting_decision"
+        self.trigger_event(
+            self.BoardAdviceRecorded,
+            project_id=self.project_id,
+            opinion=opinion.value,
+            text=text,
+            conditions=list(conditions),
+            meta=meta,
+        )
 
     def record_decision(
         self, decision: Decision, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta
@@ -523,17 +606,14 @@ class BoardSubmission(Aggregate):
                 "Responses name conditions the Board did not set.",
                 [f"condition_responses[{name!r}]" for name in unknown],
             )
-        self._decided(decision=decision.value, reasons=reasons, condition_responses=condition_responses, meta=meta)
-
-    @event("CaioDecisionRecorded")
-    def _decided(self, decision: str, reasons: str, condition_responses: list[dict[str, str]], meta: EventMeta) -> None:
-        self.decision = {
-            "decision": decision,
-            "reasons": reasons,
-            "condition_responses": condition_responses,
-            "by": meta.actor_id,
-        }
-        self.status = "decided"
+        self.trigger_event(
+            self.CaioDecisionRecorded,
+            project_id=self.project_id,
+            decision=decision.value,
+            reasons=reasons,
+            condition_responses=condition_responses,
+            meta=meta,
+        )
 
 
 class Incident(Aggregate):

@@ -75,6 +75,17 @@ def _submission_changed(session: Session, event: Any, submission: Any) -> None:
     session.execute(update(table).where(table.c.submission_id == event.originator_id).values(values))
 
 
+def _incident_recorded(session: Session, event: Any, incident: Any) -> None:
+    session.execute(
+        tables.incidents.insert().values(
+            incident_id=event.originator_id,
+            project_id=event.project_id,
+            severity=event.details["severity"],
+            recorded_at=event.timestamp,
+        )
+    )
+
+
 _WRITERS = {
     "RulesetPublished": _ruleset_published,
     "AssessmentOpened": _assessment_opened,
@@ -84,6 +95,7 @@ _WRITERS = {
     "BoardSubmissionSubmitted": _submission_changed,
     "BoardAdviceRecorded": _submission_changed,
     "CaioDecisionRecorded": _submission_changed,
+    "IncidentRecorded": _incident_recorded,
 }
 
 
@@ -120,6 +132,25 @@ def awaiting_advice(session: Session) -> list[dict[str, Any]]:
         {"submission_id": row.submission_id, "submitted_at": as_utc(row.submitted_at).isoformat()}
         for row in session.execute(query)
     ]
+
+
+def submission_states(session: Session, project_id: UUID) -> dict[UUID, str]:
+    """Each Board submission of the project and its status (what a Board step rests on, besides the project's
+    classification)."""
+    table = tables.submissions
+    query = select(table.c.submission_id, table.c.status).where(table.c.project_id == project_id)
+    return {row.submission_id: row.status for row in session.execute(query.order_by(table.c.submission_id))}
+
+
+def incidents_of(session: Session, project_id: UUID) -> list[dict[str, Any]]:
+    """The project's incidents (id, severity), in the order they were recorded."""
+    table = tables.incidents
+    query = (
+        select(table.c.incident_id, table.c.severity)
+        .where(table.c.project_id == project_id)
+        .order_by(table.c.recorded_at, table.c.incident_id)
+    )
+    return [{"id": str(row.incident_id), "severity": row.severity} for row in session.execute(query)]
 
 
 def designated_caio(session: Session, ministry: str) -> str | None:

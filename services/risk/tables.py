@@ -39,6 +39,16 @@ submissions = Table(
     Index("risk_submissions_status", "status", "submitted_at"),
 )
 
+incidents = Table(
+    "risk_incidents",
+    metadata,
+    Column("incident_id", Uuid(), primary_key=True),
+    Column("project_id", Uuid(), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("risk_incidents_project", "project_id", "recorded_at"),
+)
+
 ministry_caios = Table(
     "risk_ministry_caios",
     metadata,

@@ -23,6 +23,7 @@ from services.risk.contract import RISK, add_months
 from services.risk.domain import (
     Assessment,
     BoardOpinion,
+    BoardReview,
     BoardSubmission,
     Classification,
     Decision,
@@ -180,6 +181,7 @@ class Government:
     def __init__(self) -> None:
         self.registry = InMemoryLog("registry")
         self.risk = InMemoryLog("risk")
+        self.submissions: dict[UUID, BoardSubmission] = {}
 
     # -- registry -------------------------------------------------------------------------------------
 
@@ -277,38 +279,38 @@ class Government:
         self.classify(assessment_id, classification or (Classification.high if high else Classification.not_high))
         return assessment_id
 
+    def submissions_of(self, project_id: UUID) -> list[BoardSubmission]:
+        return [aggregate for aggregate in self.submissions.values() if aggregate.project_id == project_id]
+
+    def board_review(self, project_id: UUID) -> BoardReview:
+        """Where the project's Board review stands, from its submissions (as ``RiskApplication.board_review``)."""
+        return self.project_risk(project_id).board_review(self._reloaded(self.submissions_of(project_id)))
+
+    def _reloaded(self, submissions: list[BoardSubmission]) -> list[BoardSubmission]:
+        return [self.risk.repository.get(submission.id) for submission in submissions]
+
     def submit_to_board(self, project_id: UUID) -> UUID:
         risk = self.project_risk(project_id)
-        submission = BoardSubmission(
-            project_id=project_id, ministry=risk.ministry, content=complete_submission(), meta=PLANNER
-        )
+        content = {**complete_submission(), "assessment_id": risk.classified_assessment_id}
+        submission = BoardSubmission(project_id=project_id, ministry=risk.ministry, content=content, meta=PLANNER)
+        risk.require_submittable(submission, self.board_review(project_id))
         submission.submit(CAIO)
-        risk.board_submitted(submission.id, risk.classified_assessment_id, CAIO)
-        self.risk.save(submission, risk)
+        self.risk.save(submission)
+        self.submissions[submission.id] = submission
         return submission.id
 
     def advise(self, project_id: UUID, submission_id: UUID, opinion: BoardOpinion, conditions: list[str]) -> None:
         risk, submission = self.project_risk(project_id), self.risk.repository.get(submission_id)
+        risk.require_current_submission(submission, self.board_review(project_id))
         submission.record_advice(opinion, "advice text", conditions, BOARD)
-        risk.advice_received(
-            assessment_id=risk.classified_assessment_id,
-            submission_id=str(submission_id),
-            opinion=opinion.value,
-            meta=BOARD,
-        )
-        self.risk.save(submission, risk)
+        self.risk.save(submission)
 
     def decide(self, project_id: UUID, submission_id: UUID, decision: Decision) -> None:
         risk, submission = self.project_risk(project_id), self.risk.repository.get(submission_id)
+        risk.require_current_submission(submission, self.board_review(project_id))
         responses = [{"condition": c, "response": "accepted"} for c in submission.advice["conditions"]]
         submission.record_decision(decision, "decided", responses, CAIO)
-        risk.decision_recorded(
-            assessment_id=risk.classified_assessment_id,
-            submission_id=str(submission_id),
-            decision=decision.value,
-            meta=CAIO,
-        )
-        self.risk.save(submission, risk)
+        self.risk.save(submission)
 
     def incident(self, project_id: UUID, severity: str) -> UUID:
         risk = self.project_risk(project_id)
@@ -316,8 +318,10 @@ class Government:
         incident = Incident(
             project_id=project_id, ministry=risk.ministry, details={**details, "what_happened": "x"}, meta=CAIO
         )
-        risk.incident_noted(incident_id=str(incident.id), severity=severity, meta=CAIO)
-        self.risk.save(incident, risk)
+        if risk.incident_recorded(incident.id, severity, CAIO):
+            self.risk.save(incident, risk)
+        else:
+            self.risk.save(incident)
         return incident.id
 
     def report_incident(self, incident_id: UUID) -> None:

@@ -103,7 +103,18 @@ def test_a_severe_incident_makes_the_projects_classification_stale_in_the_same_s
     project = world.register()
     world.evaluate(project, high=False)
     head = world.risk.head()
-    world.incident(project, "critical")
-    assert world.risk.types(after=head) == ["IncidentRecorded", "IncidentNoted"]
+    incident = world.incident(project, "critical")
+    assert world.risk.types(after=head) == ["IncidentRecorded", "ClassificationBecameStale"], "each fact once"
     risk = world.project_risk(project)
-    assert risk.status is RiskStatus.stale and risk.stale_causes == [f"severe incident {risk.incident_ids[0]}"]
+    assert risk.status is RiskStatus.stale and risk.stale_causes == [f"severe incident {incident}"]
+
+
+def test_a_minor_incident_is_recorded_once_and_leaves_the_project_as_it_was() -> None:
+    world = Government()
+    world.establish()
+    project = world.register()
+    world.evaluate(project, high=False)
+    head = world.risk.head()
+    world.incident(project, "low")
+    assert world.risk.types(after=head) == ["IncidentRecorded"]
+    assert world.project_risk(project).status is RiskStatus.classified_not_high

@@ -12,11 +12,16 @@ from eventsourcing.persistence import IntegrityError
 
 from services.risk.contract import add_months
 from services.risk.domain import (
+    BoardOpinion,
+    BoardReview,
+    BoardStatus,
+    BoardSubmission,
     Classification,
     Decision,
     ProjectRisk,
     RiskRuleViolated,
     RiskStatus,
+    Superseded,
 )
 from tests.unit.memory import (
     BOARD,
@@ -25,6 +30,7 @@ from tests.unit.memory import (
     InMemoryLog,
     assert_replay_equals_live,
     assert_stale_copy_refused,
+    complete_submission,
     meta,
 )
 
@@ -50,10 +56,14 @@ def classified(classification: Classification, expires_at: datetime = NOW + time
     return risk
 
 
-def high_with(board_status: str) -> ProjectRisk:
-    """A high-risk project whose Board workflow has reached ``board_status``."""
-    risk = classified(Classification.high)
-    submission = uuid.uuid4()
+def submission_on(risk: ProjectRisk) -> BoardSubmission:
+    """A complete draft resting on the project's classified assessment."""
+    content = {**complete_submission(), "assessment_id": risk.classified_assessment_id}
+    return BoardSubmission(project_id=PROJECT, ministry="MIC", content=content, meta=PLANNER)
+
+
+def steps_to(submission: BoardSubmission, board_status: str) -> BoardSubmission:
+    """Take ``submission`` through the Board's steps up to ``board_status``."""
     steps = {
         "submission_required": [],
         "awaiting_advice": ["submit"],
@@ -63,23 +73,20 @@ def high_with(board_status: str) -> ProjectRisk:
     }[board_status]
     for step in steps:
         if step == "submit":
-            risk.board_submitted(submission, risk.classified_assessment_id, CAIO)
+            submission.submit(CAIO)
         elif step == "advise":
-            risk.advice_received(
-                assessment_id=risk.classified_assessment_id,
-                submission_id=str(submission),
-                opinion="no_concerns",
-                meta=BOARD,
-            )
+            submission.record_advice(BoardOpinion.no_concerns, "advice", [], BOARD)
         else:
-            risk.decision_recorded(
-                assessment_id=risk.classified_assessment_id,
-                submission_id=str(submission),
-                decision=step.value,
-                meta=CAIO,
-            )
-    assert risk.board_status == board_status
-    return risk
+            submission.record_decision(step, "decided", [], CAIO)
+    return submission
+
+
+def high_with(board_status: str) -> tuple[ProjectRisk, list[BoardSubmission]]:
+    """A high-risk project and its submissions, the Board review having reached ``board_status``."""
+    risk = classified(Classification.high)
+    submissions = [] if board_status == "submission_required" else [steps_to(submission_on(risk), board_status)]
+    assert risk.board_review(submissions).status == board_status
+    return risk, submissions
 
 
 # -- becoming due (creation) ---------------------------------------------------------------------------------
@@ -88,7 +95,7 @@ def high_with(board_status: str) -> ProjectRisk:
 def test_a_registered_project_has_its_risk_evaluation_due(log: InMemoryLog) -> None:
     risk = due()
     assert risk.id == ProjectRisk.create_id(PROJECT)
-    assert (risk.status, risk.classification, risk.board_status) == (RiskStatus.due, None, "not_required")
+    assert (risk.status, risk.classification, risk.board_review([]).status) == (RiskStatus.due, None, "not_required")
     assert risk.pending(NOW) == [{"what": "risk evaluation", "role": "planner", "ministry": "MIC"}]
     assert_replay_equals_live(log, risk)
 
@@ -142,7 +149,7 @@ def test_a_classification_decides_the_status_the_board_status_and_the_expiry(
     classification: Classification, status: RiskStatus, board_status: str, log: InMemoryLog
 ) -> None:
     risk = classified(classification, NOW + timedelta(days=365))
-    assert (risk.status, risk.classification, risk.board_status) == (status, classification, board_status)
+    assert (risk.status, risk.classification, risk.board_review([]).status) == (status, classification, board_status)
     assert risk.current_assessment_id is None and risk.classified_assessment_id == risk.assessment_ids[0]
     assert risk.expires_at == NOW + timedelta(days=365) == risk.reevaluation_due_at()
     assert risk.pending_events[-1].registry_position == 7
@@ -150,11 +157,11 @@ def test_a_classification_decides_the_status_the_board_status_and_the_expiry(
 
 
 def test_a_new_classification_restarts_the_board_workflow() -> None:
-    risk = high_with("decided")
+    risk, submissions = high_with("decided")
     assessment_id = uuid.uuid4()
     risk.start_assessment(assessment_id, PLANNER)
     risk.record_classification(assessment_id, Classification.high, NOW + timedelta(days=365), 9, CAIO)
-    assert (risk.board_status, risk.submission_id, risk.decision) == ("submission_required", None, None)
+    assert risk.board_review(submissions) == BoardReview(BoardStatus.submission_required)
 
 
 def test_a_classification_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
@@ -202,41 +209,57 @@ def test_a_material_change_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     assert_stale_copy_refused(log, classified(Classification.high), lambda copy: copy.material_change("x", SYSTEM))
 
 
-# -- staleness: incident_noted -------------------------------------------------------------------------------
+# -- staleness: incident_recorded -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("severity", ["high", "critical"])
 def test_a_severe_incident_makes_a_decided_classification_stale(severity: str, log: InMemoryLog) -> None:
     risk = classified(Classification.not_high)
-    risk.incident_noted(incident_id="i-1", severity=severity, meta=CAIO)
-    assert risk.status is RiskStatus.stale and risk.stale_causes == ["severe incident i-1"]
-    assert risk.incident_ids == ["i-1"] and risk.severe_incidents == ["i-1"]
+    incident = uuid.uuid4()
+    assert risk.incident_recorded(incident, severity, CAIO) is True
+    assert risk.status is RiskStatus.stale and risk.stale_causes == [f"severe incident {incident}"]
+    assert type(risk.pending_events[-1]).__name__ == "ClassificationBecameStale"
     assert_replay_equals_live(log, risk)
 
 
 @pytest.mark.parametrize("severity", ["low", "medium"])
-def test_a_minor_incident_is_noted_without_touching_the_classification(severity: str) -> None:
+def test_a_minor_incident_records_nothing_on_the_project(severity: str) -> None:
     risk = classified(Classification.high)
-    risk.incident_noted(incident_id="i-1", severity=severity, meta=CAIO)
-    assert risk.status is RiskStatus.classified_high and risk.stale_causes == []
-    assert risk.incident_ids == ["i-1"] and risk.severe_incidents == []
+    risk.collect_events()
+    assert risk.incident_recorded(uuid.uuid4(), severity, CAIO) is False
+    assert risk.collect_events() == [] and risk.status is RiskStatus.classified_high and risk.stale_causes == []
 
 
-def test_a_severe_incident_before_any_classification_leaves_the_evaluation_due() -> None:
+@pytest.mark.parametrize("state", ["due", "stale"])
+def test_a_severe_incident_without_a_decided_classification_records_nothing_on_the_project(state: str) -> None:
     risk = due()
-    risk.incident_noted(incident_id="i-1", severity="critical", meta=CAIO)
-    assert risk.status is RiskStatus.due and risk.severe_incidents == ["i-1"] and risk.stale_causes == []
+    if state == "stale":
+        risk = classified(Classification.high)
+        risk.material_change("first change", SYSTEM)
+    risk.collect_events()
+    before = (risk.status, list(risk.stale_causes))
+    assert risk.incident_recorded(uuid.uuid4(), "critical", CAIO) is False
+    assert risk.collect_events() == [] and (risk.status, risk.stale_causes) == before
 
 
 def test_an_unknown_severity_is_refused() -> None:
     with pytest.raises(ValueError):
-        due().incident_noted(incident_id="i-1", severity="catastrophic", meta=CAIO)
+        classified(Classification.high).incident_recorded(uuid.uuid4(), "catastrophic", CAIO)
 
 
-def test_noting_an_incident_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
+def test_staleness_from_a_severe_incident_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
     assert_stale_copy_refused(
-        log, due(), lambda copy: copy.incident_noted(incident_id="i-1", severity="low", meta=CAIO)
+        log, classified(Classification.high), lambda copy: copy.incident_recorded(uuid.uuid4(), "critical", CAIO)
     )
+
+
+def test_an_incident_noted_in_an_old_log_still_makes_the_classification_stale_on_replay(log: InMemoryLog) -> None:
+    """Logs written before each fact was named once hold ``IncidentNoted`` on the project's risk aggregate: the
+    stored events stay, and replaying them gives the staleness they recorded."""
+    risk = classified(Classification.high)
+    risk._legacy_incident_noted(incident_id="i-1", severity="critical", meta=CAIO)
+    assert risk.status is RiskStatus.stale and risk.stale_causes == ["severe incident i-1"]
+    assert_replay_equals_live(log, risk)
 
 
 # -- expiry --------------------------------------------------------------------------------------------------
@@ -261,66 +284,27 @@ def test_nothing_expires_before_a_classification() -> None:
     assert risk.reevaluation_due_at() is None and not risk.is_expired(NOW + timedelta(days=10_000))
 
 
-# -- the Board part of ProjectRisk ---------------------------------------------------------------------------
+# -- the Board review: derived from the submissions, checked by ProjectRisk ------------------------------------
 
 
-def test_submitting_to_the_board_awaits_its_advice(log: InMemoryLog) -> None:
-    risk = classified(Classification.high)
-    submission = uuid.uuid4()
-    risk.board_submitted(submission, risk.classified_assessment_id, CAIO)
-    assert (risk.board_status, risk.submission_id, risk.decision) == ("awaiting_advice", str(submission), None)
-    assert_replay_equals_live(log, risk)
+def test_a_submitted_draft_puts_the_review_in_the_boards_hands() -> None:
+    risk, submissions = high_with("awaiting_advice")
+    assert risk.board_review(submissions) == BoardReview(BoardStatus.awaiting_advice, str(submissions[0].id))
 
 
-@pytest.mark.parametrize("make", [due, lambda: classified(Classification.not_high)])
-def test_only_a_project_classified_high_is_submitted_to_the_board(make: Callable[[], ProjectRisk]) -> None:
-    risk = make()
-    risk.collect_events()
-    with pytest.raises(RiskRuleViolated, match="classification is high|no current classification"):
-        risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
-    assert risk.collect_events() == [] and risk.submission_id is None
+def test_the_latest_submission_on_the_classification_is_the_one_with_the_board() -> None:
+    risk, submissions = high_with("resubmission_required")
+    again = steps_to(submission_on(risk), "awaiting_advice")
+    assert risk.board_review([again, *submissions]) == BoardReview(BoardStatus.awaiting_advice, str(again.id))
 
 
-def test_a_high_risk_project_made_stale_is_not_submitted_until_reclassified() -> None:
-    risk = classified(Classification.high)
-    risk.material_change("material amendment of users", SYSTEM)
-    with pytest.raises(RiskRuleViolated):
-        risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
-
-
-@pytest.mark.parametrize("board_status", ["awaiting_advice", "awaiting_decision"])
-def test_a_second_submission_while_one_is_with_the_board_is_refused(board_status: str) -> None:
-    risk = high_with(board_status)
-    submitted = risk.submission_id
-    risk.collect_events()
-    with pytest.raises(RiskRuleViolated, match="already with the Board"):
-        risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
-    assert risk.collect_events() == [] and risk.submission_id == submitted and risk.board_status == board_status
-
-
-@pytest.mark.parametrize("board_status", ["resubmission_required", "submission_required"])
-def test_a_project_may_be_submitted_again_once_nothing_is_with_the_board(board_status: str) -> None:
-    risk = high_with(board_status)
-    risk.board_submitted(uuid.uuid4(), risk.classified_assessment_id, CAIO)
-    assert risk.board_status == "awaiting_advice"
-
-
-def test_the_boards_advice_awaits_the_ministrys_decision(log: InMemoryLog) -> None:
-    risk = high_with("awaiting_decision")
-    assert type(risk.pending_events[-1]).__name__ == "AdvisoryBoardAdviceReceived"
-    assert_replay_equals_live(log, risk)
-
-
-def test_advice_received_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
-    risk = high_with("awaiting_advice")
-    sid = risk.submission_id
-    assert_stale_copy_refused(
-        log,
-        risk,
-        lambda copy: copy.advice_received(
-            assessment_id=copy.classified_assessment_id, submission_id=sid, opinion="no_concerns", meta=BOARD
-        ),
-    )
+def test_drafts_and_submissions_on_an_earlier_classification_do_not_count() -> None:
+    risk, submissions = high_with("decided")
+    draft = submission_on(risk)
+    assessment_id = uuid.uuid4()
+    risk.start_assessment(assessment_id, PLANNER)
+    risk.record_classification(assessment_id, Classification.high, NOW + timedelta(days=365), 9, CAIO)
+    assert risk.board_review([draft, *submissions]).status is BoardStatus.submission_required
 
 
 @pytest.mark.parametrize(
@@ -332,38 +316,58 @@ def test_advice_received_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
         (Decision.revise_and_resubmit, "resubmission_required"),
     ],
 )
-def test_the_decision_closes_the_board_workflow_or_asks_for_a_resubmission(
-    decision: Decision, board_status: str, log: InMemoryLog
-) -> None:
-    risk = high_with("awaiting_decision")
-    risk.decision_recorded(
-        assessment_id=risk.classified_assessment_id,
-        submission_id=risk.submission_id,
-        decision=decision.value,
-        meta=CAIO,
-    )
-    assert (risk.board_status, risk.decision) == (board_status, decision)
-    assert_replay_equals_live(log, risk)
+def test_the_decision_closes_the_review_or_asks_for_a_resubmission(decision: Decision, board_status: str) -> None:
+    risk, submissions = high_with("awaiting_decision")
+    submissions[0].record_decision(decision, "decided", [], CAIO)
+    review = risk.board_review(submissions)
+    assert (review.status, review.decision, review.submission_id) == (board_status, decision, str(submissions[0].id))
 
 
-def test_an_unknown_decision_is_refused() -> None:
-    risk = high_with("awaiting_decision")
-    with pytest.raises(ValueError):
-        risk.decision_recorded(
-            assessment_id=risk.classified_assessment_id, submission_id=risk.submission_id, decision="maybe", meta=CAIO
-        )
+@pytest.mark.parametrize("make", [due, lambda: classified(Classification.not_high)])
+def test_only_a_project_classified_high_is_submitted_to_the_board(make: Callable[[], ProjectRisk]) -> None:
+    risk = make()
+    draft = BoardSubmission(project_id=PROJECT, ministry="MIC", content=complete_submission(), meta=PLANNER)
+    if risk.classified_assessment_id:
+        draft = submission_on(risk)
+    with pytest.raises(RiskRuleViolated, match="classification is high|no current classification"):
+        risk.require_submittable(draft, risk.board_review([]))
 
 
-def test_a_decision_recorded_on_a_stale_copy_is_refused(log: InMemoryLog) -> None:
-    risk = high_with("awaiting_decision")
-    sid = risk.submission_id
-    assert_stale_copy_refused(
-        log,
-        risk,
-        lambda copy: copy.decision_recorded(
-            assessment_id=copy.classified_assessment_id, submission_id=sid, decision="proceed", meta=CAIO
-        ),
-    )
+def test_a_high_risk_project_made_stale_is_not_submitted_until_reclassified() -> None:
+    risk = classified(Classification.high)
+    draft = submission_on(risk)
+    risk.material_change("material amendment of users", SYSTEM)
+    with pytest.raises(Superseded):
+        risk.require_submittable(draft, risk.board_review([]))
+
+
+@pytest.mark.parametrize("board_status", ["awaiting_advice", "awaiting_decision"])
+def test_a_second_submission_while_one_is_with_the_board_is_refused(board_status: str) -> None:
+    risk, submissions = high_with(board_status)
+    with pytest.raises(RiskRuleViolated, match=f"{submissions[0].id} is already with the Board"):
+        risk.require_submittable(submission_on(risk), risk.board_review(submissions))
+
+
+@pytest.mark.parametrize("board_status", ["resubmission_required", "submission_required"])
+def test_a_project_may_be_submitted_again_once_nothing_is_with_the_board(board_status: str) -> None:
+    risk, submissions = high_with(board_status)
+    risk.require_submittable(submission_on(risk), risk.board_review(submissions))
+
+
+def test_advice_and_decisions_only_on_the_submission_with_the_board() -> None:
+    risk, submissions = high_with("resubmission_required")
+    again = steps_to(submission_on(risk), "awaiting_advice")
+    review = risk.board_review([again, *submissions])
+    risk.require_current_submission(again, review)
+    with pytest.raises(Superseded, match=f"that is {again.id}"):
+        risk.require_current_submission(submissions[0], review)
+
+
+def test_advice_on_a_submission_whose_classification_is_superseded_is_refused() -> None:
+    risk, submissions = high_with("awaiting_advice")
+    risk.material_change("material amendment of users", SYSTEM)
+    with pytest.raises(Superseded, match="not current"):
+        risk.require_current_submission(submissions[0], risk.board_review(submissions))
 
 
 # -- what is pending, and on whom ----------------------------------------------------------------------------
@@ -385,18 +389,25 @@ DECIDE = {"what": "ministry decision after the Board's advice", "role": "caio", 
 REEVALUATE = {"what": "re-evaluation", "role": "planner", "ministry": "MIC"}
 
 
+def with_review(board_status: str, open_one: bool = False) -> tuple[ProjectRisk, BoardReview]:
+    risk, submissions = high_with(board_status)
+    if open_one:
+        open_assessment(risk)
+    return risk, risk.board_review(submissions)
+
+
 @pytest.mark.parametrize(
     ("make", "waiting"),
     [
-        (lambda: open_assessment(due()), [ANSWERS]),
-        (lambda: classified(Classification.not_high), []),
-        (lambda: high_with("submission_required"), [SUBMIT]),
-        (lambda: high_with("awaiting_advice"), [ADVICE]),
-        (lambda: high_with("awaiting_decision"), [DECIDE]),
-        (lambda: high_with("resubmission_required"), [SUBMIT]),
-        (lambda: high_with("decided"), []),
-        (lambda: open_assessment(high_with("awaiting_advice")), [ANSWERS, ADVICE]),
-        (lambda: classified(Classification.high, NOW - timedelta(days=1)), [REEVALUATE, SUBMIT]),
+        (lambda: (open_assessment(due()), None), [ANSWERS]),
+        (lambda: (classified(Classification.not_high), None), []),
+        (lambda: with_review("submission_required"), [SUBMIT]),
+        (lambda: with_review("awaiting_advice"), [ADVICE]),
+        (lambda: with_review("awaiting_decision"), [DECIDE]),
+        (lambda: with_review("resubmission_required"), [SUBMIT]),
+        (lambda: with_review("decided"), []),
+        (lambda: with_review("awaiting_advice", open_one=True), [ANSWERS, ADVICE]),
+        (lambda: (classified(Classification.high, NOW - timedelta(days=1)), None), [REEVALUATE, SUBMIT]),
     ],
     ids=[
         "assessment-open",
@@ -410,11 +421,14 @@ REEVALUATE = {"what": "re-evaluation", "role": "planner", "ministry": "MIC"}
         "expired-high",
     ],
 )
-def test_what_is_pending_and_on_whom(make: Callable[[], ProjectRisk], waiting: list[dict]) -> None:
-    assert make().pending(NOW) == waiting
+def test_what_is_pending_and_on_whom(
+    make: Callable[[], tuple[ProjectRisk, BoardReview | None]], waiting: list[dict]
+) -> None:
+    risk, review = make()
+    assert risk.pending(NOW, review=review) == waiting
 
 
 def test_a_stale_high_risk_project_waits_only_for_its_reevaluation() -> None:
-    risk = high_with("awaiting_advice")
-    risk.incident_noted(incident_id="i-9", severity="critical", meta=CAIO)
-    assert risk.pending(NOW) == [REEVALUATE]
+    risk, review = with_review("awaiting_advice")
+    risk.incident_recorded(uuid.uuid4(), "critical", CAIO)
+    assert risk.pending(NOW, review=review) == [REEVALUATE]

@@ -111,7 +111,7 @@ def test_the_fold_shows_what_the_aggregates_hold(story: Story) -> None:
         document, risk = state.projects[str(project_id)], story.world.project_risk(project_id)
         assert document["registry"]["stage"] == story.world.project(project_id).stage.value
         assert document["risk"]["status"] == risk.status.value
-        assert document["board"]["status"] == risk.board_status
+        assert document["board"]["status"] == story.world.board_review(project_id).status
 
 
 def test_the_documents_are_plain_json(story: Story) -> None:

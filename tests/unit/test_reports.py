@@ -203,7 +203,11 @@ def test_the_periodic_report_counts_systems_by_stage_and_risk_and_incidents_in_t
     assert [system["title"] for system in report["systems"]] == ["Chatbot", "Memo drafts"]
     chatbot = report["systems"][0]
     assert (chatbot["incidents_in_period"], chatbot["severe_incidents_in_period"]) == (2, 1)
-    assert report["by_stage_and_risk"]["operation"] == {"classified_high": 0, "classified_not_high": 0, "other": 1}
+    # The severe incident made the chatbot's high classification stale: still drawn as high risk, marked stale
+    # (issue 16: the printed page drew stale high-risk systems as "other").
+    assert (chatbot["classification"], chatbot["classification_stale"]) == ("high", True)
+    assert report["by_stage_and_risk"]["operation"] == {"classified_high": 1, "classified_not_high": 0, "other": 0}
+    assert (report["severe_incidents_in_period"], report["stale_classifications"]) == (1, 1)
     assert report["by_stage_and_risk"]["planning"]["classified_not_high"] == 1
     assert sum(sum(groups.values()) for groups in report["by_stage_and_risk"].values()) == 2
     earlier = periodic.periodic_report(state, "MIC", f"{now.year - 1}H1")
