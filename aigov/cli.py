@@ -169,7 +169,7 @@ def log_verify(
     """Walk each log's hash chain and check it extends every cosigned checkpoint; exit 1 naming what broke."""
     from services.registry.application import RegistryApplication
     from services.risk.application import RiskApplication
-    from shared.transparency.cli import log_tree_check
+    from shared.transparency.cli import log_check
 
     settings = Settings()
     classes = {"registry": RegistryApplication, "risk": RiskApplication}
@@ -179,8 +179,7 @@ def log_verify(
         if name not in classes:
             raise typer.BadParameter("choose registry, risk or all")
         application = classes[name](database_url or settings.upstream_url(name))
-        result = application.verify_log()
-        tree = log_tree_check(application, settings, trusted_checkpoint or [])
+        result, tree = log_check(application, settings, trusted_checkpoint or [])
         extends = tree.pop("ok")
         tree = {"extends_trusted_checkpoints": extends, **tree}
         typer.echo(json.dumps({"service": name, **result.as_dict(), "ok": result.ok and extends, "transparency": tree}))
@@ -239,17 +238,14 @@ def audit_verify(
 ) -> None:
     """Check every link and leaf, every checkpoint, signature and cosignature, and that the export extends every
     trusted checkpoint; exit 1 naming the first break, 2 when no public key is given (without --no-signatures)."""
-    from shared.checkpoints import load_public_key
-    from shared.export import verify_export
-    from shared.transparency.cli import audit_tree_check
+    from shared.transparency.cli import audit_check
 
     if public_key is None and not no_signatures:
         typer.echo("give --public-key (or --no-signatures to check hashes only)", err=True)
         raise typer.Exit(2)
-    key = load_public_key(public_key.read_bytes()) if public_key else None
-    result = verify_export(_export_lines(export, "verifying"), key)
-    tree = audit_tree_check(export, public_key, trusted_checkpoint or [], witness_key or [])
-    typer.echo(json.dumps({**result.as_dict(), "signatures_checked": key is not None, "transparency": tree}))
+    lines = _export_lines(export, "verifying")
+    result, tree = audit_check(lines, public_key, trusted_checkpoint or [], witness_key or [])
+    typer.echo(json.dumps({**result.as_dict(), "signatures_checked": public_key is not None, "transparency": tree}))
     raise typer.Exit(0 if result.ok and tree["ok"] else 1)
 
 

@@ -77,6 +77,38 @@ def checks(results: dict[str, dict[str, Any]]) -> list[Check]:
         if (median := _get(by_name, "history", "reporting_as_of_median_ms")) is not None:
             rows.append(Check("history", backend, "?as_of= of a project with 10,000 events", median, 20.0, False, "ms"))
         rows += scale_checks(backend, _get(by_name, "scale", "points") or [])
+        rows += verification_checks(backend, by_name.get("verification") or {})
+    return rows
+
+
+def verification_checks(backend: str, result: dict[str, Any]) -> list[Check]:
+    """Issue 14's verification target (≥ 0.8× the same algorithm over the same data in memory), log and export."""
+    if "error" in result or "log" not in result:
+        return []
+    floor, events = result["in_memory"]["events_per_s"], f"{result['events']:,} events"
+    rows = [
+        Check(
+            "verification",
+            backend,
+            f"{label} vs the same pass over the rows in memory ({events})",
+            round(result[part]["events_per_s"] / floor, 3),
+            0.8,
+            True,
+            "×",
+        )
+        for part, label in (("log", "log (chain and tree)"), ("export", "export file (every line parsed)"))
+    ]
+    rows.append(
+        Check(
+            "verification",
+            backend,
+            f"export file vs the same pass over its lines in memory ({events})",
+            round(result["export"]["events_per_s"] / result["export_lines_in_memory"]["events_per_s"], 3),
+            0.8,
+            True,
+            "×",
+        )
+    )
     return rows
 
 
@@ -164,13 +196,6 @@ def scale_checks(backend: str, points: list[dict[str, Any]]) -> list[Check]:
             "×",
         )
     )
-    verified = next((point for point in reversed(points) if "verification" in point), None)
-    if verified is not None:
-        floor = verified["verification"]["in_memory"]["events_per_s"]
-        for part, label in (("log", "log"), ("export", "export file")):
-            measured = round(verified["verification"][part]["events_per_s"] / floor, 3)
-            what = f"verification of the {label} vs in memory ({verified['events']:,} events)"
-            rows.append(Check("scale", backend, what, measured, 0.8, True, "×"))
     small_rss, large_rss = (_get(point, "memory", "after_reports_mb") for point in (small, at_100k_projects))
     if small_rss and large_rss:
         rows.append(
@@ -386,7 +411,7 @@ def sweep_tables(results: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(_row(backend, f"{point['events']:,}", f"{point['projects']:,}", *cells, rss))
     lines += [
         "",
-        "### Scale sweep: rebuild and verification (events/s)",
+        "### Scale sweep: rebuild (events/s)",
         "",
         _row(
             "Backend",
@@ -394,22 +419,57 @@ def sweep_tables(results: dict[str, dict[str, Any]]) -> list[str]:
             "Raw scan",
             "Library read+decode",
             "Rebuild",
-            "Verify logs",
-            "Verify export",
-            "Same algorithm in memory",
             "Making the log (s)",
             "RSS growth in rebuild (MB)",
         ),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
         for point in _get(by_name, "scale", "points") or []:
             rates = (point[key]["events_per_s"] for key in ("raw_scan", "library_decode", "rebuild"))
-            verified = (
-                _get(point, "verification", key, "events_per_s") or "–" for key in ("log", "export", "in_memory")
-            )
             made, growth = point["making_log"]["seconds"], point["rebuild"].get("rss_growth_mb")
-            lines.append(_row(backend, f"{point['events']:,}", *rates, *verified, made, growth))
+            lines.append(_row(backend, f"{point['events']:,}", *rates, made, growth))
+    return lines + verification_table(results)
+
+
+def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        "### Verification (events/s, both logs; best of the rounds, sides alternating)",
+        "",
+        _row(
+            "Backend",
+            "Events",
+            "Rounds",
+            "Log: chain + tree",
+            "Same pass, rows in memory",
+            "Export file",
+            "Same pass, export lines in memory",
+            "Chain only, log",
+            "Chain only, rows in memory",
+            "Log, before: two passes",
+            "Export, before: two passes",
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for backend, by_name in results.items():
+        result = by_name.get("verification") or {}
+        if "log" not in result:
+            continue
+        rates = (
+            _get(result, *path, "events_per_s")
+            for path in (
+                ("log",),
+                ("in_memory",),
+                ("export",),
+                ("export_lines_in_memory",),
+                ("chain_only", "log"),
+                ("chain_only", "in_memory"),
+                ("before", "log_two_passes"),
+                ("before", "export_two_passes"),
+            )
+        )
+        lines.append(_row(backend, f"{result['events']:,}", result["rounds"], *rates))
     return lines
 
 
@@ -465,7 +525,7 @@ def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
     for backend, by_name in results.items():
         for name, key in (
             ("scale", "profile_rebuild"),
-            ("scale", "profile_verification"),
+            ("verification", "profile_verification"),
             ("history", "profile_cumulative_as_of"),
         ):
             profile = _get(by_name, name, key)
@@ -473,6 +533,20 @@ def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
                 what = key.removeprefix("profile_").removeprefix("cumulative_").replace("_", " ")
                 lines += [f"{name}: {what} ({backend}), cProfile, cumulative:", "", "```", *profile[:10], "```", ""]
     return lines
+
+
+def _partial(summary: dict[str, Any]) -> list[str]:
+    """The note a partial run (``bench.run_all --only …``) adds: which rows it re-measured, and when."""
+    partial = summary.get("partial_run")
+    if not partial:
+        return []
+    info = partial["machine"]
+    return [
+        "",
+        f"Re-measured since by a partial run (`python -m bench.run_all --only {' '.join(partial['only'])}`, "
+        f"{partial['wall_seconds'] / 60:.1f} min, load average when it ended {info['load_average_1_5_15_min']}): "
+        f"the rows of {', '.join(partial['only'])}; every other row is the full run's.",
+    ]
 
 
 def write_markdown(summary: dict[str, Any], chart: Path) -> Path:
@@ -490,6 +564,7 @@ def write_markdown(summary: dict[str, Any], chart: Path) -> Path:
         f"{info['platform']}; load average (1, 5, 15 min) when the run ended {info['load_average_1_5_15_min']}. "
         "Services, databases and the load generator share these cores. "
         f"Wall time of the whole run: {summary['wall_seconds'] / 60:.1f} min.",
+        *_partial(summary),
         "",
         "## Summary: every check against its target",
         "",

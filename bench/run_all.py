@@ -13,11 +13,14 @@ import json
 import time
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from bench import history, memory, propagation, scale, write_path
+from bench import history, memory, propagation, scale, verification, write_path
 from bench.common import BACKENDS, RESULTS, machine, write_result
 from bench.report import checks, write_chart, write_checks, write_markdown
+
+BENCHMARKS = ("write_path", "propagation", "memory", "history", "scale", "verification")
 
 
 def attempt(name: str, function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -34,14 +37,22 @@ def attempt(name: str, function: Callable[[], dict[str, Any]]) -> dict[str, Any]
     return result
 
 
-def run_backend(backend: str, seconds: float, sizes: tuple[int, ...] | None) -> dict[str, Any]:
-    """Every benchmark on one backend; the scale sweep measures rebuild and verification at each size."""
+def run_backend(
+    backend: str, seconds: float, sizes: tuple[int, ...] | None, only: list[str] | None = None
+) -> dict[str, Any]:
+    """Every benchmark on one backend (or the ``only`` ones); the scale sweep measures rebuild at each size."""
+    benchmarks: dict[str, Callable[[], dict[str, Any]]] = {
+        "write_path": lambda: write_path.run(backend, seconds),
+        "propagation": lambda: propagation.run(backend, seconds + 2),
+        "memory": lambda: memory.run(backend, seconds + 2),
+        "history": lambda: history.run(backend),
+        "scale": lambda: scale.run(backend, sizes),
+        "verification": lambda: verification.run(backend),
+    }
     return {
-        "write_path": attempt(f"write path {backend}", lambda: write_path.run(backend, seconds)),
-        "propagation": attempt(f"propagation {backend}", lambda: propagation.run(backend, seconds + 2)),
-        "memory": attempt(f"memory {backend}", lambda: memory.run(backend, seconds + 2)),
-        "history": attempt(f"history {backend}", lambda: history.run(backend)),
-        "scale": attempt(f"scale sweep {backend}", lambda: scale.run(backend, sizes)),
+        name: attempt(f"{name.replace('_', ' ')} {backend}", function)
+        for name, function in benchmarks.items()
+        if only is None or name in only
     }
 
 
@@ -54,12 +65,27 @@ def main() -> None:
         help="the sweep's log sizes in events, comma-separated (default BENCH_SCALE_SIZES or 10000,100000,1000000)",
     )
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=BENCHMARKS,
+        help="run only these benchmarks; the others' results are kept from the last summary.json",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     sizes = tuple(int(size) for size in args.sizes.split(",")) if args.sizes else None
-    results = {backend: run_backend(backend, args.seconds, sizes) for backend in args.backends}
+    results = {backend: run_backend(backend, args.seconds, sizes, args.only) for backend in args.backends}
     summary = {"results": results, "wall_seconds": round(time.perf_counter() - started, 1), "machine": machine()}
-    write_result("summary", summary)
+    if args.only:  # a partial run: the earlier results of the benchmarks not run stay, marked as such
+        earlier = json.loads((RESULTS / "summary.json").read_text())
+        for backend, by_name in earlier["results"].items():
+            results[backend] = {**by_name, **results.get(backend, {})}
+        stamp = {"at": datetime.now(UTC).isoformat()}
+        summary = {**earlier, "results": results, "partial_run": {"only": args.only, **summary, **stamp}}
+        # the machine and time stamped on the summary stay the full run's; the partial run's are its own
+        (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    else:
+        write_result("summary", summary)
     write_checks(checks(results), RESULTS / "checks.json")
     chart = write_chart(results, RESULTS / "benchmarks.png")
     doc = write_markdown(summary, chart)

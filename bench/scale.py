@@ -6,10 +6,7 @@ beside its baseline in the same run:
 - rebuild (``aigov reporting rebuild``: clear, then the follower with batches of 2,000) against a raw
   keyset scan of both event tables and against the eventsourcing library's own read-and-decode
   (``select_notifications`` + ``mapper.to_domain_event``, on the first 200,000 events);
-- verification of both logs (``verify_log``) and of an export file (``verify_export``, the file written
-  untimed) against the same algorithm (``verify_chain``) over the same records already in memory (up to
-  100,000 events: the rate does not depend on the length, and the in-memory baseline of a million would
-  need ~1 GB);
+- (verification of the logs and of an export is ``bench/verification.py``, on a log made the same way;)
 - in-process, the code of the routes without HTTP: ``?as_of=`` of one project's public record and of a
   ministry's inventory first page at the middle moment of the log (half the events before it), the first
   page of the live inventory and of the public (high-risk) register, one project's timeline;
@@ -28,7 +25,6 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,21 +40,18 @@ from bench.common import (
 )
 from bench.memory import rss_mb
 from bench.scaledata import EVENTS_PER_PROJECT, make_log
+from services.registry.application import RegistryApplication
 from services.reporting import periodic, reports, tables
 from services.reporting.followers import ProjectionFollower
 from services.reporting.queries import Filters, ReportQueries
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
+from services.risk.application import RiskApplication
 from shared.database import create_engine
-from shared.export import verify_export
-from shared.hashchain import verify_chain
 from tests.support import ServiceStack, project_body
 
 SIZES = (10_000, 100_000, 1_000_000)
 REBUILD_BATCH = 2000
 DECODE_SAMPLE = 200_000
-#: Verification rates do not depend on the log's length (it streams); at 1,000,000 events the in-memory
-#: baseline alone would hold ~1 GB and the export take minutes, so the largest log is not verified again.
-VERIFIED_UP_TO = 100_000
 SAMPLES = 15
 PAGE = 100
 
@@ -106,11 +99,13 @@ def raw_scan(url: str) -> dict[str, Any]:
     return {"events": rows, "seconds": round(elapsed, 2), "events_per_s": rate(rows, elapsed)}
 
 
-def library_decode(store: ReportingStore) -> dict[str, Any]:
-    """The library's own read-and-decode (notifications, then domain events), on the first events of each log."""
+def library_decode(url: str) -> dict[str, Any]:
+    """The library's own read-and-decode (notifications, then domain events), on the first events of each log
+    (through the producers' applications: reporting reads the logs with the generic reader, which has neither)."""
+    applications = {"registry": RegistryApplication(url), "risk": RiskApplication(url)}
     decoded, started = 0, time.perf_counter()
     for service in UPSTREAMS:
-        app, start = store.upstreams[service], 1
+        app, start = applications[service], 1
         while decoded < DECODE_SAMPLE * (UPSTREAMS.index(service) + 1) // len(UPSTREAMS):
             notifications = app.recorder.select_notifications(start=start, limit=REBUILD_BATCH)
             if not notifications:
@@ -151,37 +146,6 @@ def rebuild(store: ReportingStore) -> dict[str, Any]:
 
 
 # -- verification ------------------------------------------------------------------------------------------
-
-
-def verification(store: ReportingStore, directory: Path) -> dict[str, Any]:
-    apps = [store.upstreams[service] for service in UPSTREAMS]
-    started = time.perf_counter()
-    checked = sum(app.verify_log().checked for app in apps)
-    log_seconds = time.perf_counter() - started
-    in_memory = [list(app.iter_chained_records()) for app in apps]
-    started = time.perf_counter()
-    hashed = sum(verify_chain(records).checked for records in in_memory)
-    memory_seconds = time.perf_counter() - started
-    del in_memory
-    path = directory / "export.ndjson"
-    with path.open("w", encoding="utf-8") as export:
-        for line in store.export_lines():
-            export.write(line + "\n")
-    key = store.signing_key().public_key()
-    started = time.perf_counter()
-    with path.open(encoding="utf-8") as lines:
-        result = verify_export(lines, key)
-    export_seconds = time.perf_counter() - started
-    path.unlink()
-    return {
-        "log": {"events": checked, "seconds": round(log_seconds, 2), "events_per_s": rate(checked, log_seconds)},
-        "export": {"ok": result.ok, "events": result.events, "events_per_s": rate(result.events, export_seconds)},
-        "in_memory": {
-            "events": hashed,
-            "seconds": round(memory_seconds, 2),
-            "events_per_s": rate(hashed, memory_seconds),
-        },
-    }
 
 
 # -- the reports, in-process -----------------------------------------------------------------------------------
@@ -269,16 +233,13 @@ def reporting_memory(database: BenchDatabase, ministry: str, moment: datetime, p
 
 
 def profiles(store: ReportingStore) -> dict[str, list[str]]:
-    """Where a rebuild's and a verification's time goes (cProfile of their first batches); the last step of a
+    """Where a rebuild's time goes (cProfile of its first batches); the last step of a
     point, so the read model it leaves half rebuilt is not measured again."""
-    from itertools import islice
 
     store.clear()
     follower = ProjectionFollower(store, batch_size=REBUILD_BATCH)
     rebuilding = profile_top(lambda: [follower.process_available() for _ in range(5)], top=12)
-    registry = store.upstreams["registry"]
-    verifying = profile_top(lambda: verify_chain(islice(registry.iter_chained_records(), 50_000)), top=8)
-    return {"profile_rebuild": rebuilding, "profile_verification": verifying}
+    return {"profile_rebuild": rebuilding}
 
 
 def point(backend: str, events: int, profiled: bool = False) -> dict[str, Any]:
@@ -293,10 +254,8 @@ def point(backend: str, events: int, profiled: bool = False) -> dict[str, Any]:
         store = ReportingStore(service_settings(database))
         result: dict[str, Any] = {"events": made["events"], "projects": made["projects"], "making_log": made}
         result["raw_scan"] = raw_scan(database.url)
-        result["library_decode"] = library_decode(store)
+        result["library_decode"] = library_decode(database.url)
         result["rebuild"] = rebuild(store)
-        if events <= VERIFIED_UP_TO:
-            result["verification"] = verification(store, database.directory)
         result["reports"] = report_timings(store, ministry, moment)
         result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
         if profiled:
@@ -318,7 +277,6 @@ def run(backend: str, sweep: tuple[int, ...] | None = None) -> dict[str, Any]:
         "backend": backend,
         "points": points,
         "profile_rebuild": first.pop("profile_rebuild", []),
-        "profile_verification": first.pop("profile_verification", []),
     }
     write_result(f"scale-{backend}", result)
     return result

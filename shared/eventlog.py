@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
 from shared.database import eventsourcing_env, read_only
-from shared.hashchain import ChainedRecord, VerificationResult, verify_chain
+from shared.hashchain import ChainedRecord, VerificationResult
+from shared.logcheck import LogCheck, check_pages
 from shared.logreader import DatabaseLog, Envelope
 from shared.meta import EventMetaAsDict
 from shared.positions import note_written
 from shared.schema import EVENT_HASH_TABLES
+from shared.transparency.audit import TrustedHead
 
 #: Writes a service's query index from the events one save recorded (and the aggregates saved, by id), in the
 #: same transaction.
@@ -121,15 +123,21 @@ class AuditedApplication(Application[UUID]):
 
     def verify_log(self) -> VerificationResult:
         """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match."""
-        result = verify_chain(self.iter_chained_records())
+        return self.check_log(None).chain
+
+    def check_log(self, trusted: list[TrustedHead] | None) -> LogCheck:
+        """One pass over the log (``shared.logcheck``): the chain, and with ``trusted`` the Merkle tree against
+        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both."""
+        checked = check_pages(self.log.iter_pages(), trusted)
+        result = checked.chain
         if result.ok and self._has_orphan_hashes(result.head_position or 0):
-            return dataclasses.replace(
+            result = dataclasses.replace(
                 result,
                 ok=False,
                 first_bad_position=(result.head_position or 0) + 1,
                 problem="chain links exist for events that are missing from the log",
             )
-        return result
+        return LogCheck(result, checked.tree)
 
     def _has_orphan_hashes(self, head: int) -> bool:
         table = EVENT_HASH_TABLES[self.name]

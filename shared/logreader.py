@@ -136,6 +136,64 @@ def uuid_of_bytes(value: Any) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
+def stored_pages(engine: Engine, service: str, batch_size: int = 10_000, after: int = 0) -> Iterator[list[Any]]:
+    """The stored events after ``after`` with their stored links, in log order, a page of the driver's own rows
+    at a time:
+    ``(position, originator id, version, topic, state, link)``, the id as text on PostgreSQL and as its 16
+    stored bytes on SQLite (``shared.logcheck`` formats them), the state as the stored bytes.
+
+    One keyset-paged ``SELECT … LEFT JOIN`` of the events and their links, compiled once and run on the
+    driver (no SQLAlchemy result processing, no ``UUID`` or record object per row): reading through the
+    library's notifications made verification ~7× slower than hashing, and SQLAlchemy's rows ~4×
+    (docs/benchmarks.md).
+    """
+    events, links, dialect = library_metadata.tables[f"{service}_events"], EVENT_HASH_TABLES[service], engine.dialect
+    query = (
+        select(
+            events.c.id,
+            uuid_text(events.c.originator_id, dialect.name),
+            events.c.originator_version,
+            events.c.topic,
+            events.c.state,
+            links.c.hash,
+        )
+        .outerjoin(links, links.c.position == events.c.id)
+        .where(events.c.id > bindparam("after"))
+        .order_by(events.c.id)
+        .limit(batch_size)
+    )
+    compiled = query.compile(dialect=dialect)
+    postgres = dialect.name == "postgresql"
+
+    def page(after: int) -> list[Any]:
+        params = compiled.construct_params({"after": after})
+        arguments = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
+        with read_only(), engine.connect() as connection:
+            driver: Any = connection.connection.driver_connection
+            # PostgreSQL's binary protocol sends the stored bytes as they are (text would hex-escape them)
+            cursor = driver.cursor(**({"binary": True} if postgres else {}))
+            try:
+                cursor.execute(compiled.string, arguments)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+
+    if not postgres:
+        # SQLite runs in this process: its rows are built holding the GIL, so a reader thread would only
+        # contend with the hashing for it (measured slower); pages are read in turn.
+        while rows := page(after):
+            yield rows
+            after = rows[-1][0]
+        return
+    # The next page is read while the caller hashes this one: the driver waits on the database without
+    # the GIL, so reading and hashing overlap instead of adding up.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{service}-chain-reader") as reader:
+        upcoming = reader.submit(page, after)
+        while rows := upcoming.result():
+            upcoming = reader.submit(page, rows[-1][0])
+            yield rows
+
+
 class EnvelopeDecoder:
     """Stored records → envelopes, lifted to the contract's current versions."""
 
@@ -222,50 +280,15 @@ class DatabaseLog:
             return [StoredRecord._make(row) for row in connection.execute(query)]
 
     def iter_records(self, batch_size: int = 10_000) -> Iterator[StoredRecord]:
-        """Every stored event with its stored link, in log order, straight from the tables (nothing decoded).
+        """Every stored event with its stored link, in log order, straight from the tables (nothing decoded)."""
+        for rows in self.iter_pages(batch_size):
+            for position, originator_id, version, topic, state, stored_hash in rows:
+                yield StoredRecord(position, uuid_of_bytes(originator_id), version, topic, state, stored_hash)
 
-        One keyset-paged ``SELECT … LEFT JOIN`` of the events and their links, compiled once and run on the
-        driver (no SQLAlchemy result processing, no ``UUID`` per row): reading through the library's
-        notifications made verification ~7× slower than hashing, and SQLAlchemy's rows ~4× (docs/benchmarks.md).
-        """
-        events, links, dialect = self.events, self.links, self.engine.dialect
-        query = (
-            select(
-                events.c.id,
-                uuid_text(events.c.originator_id, dialect.name),
-                events.c.originator_version,
-                events.c.topic,
-                events.c.state,
-                links.c.hash,
-            )
-            .outerjoin(links, links.c.position == events.c.id)
-            .where(events.c.id > bindparam("after"))
-            .order_by(events.c.id)
-            .limit(batch_size)
-        )
-        compiled = query.compile(dialect=dialect)
-
-        def page(after: int) -> list[Any]:
-            params = compiled.construct_params({"after": after})
-            arguments = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
-            with read_only(), self.engine.connect() as connection:
-                driver: Any = connection.connection.driver_connection
-                # PostgreSQL's binary protocol sends the stored bytes as they are (text would hex-escape them)
-                cursor = driver.cursor(**({"binary": True} if dialect.name == "postgresql" else {}))
-                try:
-                    cursor.execute(compiled.string, arguments)
-                    return list(cursor.fetchall())
-                finally:
-                    cursor.close()
-
-        # The next page is read while the caller hashes this one: the driver waits on the database without
-        # the GIL, so reading and hashing overlap instead of adding up.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-chain-reader") as reader:
-            upcoming = reader.submit(page, 0)
-            while rows := upcoming.result():
-                upcoming = reader.submit(page, rows[-1][0])
-                for position, originator_id, version, topic, state, stored_hash in rows:
-                    yield StoredRecord(position, uuid_of_bytes(originator_id), version, topic, state, stored_hash)
+    def iter_pages(self, batch_size: int = 10_000) -> Iterator[list[Any]]:
+        """Every stored event with its stored link, in log order, a page of the driver's rows at a time
+        (``stored_pages``)."""
+        return stored_pages(self.engine, self.name, batch_size)
 
     def envelopes(self, after: int, limit: int) -> list[Envelope]:
         return [self.decode(record) for record in self.records(after, limit)]

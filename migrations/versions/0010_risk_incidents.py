@@ -4,7 +4,7 @@ project's risk aggregate no longer notes every incident a second time (``Inciden
 The index is filled from the incidents already in the log, decoding their stored state as any reader does.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008_periodic_submissions
 Create Date: 2026-12-02 20:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from shared.logreader import state_transcoder
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0008_periodic_submissions"
 branch_labels = None
 depends_on = None
 

@@ -68,12 +68,13 @@ def witness_key(
     typer.echo(witness_signer(key_path, name).verifier.vkey())
 
 
-def log_tree_check(application: Any, settings: Settings, trusted_files: Iterable[Path]) -> dict[str, Any]:
-    """``aigov log verify``'s second half: the log against every checkpoint the service and its witnesses hold."""
+def log_check(application: Any, settings: Settings, trusted_files: Iterable[Path]) -> tuple[Any, dict[str, Any]]:
+    """``aigov log verify``: one pass over the log checks its hash chain and that it extends every checkpoint the
+    service and its witnesses hold (and the trusted files); returns the chain's result and the tree's report."""
     from sqlalchemy import select
 
     from shared.schema import COSIGNATURE_TABLES
-    from shared.transparency.audit import check_records, cosigned_rows_heads, heads_from_notes, witnessed_heads
+    from shared.transparency.audit import cosigned_rows_heads, heads_from_notes, witnessed_heads
     from shared.transparency.publish import log_signer, parse_witnesses
 
     service = application.name
@@ -93,26 +94,24 @@ def log_tree_check(application: Any, settings: Settings, trusted_files: Iterable
         for head in heads_from_notes(notes, signer.verifier, [w.verifier for w in witnesses], "trusted checkpoint")
         if head.source.startswith("trusted")
     ]
-    result = check_records(application.iter_chained_records(), trusted)
-    return {**result.as_dict(), "trusted_checkpoints": len(trusted), "witness_problems": problems}
+    checked = application.check_log(trusted)
+    tree = {**checked.tree.as_dict(), "trusted_checkpoints": len(trusted), "witness_problems": problems}
+    return checked.chain, tree
 
 
-def audit_tree_check(
-    export: Path, public_key: Path | None, trusted: list[Path], witness_keys: list[str]
-) -> dict[str, Any]:
+def audit_check(
+    lines: Iterable[str], public_key: Path | None, trusted: list[Path], witness_keys: list[str]
+) -> tuple[Any, dict[str, Any]]:
+    """``aigov audit verify`` in one pass over the export: the chain's verdict and the tree's report."""
     from shared.checkpoints import load_public_key
     from shared.transparency.audit import witness_verifiers
-    from shared.transparency.exports import verify_export_tree
+    from shared.transparency.exports import verify_export_all
 
     key = load_public_key(public_key.read_bytes()) if public_key else None
-    with export.open(encoding="utf-8") as handle:
-        result = verify_export_tree(
-            handle,
-            key,
-            witness_verifiers(witness_keys),
-            [path.read_text(encoding="utf-8") for path in trusted],
-        )
-    return result.as_dict()
+    chain, tree = verify_export_all(
+        lines, key, witness_verifiers(witness_keys), [path.read_text(encoding="utf-8") for path in trusted]
+    )
+    return chain, tree.as_dict()
 
 
 def audit_prove(

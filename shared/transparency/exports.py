@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from shared.export import ExportVerification, ExportVerifier
 from shared.hashchain import canonical_bytes
 from shared.transparency import merkle
 from shared.transparency.audit import LeafChecker, TreeCheck, TrustedHead
@@ -85,14 +87,16 @@ class ExportTreeVerifier:
             self.checkers[service] = LeafChecker(self.trusted.get(service, []))
         return self.checkers[service]
 
-    def add_event(self, record: dict[str, Any]) -> None:
-        leaf = canonical_bytes(
-            record["position"],
-            record["originator_id"],
-            record["originator_version"],
-            record["topic"],
-            record["state"].encode("utf-8"),
-        )
+    def add_event(self, record: dict[str, Any], leaf: bytes | None = None) -> None:
+        """``leaf``: the event's canonical bytes when the chain check already built them."""
+        if leaf is None:
+            leaf = canonical_bytes(
+                record["position"],
+                record["originator_id"],
+                record["originator_version"],
+                record["topic"],
+                record["state"].encode("utf-8"),
+            )
         self.checker(record["service"]).add(record["position"], merkle.leaf_hash(leaf))
 
     def add_note(self, record: dict[str, Any]) -> None:
@@ -153,3 +157,51 @@ def verify_export_tree(
         except (NoteError, KeyError, TypeError, ValueError) as error:
             return ExportTreeResult(False, problem=str(error), service=record.get("service"))
     return verifier.finish()
+
+
+def verify_export_all(
+    lines: Iterable[str], public_key: Ed25519PublicKey | None, witnesses: list[Verifier], trusted_notes: list[str]
+) -> tuple[ExportVerification, ExportTreeResult]:
+    """``aigov audit verify`` in one pass: each line parsed once (orjson) and each event's canonical bytes built
+    once, for the hash chain and JSON checkpoints (``shared.export.verify_export``'s verdict) and for the Merkle
+    tree and C2SP checkpoints (``verify_export_tree``'s). Each verdict is the one its own pass would give: the
+    chain stops at its first break, the tree goes on to its own; the file is read until both have a verdict."""
+    chain = ExportVerifier(public_key)
+    chain_result: ExportVerification | None = None
+    tree_result: ExportTreeResult | None = None
+    tree: ExportTreeVerifier | None = None
+    try:
+        tree = ExportTreeVerifier(public_key, witnesses, trusted_notes)
+    except NoteError as error:
+        tree_result = ExportTreeResult(False, problem=str(error))
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record: Any = orjson.loads(raw)
+        except ValueError:
+            record = None
+        leaf = None
+        if chain_result is None:
+            chain_result = chain.record(record, number)
+            leaf = chain.event_bytes
+        if tree is not None:
+            tree_result = _tree_line(tree, record, number, leaf)
+            tree = None if tree_result is not None else tree
+        if chain_result is not None and tree is None:
+            break
+    return chain_result or chain.end(), tree_result or (tree.finish() if tree else ExportTreeResult(False))
+
+
+def _tree_line(tree: ExportTreeVerifier, record: Any, number: int, leaf: bytes | None) -> ExportTreeResult | None:
+    """Feed one parsed line to the tree check; its failure, if this line is where it breaks."""
+    if not isinstance(record, dict):
+        return ExportTreeResult(False, problem=f"line {number} is not an export record")
+    try:
+        if record.get("kind") == "event":
+            tree.add_event(record, leaf)
+        elif record.get("kind") == TREE_CHECKPOINT:
+            tree.add_note(record)
+    except (NoteError, KeyError, TypeError, ValueError) as error:
+        return ExportTreeResult(False, problem=str(error), service=record.get("service"))
+    return None
