@@ -4,7 +4,7 @@ The read models are derived data: this migration empties them, their history and
 so the reporting follower rebuilds them from position zero (with the publications) when it next starts.
 
 Revision ID: 0007_public_register
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-02 20:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_public_register"
-down_revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -26,6 +26,8 @@ DERIVED = (
     "reporting_log_clock",
     "reporting_counts",
     "reporting_registrations",
+    "reporting_usage_rules",
+    "reporting_periodic_submissions",
     "reporting_tracking",
 )
 
