@@ -270,7 +270,11 @@ def test_a_second_version_of_the_usage_rules_supersedes_the_first_from_its_effec
     assert (
         auditor(stack).get(report_url(ministry.code), params={"period": PERIOD}).json()["usage_rules"]["version"] == 1
     )
-    page = auditor(stack).get(f"{report_url(ministry.code)}.html", params={"period": PERIOD, "as_of": from_start})
+    page = auditor(stack).get(
+        f"{report_url(ministry.code)}.html",
+        params={"period": PERIOD, "as_of": from_start},
+        headers={"Accept-Language": "en"},
+    )
     assert "in force: version 2, Rules, revised" in page.text
 
 
