@@ -7,6 +7,7 @@ with the risk service's query indexes.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -324,12 +325,9 @@ class RiskApplication(AuditedApplication):
     def submit_to_board(
         self, submission_id: UUID, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
     ) -> BoardSubmission:
-        submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
-        risk, review, unchanged = self._board_of(submission.project_id)
-        risk.require_submittable(submission, review)
-        submission.submit(meta)
-        self.save(submission, guard=unchanged)
-        return submission
+        return self._board_step(
+            submission_id, if_match, ProjectRisk.require_submittable, lambda submission: submission.submit(meta)
+        )
 
     def record_advice(
         self,
@@ -341,12 +339,12 @@ class RiskApplication(AuditedApplication):
         *,
         if_match: IfMatch = ANY_VERSION,
     ) -> BoardSubmission:
-        submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
-        risk, review, unchanged = self._board_of(submission.project_id)
-        risk.require_current_submission(submission, review)
-        submission.record_advice(opinion, text, conditions, meta)
-        self.save(submission, guard=unchanged)
-        return submission
+        return self._board_step(
+            submission_id,
+            if_match,
+            ProjectRisk.require_current_submission,
+            lambda submission: submission.record_advice(opinion, text, conditions, meta),
+        )
 
     def record_decision(
         self,
@@ -358,10 +356,26 @@ class RiskApplication(AuditedApplication):
         *,
         if_match: IfMatch = ANY_VERSION,
     ) -> BoardSubmission:
+        return self._board_step(
+            submission_id,
+            if_match,
+            ProjectRisk.require_current_submission,
+            lambda submission: submission.record_decision(decision, reasons, condition_responses, meta),
+        )
+
+    def _board_step(
+        self,
+        submission_id: UUID,
+        if_match: IfMatch,
+        allowed: Callable[[ProjectRisk, BoardSubmission, BoardReview], None],
+        step: Callable[[BoardSubmission], None],
+    ) -> BoardSubmission:
+        """One Board step: the project's risk state says whether it is allowed now, the submission records it, and
+        the save is guarded against a change of what the check read."""
         submission = self._for_change(submission_id, BoardSubmission, "Board submission", if_match)
         risk, review, unchanged = self._board_of(submission.project_id)
-        risk.require_current_submission(submission, review)
-        submission.record_decision(decision, reasons, condition_responses, meta)
+        allowed(risk, submission, review)
+        step(submission)
         self.save(submission, guard=unchanged)
         return submission
 
