@@ -139,6 +139,8 @@ def _project_registered(state: Projection, entry: Envelope) -> str:
         "registered_at": entry["occurred_at"],
         "updated_at": entry["occurred_at"],
         "registered_by": entry["meta"]["actor_id"],
+        "version": entry["aggregate_version"],
+        "publications": [],
     }
     return entry["aggregate_id"]
 
@@ -153,7 +155,20 @@ def _project_changed(state: Projection, entry: Envelope) -> str:
         registry["stage"] = data["to_stage"]
     elif entry["type"] == "ProcurementRecorded":
         registry["procurement"] = data["record"]
-    registry["updated_at"] = entry["occurred_at"]
+    elif entry["type"] == "ProjectPublished":
+        registry.setdefault("publications", []).append(
+            {
+                "publication": data["publication"],
+                "published_at": entry["occurred_at"],
+                "project_version": entry["aggregate_version"],
+                "log": {"service": entry["service"], "position": entry["position"], "hash": entry.get("hash")},
+                "record": data["record"],
+                "withheld": data["withheld"],
+            }
+        )
+    registry["version"] = entry["aggregate_version"]
+    if entry["type"] != "ProjectPublished":
+        registry["updated_at"] = entry["occurred_at"]
     return entry["aggregate_id"]
 
 
@@ -311,6 +326,7 @@ _HANDLERS: dict[str, Any] = {
     "ProjectAmended": _project_changed,
     "ProjectStageChanged": _project_changed,
     "ProcurementRecorded": _project_changed,
+    "ProjectPublished": _project_changed,
     "RiskEvaluationBecameDue": _linked,
     "AssessmentOpened": _linked,
     "BoardSubmissionDrafted": _linked,
