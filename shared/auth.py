@@ -22,6 +22,7 @@ from typing import Annotated, Literal
 import jwt
 from fastapi import Depends, Request
 
+from shared.i18n import N_, Msg
 from shared.keys import public_key_algorithms
 from shared.meta import Actor
 from shared.problems import Forbidden, Problem, Unauthorized
@@ -64,12 +65,22 @@ class Principal:
         held = [role for role in roles if role in self.roles]
         if not held:
             raise Forbidden(
-                f"This action needs the role {' or '.join(roles)}; the token has "
-                f"{', '.join(sorted(self.roles)) or 'none'}."
+                Msg(
+                    "This action needs the role {roles}; the token has {held}.",
+                    roles=" or ".join(roles),
+                    held=", ".join(sorted(self.roles)) or "none",
+                )
             )
         role = held[0]
         if role in MINISTRY_SCOPED_ROLES and ministry is not None and self.ministry != ministry:
-            raise Forbidden(f"A {role} of {self.ministry or 'no ministry'} cannot act for ministry {ministry}.")
+            raise Forbidden(
+                Msg(
+                    "A {role} of {own} cannot act for ministry {ministry}.",
+                    role=role,
+                    own=self.ministry or "no ministry",
+                    ministry=ministry,
+                )
+            )
         return Actor(self.sub, self.name, role, self.ministry if role in MINISTRY_SCOPED_ROLES else ministry)
 
 
@@ -100,7 +111,7 @@ def issue_dev_token(
 class IdentityProviderUnavailable(Problem):
     """The identity provider's JWKS cannot be fetched or read: not the caller's fault, so 503, not 401."""
 
-    status, slug, title = 503, "identity-provider-unavailable", "Identity provider unavailable"
+    status, slug, title = 503, "identity-provider-unavailable", N_("Identity provider unavailable")
 
 
 def invalid_token(reason: str, detail: str) -> Unauthorized:
@@ -358,7 +369,7 @@ def current_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
-            "No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development.",
+            N_("No bearer token: send 'Authorization: Bearer <JWT>'; `aigov token` prints one for development."),
             reason="missing",
             headers={"WWW-Authenticate": "Bearer"},
         )

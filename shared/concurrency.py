@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.errors import StaleVersion
+from shared.i18n import Msg
 
 
 def etag(version: int) -> str:
@@ -27,7 +28,12 @@ class IfMatch:
         if self.versions is not None and current not in self.versions:
             named = ", ".join(etag(version) for version in sorted(self.versions)) or "no version"
             raise StaleVersion(
-                f"The {label} is at version {current}; If-Match names {named}. Read it again and retry.",
+                Msg(
+                    "The {label} is at version {current}; If-Match names {named}. Read it again and retry.",
+                    label=label,
+                    current=current,
+                    named=named,
+                ),
                 current_version=current,
             )
 

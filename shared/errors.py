@@ -24,6 +24,11 @@ class NotFound(Refused):
     """The thing named does not exist (or did not at the moment asked for)."""
 
 
+class NotAuthorized(Refused):
+    """The identity does not hold the authority the command needs at the moment it is recorded (e.g. it is no
+    longer the designated CAIO)."""
+
+
 class RuleViolated(Refused):
     """A rule of the guideline forbids the command in the current state."""
 

@@ -158,6 +158,13 @@ PUBLIC_WITH_INPUT = {
     "get_log_checkpoint": (503,),
     "get_inclusion_proof": (404, 422, 503),
     "get_consistency_proof": (422, 503),
+    # the public register: filters and cursors can be invalid; an unpublished project is 404
+    "list_public_projects": (422, 503),
+    "get_public_projects_csv": (422, 503),
+    "get_public_projects_html": (422, 503),
+    "get_public_project_html": (404, 422, 503),
+    "get_public_project": (404, 422, 503),
+    "get_public_project_version": (404, 422, 503),
     # the public register's usage rules of a ministry (issue 16, item 8)
     "get_public_usage_rules": (404, 422, 503),
 }

@@ -41,6 +41,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
 from shared.auth import MINISTRY_SCOPED_ROLES, ROLES, Principal, current_principal
+from shared.i18n import Msg
 from shared.meta import Actor
 from shared.problems import Forbidden
 
@@ -147,6 +148,8 @@ POLICY: dict[str, Rule] = {
     "get_check_sheet": READ,
     "publish_check_sheet": ADMIN,
     "get_project_events": READ,
+    # the public register: only the designated CAIO publishes, with the risk outcome as of now
+    "publish_project": Rule(("caio",), designation=True, as_of_now=True),
     # registry: the ministry's usage rules and periodic-report submissions (issue 16, items 7 and 8)
     "issue_usage_rules": Rule(("caio",), designation=True),
     "list_usage_rules": READ,
@@ -192,6 +195,13 @@ POLICY: dict[str, Rule] = {
     "list_checkpoints": READ,
     "take_checkpoints": ADMIN,
     "get_public_key": PUBLIC,
+    # the public register: no token; it serves only what the designated CAIO published
+    "list_public_projects": PUBLIC,
+    "get_public_projects_csv": PUBLIC,
+    "get_public_projects_html": PUBLIC,
+    "get_public_project_html": PUBLIC,
+    "get_public_project": PUBLIC,
+    "get_public_project_version": PUBLIC,
     # reporting: periodic-report submissions and usage rules (issue 16, items 7 and 8)
     "get_periodic_submissions": READ,
     "get_submitted_periodic_report": READ,
@@ -235,7 +245,7 @@ def keep_duties_apart(rule: Rule, principal: Principal, subject: Subject) -> Non
     """403 naming the first duty of ``rule`` that ``principal`` acting on ``subject`` would break."""
     for duty in rule.duties:
         if DUTY_CHECKS[duty](principal, subject):
-            raise Forbidden(f"Separation of duties: {duty.value}.", duty=duty.name)
+            raise Forbidden(Msg("Separation of duties: {duty}.", duty=duty.value), duty=duty.name)
 
 
 def require_designation(request: Request, principal: Principal, ministry: str | None) -> None:
@@ -245,8 +255,12 @@ def require_designation(request: Request, principal: Principal, ministry: str | 
         raise LookupError("a service serving actions that need the designation sets app.state.designated_officer")
     if ministry is None or designated(ministry) != principal.sub:
         raise Forbidden(
-            f"{principal.sub} is not the designated Chief AI Officer of {ministry or 'any ministry'} in the registry; "
-            "acting as CAIO needs the current designation."
+            Msg(
+                "{sub} is not the designated Chief AI Officer of {ministry} in the registry; acting as CAIO needs "
+                "the current designation.",
+                sub=principal.sub,
+                ministry=ministry or "any ministry",
+            )
         )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Response
 
 from shared.concurrency import ANY_VERSION, IfMatch, etag
+from shared.i18n import N_
 from shared.problems import PreconditionRequired, Problem
 
 __all__ = ["ANY_VERSION", "IfMatch", "RequiredIfMatch", "etag", "parse_if_match", "tag"]
@@ -31,7 +32,9 @@ def tag(response: Response, version: int) -> None:
 def parse_if_match(value: str | None) -> IfMatch:
     """``"3"`` or ``"3", "4"`` or ``*``; 428 when missing. Weak tags never match (strong comparison)."""
     if value is None or not value.strip():
-        raise PreconditionRequired('Send If-Match with the ETag of the version you are changing, e.g. If-Match: "3".')
+        raise PreconditionRequired(
+            N_('Send If-Match with the ETag of the version you are changing, e.g. If-Match: "3".')
+        )
     if value.strip() == "*":
         return ANY_VERSION
     versions = set()

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import errors
+from shared.i18n import ENGLISH, N_, Msg, negotiate, translate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:aigov:problem:"
@@ -26,7 +27,7 @@ class Problem(Exception):
 
     status = 400
     slug = "bad-request"
-    title = "Bad request"
+    title = N_("Bad request")
 
     def __init__(
         self,
@@ -42,12 +43,13 @@ class Problem(Exception):
         self.headers = headers or {}
         self.extra = extra
 
-    def body(self, instance: str | None = None) -> dict[str, Any]:
+    def body(self, instance: str | None = None, language: str = ENGLISH) -> dict[str, Any]:
+        """The problem's members; ``title`` and ``detail`` in ``language`` (field names inside stay as they are)."""
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + self.slug,
-            "title": self.title,
+            "title": translate(self.title, language),
             "status": self.status,
-            "detail": self.detail,
+            "detail": translate(self.detail, language),
         }
         if instance:
             body["instance"] = instance
@@ -58,27 +60,27 @@ class Problem(Exception):
 
 
 class Unauthorized(Problem):
-    status, slug, title = 401, "unauthorized", "Authentication required"
+    status, slug, title = 401, "unauthorized", N_("Authentication required")
 
 
 class Forbidden(Problem):
-    status, slug, title = 403, "forbidden", "Not allowed for this identity"
+    status, slug, title = 403, "forbidden", N_("Not allowed for this identity")
 
 
 class NotFound(Problem):
-    status, slug, title = 404, "not-found", "Resource not found"
+    status, slug, title = 404, "not-found", N_("Resource not found")
 
 
 class Conflict(Problem):
-    status, slug, title = 409, "conflict", "Conflict with the current state"
+    status, slug, title = 409, "conflict", N_("Conflict with the current state")
 
 
 class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "Request body too large"
+    status, slug, title = 413, "payload-too-large", N_("Request body too large")
 
 
 class InvalidIdempotencyKey(Problem):
-    status, slug, title = 400, "invalid-idempotency-key", "Invalid Idempotency-Key"
+    status, slug, title = 400, "invalid-idempotency-key", N_("Invalid Idempotency-Key")
 
 
 class IdempotencyKeyInFlight(Conflict):
@@ -86,19 +88,19 @@ class IdempotencyKeyInFlight(Conflict):
 
 
 class PreconditionFailed(Problem):
-    status, slug, title = 412, "precondition-failed", "The resource has changed (stale If-Match)"
+    status, slug, title = 412, "precondition-failed", N_("The resource has changed (stale If-Match)")
 
 
 class PreconditionRequired(Problem):
-    status, slug, title = 428, "precondition-required", "If-Match header required"
+    status, slug, title = 428, "precondition-required", N_("If-Match header required")
 
 
 class Unprocessable(Problem):
-    status, slug, title = 422, "validation-error", "The request is not valid"
+    status, slug, title = 422, "validation-error", N_("The request is not valid")
 
 
 class ServiceUnavailable(Problem):
-    status, slug, title = 503, "storage-unavailable", "Storage temporarily unavailable"
+    status, slug, title = 503, "storage-unavailable", N_("Storage temporarily unavailable")
 
 
 #: Why the database refused, as the ``reason`` member of a storage-unavailable problem: (detail, Retry-After seconds).
@@ -167,9 +169,14 @@ def storage_unavailable(reason: str) -> ServiceUnavailable:
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    """The problem as JSON, in the language ``Accept-Language`` prefers (English by default)."""
     instance = str(request.url.path) if request is not None else None
+    language = negotiate(request.headers.get("accept-language")) if request is not None else ENGLISH
     return JSONResponse(
-        problem.body(instance), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers
+        problem.body(instance, language),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={**problem.headers, "Content-Language": language},
     )
 
 
@@ -188,6 +195,10 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+#: Details the framework words itself (an unknown route, a method the route does not take), marked so the
+#: catalog translates them like every other detail.
+FRAMEWORK_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))
+
 _STATUS_PROBLEMS: dict[int, type[Problem]] = {
     401: Unauthorized,
     403: Forbidden,
@@ -204,6 +215,8 @@ def problem_for(refused: errors.Refused) -> Problem:
     """The one translation of the domain's refusals into problems (commands' inputs come from request bodies)."""
     if isinstance(refused, errors.NotFound):
         return NotFound(refused.detail, **refused.extra)
+    if isinstance(refused, errors.NotAuthorized):
+        return Forbidden(refused.detail, **refused.extra)
     if isinstance(refused, errors.StaleVersion):
         return PreconditionFailed(refused.detail, **refused.extra)
     if isinstance(refused, errors.Incomplete):
@@ -230,7 +243,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc)
         fields = ", ".join(error["field"] for error in errors)
-        return problem_response(Unprocessable(f"Invalid request: {fields}", errors=errors), request)
+        return problem_response(Unprocessable(Msg("Invalid request: {fields}", fields=fields), errors=errors), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -246,7 +259,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         return problem_response(
-            Conflict("A concurrent change was recorded first; reload the resource and retry."), request
+            Conflict(N_("A concurrent change was recorded first; reload the resource and retry.")), request
         )
 
     @app.exception_handler(DatabaseError)
@@ -263,6 +276,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error")
-        problem = Problem("An unexpected error occurred; it has been logged with the request's correlation id.")
-        problem.status, problem.slug, problem.title = 500, "internal-error", "Internal error"
+        problem = Problem(N_("An unexpected error occurred; it has been logged with the request's correlation id."))
+        problem.status, problem.slug, problem.title = 500, "internal-error", N_("Internal error")
         return problem_response(problem, request)

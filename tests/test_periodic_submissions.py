@@ -198,7 +198,9 @@ def test_the_printed_page_states_as_of_positions_stale_classification_and_severe
     assert report["severe_incidents_in_period"] == 1 == system["severe_incidents_in_period"]
     assert report["stale_classifications"] == 1
 
-    page = auditor(stack).get(f"{report_url(ministry.code)}.html", params={"period": PERIOD})
+    page = auditor(stack).get(
+        f"{report_url(ministry.code)}.html", params={"period": PERIOD}, headers={"Accept-Language": "en"}
+    )
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "high risk (stale: re-evaluation due)" in page.text
     assert "severe (high or critical): 1" in page.text
@@ -206,6 +208,10 @@ def test_the_printed_page_states_as_of_positions_stale_classification_and_severe
     assert f"registry log position {positions['registry']} and risk log position {positions['risk']}" in page.text
     assert re.search(r"As of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", page.text)
     assert "Usage rules for generative AI: none in force." in page.text
+    # the page's default language is Japanese (issue 16, item 5): the same lines, translated
+    japanese = auditor(stack).get(f"{report_url(ministry.code)}.html", params={"period": PERIOD}).text
+    assert "高リスク（判断が古い: 再評価が必要）" in japanese and "うち重大（high・critical）: 1 件" in japanese
+    assert "生成AIの利活用ルール: 施行中のものはありません。" in japanese
 
 
 def issue(ministry: Ministry, effective_from: date, title: str, **body: Any) -> httpx.Response:
@@ -264,7 +270,11 @@ def test_a_second_version_of_the_usage_rules_supersedes_the_first_from_its_effec
     assert (
         auditor(stack).get(report_url(ministry.code), params={"period": PERIOD}).json()["usage_rules"]["version"] == 1
     )
-    page = auditor(stack).get(f"{report_url(ministry.code)}.html", params={"period": PERIOD, "as_of": from_start})
+    page = auditor(stack).get(
+        f"{report_url(ministry.code)}.html",
+        params={"period": PERIOD, "as_of": from_start},
+        headers={"Accept-Language": "en"},
+    )
     assert "in force: version 2, Rules, revised" in page.text
 
 

@@ -308,9 +308,12 @@ def test_the_periodic_report_in_json_csv_and_a_printable_page_with_its_chart(
     assert client.get(f"/v1/ministries/{code}/periodic-report", params={"period": "2026Q3"}).status_code == 422
 
     page = client.get(
-        f"/v1/ministries/{code}/periodic-report", params={"period": period}, headers={"Accept": "text/html"}
+        f"/v1/ministries/{code}/periodic-report",
+        params={"period": period},
+        headers={"Accept": "text/html", "Accept-Language": "ja"},
     )
     assert page.headers["content-type"].startswith("text/html") and "<svg" in page.text
+    assert "<html lang=\"ja\">" in page.text and "生成AIシステム 定期報告" in page.text  # the Japanese page is shot
     chromium = find_chromium()
     assert chromium, "headless Chromium is required (`make test` installs Debian's chromium, see tests/browser.py)"
     html_file, shot = tmp_path / "report.html", tmp_path / "report.png"

@@ -1,7 +1,7 @@
 """Check sheets: the registry's index of published check sheet versions (the events hold their content).
 
 Revision ID: 0006_check_sheets
-Revises: 0010 (re-chained after main's 0008 and 0010 on merging main)
+Revises: 0007_public_register (re-chained after main's migrations on merging main)
 Create Date: 2026-12-02 20:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_check_sheets"
-down_revision = "0010"
+down_revision = "0007_public_register"
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
-from services.registry.contract import PERIOD_PATTERN, SheetKind
+from services.registry.contract import PERIOD_PATTERN, SheetKind, Withholding
 from services.registry.domain import (
     CheckSheetVersion,
     Ministry,
@@ -37,6 +37,7 @@ from services.registry.schemas import (
     ProjectOut,
     ProjectRegistration,
     ProjectSummary,
+    PublicationRequest,
     RiskAcceptance,
     TransitionRequest,
     UsageRulesIssue,
@@ -80,6 +81,7 @@ def project_out(project: Project, response: Response) -> ProjectOut:
             "procurement": project.procurement,
             "registered_at": project.created_on.isoformat(),
             "updated_at": project.modified_on.isoformat(),
+            "publications": getattr(project, "publications", 0),
         }
     )
 
@@ -335,6 +337,28 @@ def record_procurement(
     project = app.record_sheet_answers(
         project_id, body.vendor, body.contract_reference, body.sheets(), meta, if_match=if_match
     )
+    return project_out(project, response)
+
+
+@router.post(
+    "/projects/{project_id}/publications",
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="publish_project",
+    summary="Publish the public record as it stands, some fields withheld with a reason (designated CAIO)",
+)
+def publish_project(
+    project_id: UUID,
+    body: PublicationRequest,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> ProjectOut:
+    app = registry(request)
+    actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
+    withheld = [Withholding.model_validate(item.model_dump(mode="json")) for item in body.withheld]
+    project = app.publish_project(project_id, withheld, EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
 
 

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.registry import index
 from services.registry import sheets as checksheets
-from services.registry.contract import REGISTRY, ReopenCause, SheetKind, SheetStatus
+from services.registry.contract import REGISTRY, ReopenCause, SheetKind, SheetStatus, Withholding
 from services.registry.domain import (
     CheckSheetVersion,
     DevelopmentBlocked,
@@ -30,13 +30,15 @@ from services.registry.domain import (
     UsageRulesVersion,
     caio_history,
     operation_blockers,
+    public_record,
     sheet_blockers,
     usage_rules_history,
 )
 from services.registry.sheets import CheckSheet, ProjectFacts
 from shared.concurrency import ANY_VERSION, IfMatch
-from shared.errors import AlreadyExists, FieldProblem, Incomplete, InvalidInput, InvalidInputs, NotFound
+from shared.errors import AlreadyExists, FieldProblem, Incomplete, InvalidInput, InvalidInputs, NotAuthorized, NotFound
 from shared.eventlog import AuditedApplication
+from shared.i18n import Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
 
@@ -239,7 +241,7 @@ class RegistryApplication(AuditedApplication):
         try:
             return self.repository.get(Ministry.create_id(code))
         except AggregateNotFoundError as error:
-            raise NotFound(f"No ministry with code {code}.") from error
+            raise NotFound(Msg("No ministry with code {code}.", code=code)) from error
 
     def list_ministries(self) -> list[Ministry]:
         with self.read_session() as session:
@@ -344,9 +346,9 @@ class RegistryApplication(AuditedApplication):
         try:
             project = self.repository.get(project_id, version=version)
         except AggregateNotFoundError as error:
-            raise NotFound(f"No project with id {project_id}.") from error
+            raise NotFound(Msg("No project with id {project_id}.", project_id=project_id)) from error
         if not isinstance(project, Project):  # e.g. a ministry's id: the same log holds both kinds of aggregate
-            raise NotFound(f"No project with id {project_id}.")
+            raise NotFound(Msg("No project with id {project_id}.", project_id=project_id))
         return project
 
     def project_for_change(self, project_id: UUID, if_match: IfMatch) -> Project:
@@ -407,6 +409,29 @@ class RegistryApplication(AuditedApplication):
         project = self.project_for_change(project_id, if_match)
         project.record_procurement(record, meta)
         return self._save_project(project)
+
+    def publish_project(
+        self, project_id: UUID, withheld: list[Withholding], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
+        """Publish the project's public record as it stands now. The designation is read again inside the
+        transaction that records the publication, so a CAIO replaced meanwhile cannot publish."""
+        with self.transaction() as session:
+            project = self.project_for_change(project_id, if_match)
+            if index.designated_officer(session, project.ministry) != meta.actor_id:
+                raise NotAuthorized(
+                    Msg(
+                        "{actor} is not the designated Chief AI Officer of {ministry}; only the designated CAIO "
+                        "publishes the public record.",
+                        actor=meta.actor_id,
+                        ministry=project.ministry,
+                    )
+                )
+            gate = index.gate_state(session, project_id)
+            caio = self.get_ministry(project.ministry).caio
+            record = public_record(project, gate, caio["name"] if caio else None)
+            project.publish(record, withheld, meta)
+            self.save(project)
+        return project
 
     def _save_project(self, project: Project) -> Project:
         self.save(project)

@@ -234,6 +234,80 @@ class ModelChangeNoticed(EventPayload):
     changes: str
 
 
+# -- the public register (issue 16, item 4) ----------------------------------------------------------------
+
+
+class WithholdingReason(StrEnum):
+    """Why a field of a published record is withheld (the fixed list; ``other`` needs a text)."""
+
+    security = "security"
+    personal_information = "personal_information"
+    commercial_confidentiality = "commercial_confidentiality"
+    law_enforcement = "law_enforcement"
+    other = "other"
+
+
+#: The fields of a published record, in the order the public pages show them: tier 1 (plain language), then
+#: tier 2 (detail). Each maps to whether it is mandatory: a mandatory field can be neither missing nor withheld.
+PUBLIC_FIELDS: dict[str, bool] = {
+    "name": True,
+    "summary": True,
+    "ministry": True,
+    "stage": True,
+    "contact": True,
+    "human_review": True,
+    "description": False,
+    "business_area": False,
+    "nature_of_work": False,
+    "users": False,
+    "data": False,
+    "models": False,
+    "vendor": False,
+    "chief_ai_officer": False,
+    "risk_classification": False,
+    "classification_current": False,
+    "board_advice_recorded": False,
+    "decision": False,
+}
+TIER_1_FIELDS = ("name", "summary", "ministry", "stage", "contact")
+MANDATORY_PUBLIC_FIELDS = tuple(name for name, mandatory in PUBLIC_FIELDS.items() if mandatory)
+
+
+class Withholding(EventPayload):
+    """One withheld field of a published record and why; ``text`` is required for ``other``."""
+
+    field: str
+    reason: WithholdingReason
+    text: str | None = None
+
+
+class ProjectPublished(EventPayload):
+    """The designated CAIO published the project's public record (tier 1 and tier 2) as it stood.
+
+    ``record`` maps every field of ``PUBLIC_FIELDS`` to its published value, or, for a withheld field, to
+    ``{"withheld": true, "reason": …, "text": …}``: the withheld value itself is never in the event (the log is
+    read by auditors and exported; the value stays where it always was, in the project's own events)."""
+
+    publication: int
+    record: dict[str, Any]
+    withheld: list[Withholding]
+
+
+def withheld_marker(withholding: Withholding) -> dict[str, Any]:
+    """What a withheld field shows instead of its value."""
+    return {"withheld": True, "reason": withholding.reason.value, "text": withholding.text}
+
+
+def is_withheld(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("withheld") is True
+
+
+def publication_out_of_date(published_version: int | None, project_version: int) -> bool:
+    """A published record is out of date when the project recorded any event after its last publication (the
+    publication is itself the project's event at ``published_version``). Never published: not out of date."""
+    return published_version is not None and project_version > published_version
+
+
 REGISTRY = Contract(
     "registry",
     [
@@ -273,6 +347,11 @@ REGISTRY = Contract(
         ),
         EventType(
             "ModelChangeNoticed", ModelChangeNoticed, description="A vendor's notice of a change of the model in use."
+        ),
+        EventType(
+            "ProjectPublished",
+            ProjectPublished,
+            description="The CAIO published the public record, some fields withheld.",
         ),
     ],
     description="Ministries, CAIO designations and generative-AI projects with their lifecycle.",

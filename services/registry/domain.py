@@ -18,20 +18,25 @@ from services.registry import sheets as checksheets
 from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
 from services.registry.contract import (
     PERIOD,
+    PUBLIC_FIELDS,
     CheckAnswer,
     ReopenCause,
     SheetKind,
     SheetState,
     SheetStatus,
     Stage,
+    Withholding,
+    WithholdingReason,
     check_sheet_version_id,
     material_fields,
     ministry_id,
     text_hash,
+    withheld_marker,
 )
 from services.registry.sheets import Answered, CheckSheet, ProjectFacts
 from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
 from shared.errors import FieldProblem, InvalidInput, InvalidInputs, RuleViolated
+from shared.i18n import N_, Msg
 from shared.meta import EventMeta
 
 
@@ -42,7 +47,12 @@ class TransitionNotAllowed(RuleViolated):
         self.current, self.requested, self.allowed = current, requested, allowed
         names = ", ".join(stage.value for stage in allowed) or "none (the project is retired)"
         super().__init__(
-            f"A project in {current.value} cannot move to {requested.value}; allowed next stages: {names}.",
+            Msg(
+                "A project in {current} cannot move to {requested}; allowed next stages: {names}.",
+                current=current.value,
+                requested=requested.value,
+                names=names,
+            ),
             current_stage=current.value,
             allowed=[stage.value for stage in allowed],
         )
@@ -64,7 +74,9 @@ class OperationBlocked(RuleViolated):
 
     def __init__(self, missing: list[str]):
         self.missing = missing
-        super().__init__("The project cannot enter operation yet: " + "; ".join(missing) + ".", missing=missing)
+        super().__init__(
+            Msg("The project cannot enter operation yet: {missing}.", missing="; ".join(missing)), missing=missing
+        )
 
 
 @dataclass(frozen=True)
@@ -532,6 +544,7 @@ class Project(Aggregate):
         self.suspended_from: Stage | None = None
         self.procurement: dict[str, Any] | None = None
         self.sheets: dict[str, Any] = {}
+        self.publications = 0
 
     @property
     def allowed_transitions(self) -> list[Stage]:
@@ -541,7 +554,7 @@ class Project(Aggregate):
         """Record the fields that really change, and whether the change is material to the risk evaluation."""
         effective = {key: value for key, value in changes.items() if self.details.get(key) != value}
         if not effective:
-            raise NothingToChange("The amendment changes nothing: every field already has the value sent.")
+            raise NothingToChange(N_("The amendment changes nothing: every field already has the value sent."))
         material = material_fields(set(effective))
         previous = {key: self.details.get(key) for key in effective}
         self._amended(
@@ -759,9 +772,34 @@ class Project(Aggregate):
     def _procurement_stage(self) -> None:
         if self.stage in (Stage.planning, Stage.retired):
             raise StageRuleViolated(
-                "Procurement is recorded from the procurement stage on, and not after retirement; the "
-                f"project is in {Stage(self.stage).value}."
+                Msg(
+                    "Procurement is recorded from the procurement stage on, and not after retirement; the project "
+                    "is in {stage}.",
+                    stage=Stage(self.stage).value,
+                )
             )
+
+    def publish(self, record: dict[str, Any], withheld: list[Withholding], meta: EventMeta) -> None:
+        """Publish the public record as it stands, each withheld field replaced by its reason (never its value)."""
+        published_before = getattr(self, "publications", 0)  # a snapshot taken before publications existed
+        if self.stage == Stage.retired and published_before == 0:
+            raise StageRuleViolated(N_("A retired project that was never published cannot be published."))
+        check_publication(record, withheld)
+        published = dict(record)
+        for withholding in withheld:
+            published[withholding.field] = withheld_marker(withholding)
+        self._published(
+            publication=published_before + 1,
+            record=published,
+            withheld=[withholding.model_dump(mode="json") for withholding in withheld],
+            meta=meta,
+        )
+
+    @event("ProjectPublished")
+    def _published(
+        self, publication: int, record: dict[str, Any], withheld: list[dict[str, Any]], meta: EventMeta
+    ) -> None:
+        self.publications = publication
 
 
 class CheckSheetVersion(Aggregate):
@@ -784,3 +822,56 @@ class CheckSheetVersion(Aggregate):
     @property
     def sheet(self) -> CheckSheet:
         return checksheets.parse(self.content)
+
+
+def public_record(project: Project, gate: GateState | None, caio_name: str | None) -> dict[str, Any]:
+    """The project's public record as it stands (every field of ``PUBLIC_FIELDS``): tier 1 in plain terms, tier 2
+    in detail; the Chief AI Officer by name only (no officer id), the risk outcome as the registry knows it."""
+    details = project.details
+    return {
+        "name": details.get("title"),
+        "summary": details.get("objectives"),
+        "ministry": project.ministry,
+        "stage": Stage(project.stage).value,
+        "contact": details.get("owner"),
+        "human_review": details.get("human_review"),
+        "description": details.get("description"),
+        "business_area": details.get("business_area"),
+        "nature_of_work": details.get("nature_of_work"),
+        "users": details.get("users"),
+        "data": details.get("data"),
+        "models": details.get("models"),
+        "vendor": (project.procurement or {}).get("vendor"),
+        "chief_ai_officer": caio_name,
+        "risk_classification": gate.classification if gate else None,
+        "classification_current": (not gate.stale) if gate and gate.classification else None,
+        "board_advice_recorded": gate.board_advice_recorded if gate else False,
+        "decision": gate.decision if gate else None,
+    }
+
+
+def check_publication(record: dict[str, Any], withheld: list[Withholding]) -> None:
+    """422 naming every problem: a mandatory field missing from the record or withheld, an unknown or repeated
+    field, ``other`` without its text."""
+    problems = [
+        FieldProblem(field, f"mandatory public field {field} has no value; set it on the project", "missing")
+        for field, mandatory in PUBLIC_FIELDS.items()
+        if mandatory and record.get(field) in (None, "")
+    ]
+    seen: set[str] = set()
+    for index, withholding in enumerate(withheld):
+        path = f"withheld[{index}]"
+        if withholding.field not in PUBLIC_FIELDS:
+            problems.append(FieldProblem(f"{path}.field", f"{withholding.field} is not a public field", "unknown"))
+        elif PUBLIC_FIELDS[withholding.field]:
+            problems.append(
+                FieldProblem(f"{path}.field", f"{withholding.field} is mandatory and cannot be withheld", "mandatory")
+            )
+        elif withholding.field in seen:
+            problems.append(FieldProblem(f"{path}.field", f"{withholding.field} is withheld twice", "duplicate"))
+        if withholding.reason == WithholdingReason.other and not (withholding.text or "").strip():
+            problems.append(FieldProblem(f"{path}.text", "the reason other needs a text", "missing"))
+        seen.add(withholding.field)
+    if problems:
+        fields = ", ".join(problem.field for problem in problems)
+        raise InvalidInputs(Msg("The publication cannot be recorded: {fields}.", fields=fields), problems)

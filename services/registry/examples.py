@@ -32,6 +32,7 @@ PROCUREMENT_AT = "2026-05-20T05:40:31.002417+00:00"
 PROCUREMENT_RECORDED_AT = "2026-06-03T02:18:44.730915+00:00"
 DEVELOPMENT_AT = "2026-06-10T00:55:03.118640+00:00"
 AMENDED_AT = "2026-06-17T07:31:26.442098+00:00"
+PUBLISHED_AT = "2026-06-20T01:05:12.334455+00:00"
 
 PROJECT_ID = "3f6c2a9e-8d41-4b7a-9c5e-2b7d4e1f0a93"
 PROJECT_TITLE = "Administrative counselling enquiry assistant"
@@ -298,6 +299,16 @@ EXAMPLES: dict[str, OperationExamples] = {
         request=PROCUREMENT, response=project(3, Stage.procurement, PROCUREMENT_RECORDED_AT, PROCUREMENT)
     ),
     "get_project_events": OperationExamples(response=page(PROJECT_EVENTS, None, None)),
+    "publish_project": OperationExamples(
+        request={
+            "withheld": [{"field": "vendor", "reason": "commercial_confidentiality", "text": None}],
+            "reason": "First publication in the public register before the service opens.",
+        },
+        response={
+            **project(6, Stage.development, PUBLISHED_AT, PROCUREMENT, {**DETAILS, **AMENDMENT}),
+            "publications": 1,
+        },
+    ),
     "issue_usage_rules": OperationExamples(request=USAGE_RULES_REQUEST, response=USAGE_RULES),
     "list_usage_rules": OperationExamples(response=page([USAGE_RULES], None, None)),
     "get_usage_rules": OperationExamples(response=USAGE_RULES),

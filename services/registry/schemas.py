@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
+from services.registry.contract import PUBLIC_FIELDS, SheetKind, SheetState, WithholdingReason
 from services.registry.contract import CheckAnswer as CheckAnswer
-from services.registry.contract import SheetKind, SheetState
 from services.registry.domain import Stage
 from services.registry.sheets import CheckSheet, Localized
 from shared.pagination import Page
@@ -362,6 +362,26 @@ class ProjectOut(BaseModel):
     procurement: Procurement | None
     registered_at: str
     updated_at: str
+    publications: int = Field(default=0, description="How many times the public record was published.")
+
+
+#: The fields of a published record (tier 1 and tier 2); mandatory ones cannot be withheld.
+PublicField = StrEnum("PublicField", {name: name for name in PUBLIC_FIELDS})  # type: ignore[misc]
+
+
+class WithheldField(StrictModel):
+    field: PublicField  # type: ignore[valid-type]
+    reason: WithholdingReason
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
+        default=None, description="Required when the reason is other."
+    )
+
+
+class PublicationRequest(StrictModel):
+    """Publish the public record as it stands now; each field in ``withheld`` is shown with its reason only."""
+
+    withheld: list[WithheldField] = Field(default_factory=list, max_length=len(PUBLIC_FIELDS))
+    reason: Reason | None = None
 
 
 class ProjectSummary(BaseModel):

@@ -27,6 +27,7 @@ from services.reporting.schemas import (
     Timeline,
 )
 from shared.auth import CurrentPrincipal
+from shared.i18n import ENGLISH, JAPANESE, Msg, negotiate
 from shared.pagination import PageRequest, Paging
 from shared.policy import authorize
 from shared.positions import MAX_POSITION
@@ -283,11 +284,25 @@ def get_periodic_report(
     report = the_periodic_report(request, code, period, as_of, registry_position, risk_position)
     accept = request.headers.get("accept", "")  # kept for clients written before the .csv and .html operations
     if "text/html" in accept:
-        return HTMLResponse(periodic.as_html(report))
+        return periodic_html(request, report)
     if "text/csv" in accept:
-        return CsvResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS))
+        return periodic_csv(request, report)
     # The canonical bytes the content hash is taken of: a submission of this report is served as these bytes.
     return Response(periodic.canonical(report), media_type="application/json")
+
+
+def periodic_html(request: Request, report: dict[str, Any]) -> HTMLResponse:
+    """The printable page in Japanese unless ``Accept-Language`` prefers English."""
+    language = negotiate(request.headers.get("accept-language"), JAPANESE)
+    return HTMLResponse(periodic.as_html(report, language), headers={"Content-Language": language})
+
+
+def periodic_csv(request: Request, report: dict[str, Any]) -> CsvResponse:
+    """The systems as CSV; the header row in Japanese when ``Accept-Language`` prefers it (else column names)."""
+    language = negotiate(request.headers.get("accept-language"), ENGLISH)
+    return CsvResponse(
+        periodic.as_csv(report["systems"], periodic.CSV_COLUMNS, language), headers={"Content-Language": language}
+    )
 
 
 @router.get(
@@ -300,8 +315,7 @@ def get_periodic_report(
 def get_periodic_report_csv(
     code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
 ) -> CsvResponse:
-    report = the_periodic_report(request, code, period, as_of)
-    return CsvResponse(periodic.as_csv(report["systems"], periodic.CSV_COLUMNS))
+    return periodic_csv(request, the_periodic_report(request, code, period, as_of))
 
 
 @router.get(
@@ -314,7 +328,7 @@ def get_periodic_report_csv(
 def get_periodic_report_html(
     code: str, request: Request, principal: CurrentPrincipal, period: PeriodQuery, as_of: AsOf = None
 ) -> HTMLResponse:
-    return HTMLResponse(periodic.as_html(the_periodic_report(request, code, period, as_of)))
+    return periodic_html(request, the_periodic_report(request, code, period, as_of))
 
 
 @router.get(
@@ -327,7 +341,7 @@ def get_periodic_report_html(
 def get_public_record(project_id: UUID, request: Request, principal: CurrentPrincipal, as_of: AsOf = None) -> Any:
     record = periodic.public_record(project_state_of(request, project_id, as_of), str(project_id))
     if record is None:
-        raise NotFound(f"No project {project_id} in the reporting read models.")
+        raise NotFound(Msg("No project {project_id} in the reporting read models.", project_id=project_id))
     return record
 
 
@@ -342,7 +356,7 @@ def get_timeline(project_id: UUID, request: Request, principal: CurrentPrincipal
     check_as_of(as_of)
     events = store(request).timeline(project_id, as_of)
     if not events:
-        raise NotFound(f"No events about project {project_id}.")
+        raise NotFound(Msg("No events about project {project_id}.", project_id=project_id))
     return Timeline(project_id=str(project_id), as_of=as_of.isoformat() if as_of else None, events=events)
 
 
@@ -364,7 +378,7 @@ def get_project_state(
     state = project_state_of(request, project_id, as_of, registry_position, risk_position)
     project = reports.project_state(state, str(project_id))
     if project is None:
-        raise NotFound(f"Project {project_id} did not exist at that moment.")
+        raise NotFound(Msg("Project {project_id} did not exist at that moment.", project_id=project_id))
     return ProjectState.model_validate({**meta(state, as_of), "project": project})
 
 

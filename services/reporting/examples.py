@@ -30,7 +30,7 @@ from services.registry.examples import (
     REPORT_SUBMITTED,
     USAGE_RULES,
 )
-from services.reporting import periodic, submissions
+from services.reporting import periodic, public, submissions
 from services.risk.examples import (
     ADVICE_IN,
     ASSESSMENT_ID,
@@ -199,6 +199,45 @@ INVENTORY_CSV = (
     f"{PROJECT_ID},MIC,{PROJECT_TITLE},operation,classified_high,high,decided,{CAIO['officer_id']},{CAIO['name']},1,{REGISTERED_AT},{OPERATION_AT}\n"
     f"{MEMO_ID},MIC,{MEMO_TITLE},development,in_progress,,not_required,{CAIO['officer_id']},{CAIO['name']},0,{MEMO_ITEM['registered_at']},{MEMO_ITEM['updated_at']}\n"
 )
+PUBLISHED_AT = "2026-08-03T01:02:03.456789+00:00"
+PUBLISHED_RECORD = {
+    "name": PROJECT_TITLE,
+    "summary": DETAILS["objectives"],
+    "ministry": "MIC",
+    "stage": "operation",
+    "contact": DETAILS["owner"],
+    "human_review": AMENDED_DETAILS["human_review"],
+    "description": DETAILS["description"],
+    "business_area": DETAILS["business_area"],
+    "nature_of_work": DETAILS["nature_of_work"],
+    "users": DETAILS["users"],
+    "data": DETAILS["data"],
+    "models": DETAILS["models"],
+    "vendor": {"withheld": True, "reason": "commercial_confidentiality", "text": None},
+    "chief_ai_officer": CAIO["name"],
+    "risk_classification": "high",
+    "classification_current": True,
+    "board_advice_recorded": True,
+    "decision": DECISION["decision"],
+}
+PUBLISHED_DOC = {
+    "project_id": PROJECT_ID,
+    "registry": {
+        "registered_at": REGISTERED_AT,
+        "version": 9,
+        "publications": [
+            {
+                "publication": 1,
+                "published_at": PUBLISHED_AT,
+                "project_version": 9,
+                "log": {"service": "registry", "position": 118, "hash": illustrative_hash("registry", 118)},
+                "record": PUBLISHED_RECORD,
+                "withheld": [{"field": "vendor", "reason": "commercial_confidentiality", "text": None}],
+            }
+        ],
+    },
+}
+PUBLIC_REGISTER_ITEMS = [public.register_item(PUBLISHED_DOC)]
 SIGNED = [
     sign(EXAMPLE_KEY, service, head, illustrative_hash(service, head), CHECKPOINTS_AT)
     for service, head in POSITIONS.items()
@@ -280,6 +319,18 @@ EXAMPLES: dict[str, OperationExamples] = {
     "export_audit_log": OperationExamples(texts={"application/x-ndjson": export_lines()}),
     "list_checkpoints": OperationExamples(response=page(CHECKPOINTS, None, None)),
     "take_checkpoints": OperationExamples(response=CHECKPOINTS),
+    "list_public_projects": OperationExamples(response={**page(PUBLIC_REGISTER_ITEMS, None, None), "language": "en"}),
+    "get_public_projects_csv": OperationExamples(texts={"text/csv": public.as_csv(PUBLIC_REGISTER_ITEMS, "en")}),
+    "get_public_projects_html": OperationExamples(
+        texts={"text/html": public.index_html(PUBLIC_REGISTER_ITEMS, None, "en")}
+    ),
+    "get_public_project_html": OperationExamples(
+        texts={"text/html": public.project_html(PUBLISHED_DOC, public.project(PUBLISHED_DOC, "en"), "en")}
+    ),
+    "get_public_project": OperationExamples(response=public.project(PUBLISHED_DOC, "en")),
+    "get_public_project_version": OperationExamples(
+        response=public.version(PUBLISHED_DOC, PUBLISHED_DOC["registry"]["publications"][0], "en")
+    ),
     "get_public_key": OperationExamples(
         response={
             "key_id": key_id(EXAMPLE_KEY.public_key()),

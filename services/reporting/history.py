@@ -39,6 +39,7 @@ REGISTRY_PART = ("registry",)
 RISK_PART = ("risk", "board", "incidents")
 PROJECT_EVENT_TYPES = frozenset(
     {"ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProcurementRecorded", "ModelChangeNoticed"}
+    | {"ProjectPublished"}
     | set(SHEET_EVENTS)
 )
 MINISTRY_EVENT_TYPES = frozenset({"MinistryEstablished", "ChiefAIOfficerDesignated", "ChiefAIOfficerRevoked"})
@@ -298,7 +299,16 @@ def live_row(doc: dict[str, Any]) -> dict[str, Any]:
         "registered_at": micros(registry["registered_at"]) if registry else None,
         "classification": doc["risk"]["classification"],
         "pending": len(pending_for(doc)) if registry else 0,
+        **published_columns(registry),
     }
+
+
+def published_columns(registry: dict[str, Any] | None) -> dict[str, Any]:
+    """The latest publication's number and the stage it published (none: the project is not in the register)."""
+    publications = (registry or {}).get("publications") or []
+    if not publications:
+        return {"published": None, "published_stage": None}
+    return {"published": publications[-1]["publication"], "published_stage": publications[-1]["record"]["stage"]}
 
 
 def upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:

@@ -16,6 +16,7 @@ import orjson
 from services.reporting.projection import Projection
 from services.reporting.reports import caio_of, inventory
 from services.risk.contract import is_severe
+from shared.i18n import ENGLISH, JAPANESE, N_, Msg, translate
 
 PERIOD = re.compile(r"^(?P<year>20\d\d)H(?P<half>[12])$")
 STAGES = ("planning", "procurement", "development", "operation", "suspended", "retired")
@@ -128,26 +129,71 @@ CSV_COLUMNS = (
 )
 
 
-def as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+#: The CSV header in Japanese (in English the header is the column names themselves, as before).
+CSV_LABELS = {
+    "project_id": N_("Project id"),
+    "title": N_("Title"),
+    "stage": N_("Stage"),
+    "risk_status": N_("Risk"),
+    "classification": N_("Classification"),
+    "classification_stale": N_("Classification stale"),
+    "board_status": N_("Advisory Board"),
+    "incidents_in_period": N_("Incidents in period"),
+    "severe_incidents_in_period": N_("Severe incidents in period"),
+    "registered_at": N_("Registered at"),
+}
+
+
+def as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...], language: str = ENGLISH) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    if language == ENGLISH:
+        writer.writeheader()
+    else:
+        csv.writer(buffer, lineterminator="\n").writerow([translate(CSV_LABELS.get(c, c), language) for c in columns])
     for row in rows:
         writer.writerow({column: row.get(column) for column in columns})
     return buffer.getvalue()
 
 
 COLOURS = {"classified_high": "#c0392b", "classified_not_high": "#27ae60", "other": "#95a5a6"}
+#: Stages and risk groups for people (the page's language).
+WORDS = {
+    "planning": N_("planning"),
+    "procurement": N_("procurement"),
+    "development": N_("development"),
+    "operation": N_("operation"),
+    "suspended": N_("suspended"),
+    "retired": N_("retired"),
+    "classified_high": N_("classified high"),
+    "classified_not_high": N_("classified not high"),
+    "other": N_("other"),
+    "due": N_("due"),
+    "in_progress": N_("in progress"),
+    "stale": N_("stale"),
+    "not_known_to_risk": N_("not known to risk"),
+    "not_required": N_("not required"),
+    "submission_required": N_("submission required"),
+    "awaiting_advice": N_("awaiting advice"),
+    "awaiting_decision": N_("awaiting decision"),
+    "resubmission_required": N_("resubmission required"),
+    "decided": N_("decided"),
+}
 
 
-def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
+def word(value: str, language: str) -> str:
+    """A stage, risk status or Board status in ``language`` (values without a word are shown as they are)."""
+    return translate(WORDS[value], language) if value in WORDS else value.replace("_", " ")
+
+
+def chart_svg(matrix: dict[str, dict[str, int]], language: str = JAPANESE) -> str:
     """A stacked bar chart of projects by stage and risk, as inline SVG (prints, needs no script)."""
     width, bar, gap, height = 640, 70, 30, 220
     tallest = max([sum(groups.values()) for groups in matrix.values()] + [1])
     parts = [
         (
-            '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Projects by stage and '
-            f'risk" width="{width}" height="{height + 60}" viewBox="0 0 {width} {height + 60}">'
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{translate(BY_STAGE, language)}" '
+            f'width="{width}" height="{height + 60}" viewBox="0 0 {width} {height + 60}">'
         )
     ]
     for index, stage in enumerate(STAGES):
@@ -159,9 +205,13 @@ def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
                 top -= size
                 parts.append(
                     f'<rect x="{x}" y="{top:.1f}" width="{bar}" height="{size:.1f}" '
-                    f'fill="{COLOURS[group]}"><title>{stage}: {count} {group}</title></rect>'
+                    f'fill="{COLOURS[group]}"><title>{word(stage, language)}: {count} '
+                    f"{word(group, language)}</title></rect>"
                 )
-        parts.append(f'<text x="{x + bar / 2}" y="{height + 18}" text-anchor="middle" font-size="12">{stage}</text>')
+        parts.append(
+            f'<text x="{x + bar / 2}" y="{height + 18}" text-anchor="middle" '
+            f'font-size="12">{word(stage, language)}</text>'
+        )
         parts.append(
             f'<text x="{x + bar / 2}" y="{top - 4:.1f}" text-anchor="middle" '
             f'font-size="12">{sum(matrix[stage].values())}</text>'
@@ -170,7 +220,7 @@ def chart_svg(matrix: dict[str, dict[str, int]]) -> str:
         parts.append(
             f'<rect x="{40 + index * 200}" y="{height + 32}" width="12" height="12" '
             f'fill="{COLOURS[group]}"/><text x="{58 + index * 200}" y="{height + 43}" '
-            f'font-size="12">{group.replace("_", " ")}</text>'
+            f'font-size="12">{word(group, language)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -181,70 +231,109 @@ STYLE = (
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}"
     "@media print{body{margin:0}}"
 )
-HEADINGS = ("Title", "Stage", "Risk", "Advisory Board", "Incidents in period", "Severe incidents in period")
-CLASSIFICATION_WORDS = {"high": "high risk", "not_high": "not high risk"}
+HEADINGS = (
+    N_("Title"),
+    N_("Stage"),
+    N_("Risk"),
+    N_("Advisory Board"),
+    N_("Incidents in period"),
+    N_("Severe incidents in period"),
+)
+BY_STAGE = N_("Projects by stage and risk")
+CLASSIFICATION_WORDS = {"high": N_("high risk"), "not_high": N_("not high risk")}
 
 
-def risk_words(system: dict[str, Any]) -> str:
+def risk_words(system: dict[str, Any], language: str = ENGLISH) -> str:
     """The risk cell: the CAIO's classification whenever there is one, marked when it is stale (a re-evaluation
     is due); the evaluation's status otherwise."""
     classification = CLASSIFICATION_WORDS.get(system["classification"] or "")
     if classification is None:
-        return str(system["risk_status"]).replace("_", " ")
-    return f"{classification} (stale: re-evaluation due)" if system.get("classification_stale") else classification
+        return word(str(system["risk_status"]), language)
+    shown = translate(classification, language)
+    if system.get("classification_stale"):
+        return translate(Msg("{classification} (stale: re-evaluation due)", classification=shown), language)
+    return shown
 
 
-def usage_rules_words(rules: dict[str, Any] | None) -> str:
+def usage_rules_words(rules: dict[str, Any] | None, language: str = ENGLISH) -> str:
     if rules is None:
-        return "Usage rules for generative AI: none in force."
-    return (
-        f"Usage rules for generative AI in force: version {rules['version']}, {rules['title']}, "
-        f"effective from {rules['effective_from']} ({rules['content_hash']})."
+        return translate(N_("Usage rules for generative AI: none in force."), language)
+    in_force = Msg(
+        "Usage rules for generative AI in force: version {version}, {title}, effective from {effective_from} "
+        "({content_hash}).",
+        version=rules["version"],
+        title=rules["title"],
+        effective_from=rules["effective_from"],
+        content_hash=rules["content_hash"],
     )
+    return translate(in_force, language)
 
 
-def _system_row(system: dict[str, Any]) -> str:
+def _system_row(system: dict[str, Any], language: str = JAPANESE) -> str:
     escape = html.escape
     cells = (
         escape(system["title"]),
-        escape(system["stage"]),
-        escape(risk_words(system)),
-        escape(system["board_status"].replace("_", " ")),
+        escape(word(system["stage"], language)),
+        escape(risk_words(system, language)),
+        escape(word(system["board_status"], language)),
         system["incidents_in_period"],
         system["severe_incidents_in_period"],
     )
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
-def as_html(report: dict[str, Any]) -> str:
+def as_html(report: dict[str, Any], language: str = JAPANESE) -> str:
+    """The printable page in ``language`` (Japanese unless the reader prefers English)."""
     escape = html.escape
-    rows = "".join(_system_row(system) for system in report["systems"])
-    headings = "".join(f"<th>{heading}</th>" for heading in HEADINGS)
-    caio = report["caio"]["name"] if report["caio"] else "not designated"
+
+    def t(message: str) -> str:
+        return translate(message, language)
+
+    rows = "".join(_system_row(system, language) for system in report["systems"])
+    headings = "".join(f"<th>{t(heading)}</th>" for heading in HEADINGS)
+    caio = report["caio"]["name"] if report["caio"] else t(N_("not designated"))
     ministry, period = escape(report["ministry"]), escape(report["period"])
     start, end = escape(report["period_start"][:10]), escape(report["period_end"][:10])
     positions = report["positions"]
+    title = t(Msg("Periodic report {ministry} {period}", ministry=ministry, period=period))
+    heading = t(N_("Generative AI systems: periodic report"))
+    covered = t(Msg("period {period} ({start} to {end}).", period=period, start=start, end=end))
+    officer = t(Msg("Chief AI Officer: {caio}. Systems: {count}.", caio=escape(caio), count=len(report["systems"])))
+    systems = t(N_("Systems"))
+    incidents = t(
+        Msg(
+            "Incidents in period: {incidents}; severe (high or critical): {severe}. Classifications stale: {stale}.",
+            incidents=report.get("incidents_in_period", 0),
+            severe=report.get("severe_incidents_in_period", 0),
+            stale=report.get("stale_classifications", 0),
+        )
+    )
+    as_of = escape(report.get("as_of") or t(N_("the latest events followed")))
+    reflects = t(
+        Msg(
+            "As of {as_of}: reflects registry log position {registry} and risk log position {risk}.",
+            as_of=as_of,
+            registry=positions["registry"],
+            risk=positions["risk"],
+        )
+    )
+    if report.get("content_hash"):
+        reflects += " " + t(Msg("Content hash: {content_hash}.", content_hash=escape(report["content_hash"])))
     return "\n".join(
         [
             "<!doctype html>",
-            f'<html lang="en"><head><meta charset="utf-8"><title>Periodic report {ministry} {period}</title>',
+            f'<html lang="{language}"><head><meta charset="utf-8"><title>{title}</title>',
             f"<style>{STYLE}</style></head>",
-            "<body><h1>Generative AI systems: periodic report</h1>",
-            f"<p><strong>{escape(report['ministry_name'] or report['ministry'])}</strong> ({ministry}), "
-            f"period {period} ({start} to {end}).",
-            f"Chief AI Officer: {escape(caio)}. Systems: {len(report['systems'])}.</p>",
-            f"<p>Incidents in period: {report.get('incidents_in_period', 0)}; "
-            f"severe (high or critical): {report.get('severe_incidents_in_period', 0)}. "
-            f"Classifications stale: {report.get('stale_classifications', 0)}.</p>",
-            f"<p>{escape(usage_rules_words(report.get('usage_rules')))}</p>",
-            "<h2>Projects by stage and risk</h2>",
-            f'<figure id="chart">{chart_svg(report["by_stage_and_risk"])}</figure>',
-            "<h2>Systems</h2>",
+            f"<body><h1>{heading}</h1>",
+            f"<p><strong>{escape(report['ministry_name'] or report['ministry'])}</strong> ({ministry}), {covered}",
+            f"{officer}</p>",
+            f"<p>{incidents}</p>",
+            f"<p>{escape(usage_rules_words(report.get('usage_rules'), language))}</p>",
+            f"<h2>{t(BY_STAGE)}</h2>",
+            f'<figure id="chart">{chart_svg(report["by_stage_and_risk"], language)}</figure>',
+            f"<h2>{systems}</h2>",
             f"<table><thead><tr>{headings}</tr></thead><tbody>{rows}</tbody></table>",
-            f"<p><small>As of {escape(report.get('as_of') or 'the latest events followed')}: reflects registry log "
-            f"position {positions['registry']} and risk log position {positions['risk']}."
-            + (f" Content hash: {escape(report['content_hash'])}." if report.get("content_hash") else "")
-            + "</small></p>",
+            f"<p><small>{reflects}</small></p>",
             "</body></html>",
         ]
     )

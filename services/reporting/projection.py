@@ -150,6 +150,8 @@ def _project_registered(state: Projection, entry: Envelope) -> str:
         "registered_at": entry["occurred_at"],
         "updated_at": entry["occurred_at"],
         "registered_by": entry["meta"]["actor_id"],
+        "version": entry["aggregate_version"],
+        "publications": [],
     }
     return entry["aggregate_id"]
 
@@ -179,9 +181,22 @@ def _project_changed(state: Projection, entry: Envelope) -> str:
                 for kind in SHEET_KINDS
             },
         }
+    elif entry["type"] == "ProjectPublished":
+        registry.setdefault("publications", []).append(
+            {
+                "publication": data["publication"],
+                "published_at": entry["occurred_at"],
+                "project_version": entry["aggregate_version"],
+                "log": {"service": entry["service"], "position": entry["position"], "hash": entry.get("hash")},
+                "record": data["record"],
+                "withheld": data["withheld"],
+            }
+        )
     if "status" in data and entry["type"] in SHEET_EVENTS:
         registry["check_sheets"] = data["status"]
-    registry["updated_at"] = entry["occurred_at"]
+    registry["version"] = entry["aggregate_version"]
+    if entry["type"] != "ProjectPublished":
+        registry["updated_at"] = entry["occurred_at"]
     return entry["aggregate_id"]
 
 
@@ -347,6 +362,7 @@ _HANDLERS: dict[str, Any] = {
     "CheckSheetReopened": _project_changed,
     "CheckSheetStatusChanged": _project_changed,
     "ModelChangeNoticed": _project_changed,
+    "ProjectPublished": _project_changed,
     "RiskEvaluationBecameDue": _linked,
     "AssessmentOpened": _linked,
     "BoardSubmissionDrafted": _linked,

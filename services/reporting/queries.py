@@ -172,6 +172,24 @@ class ReportQueries:
             after = (candidates[-1][1], candidates[-1][0])
         return found[:limit]
 
+    def published(
+        self, session: Session, ministry: str | None, stage: str | None, after: Key | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The public register: live documents of published projects in registration order, after a cursor."""
+        projects = tables.projects
+        query = select(projects.c.doc).where(projects.c.published.is_not(None), projects.c.registered_at.is_not(None))
+        if ministry:
+            query = query.where(projects.c.ministry == ministry)
+        if stage:
+            query = query.where(projects.c.published_stage == stage)
+        if after is not None:
+            at, last = cursor_key(after)
+            query = query.where(
+                or_(projects.c.registered_at > at, and_(projects.c.registered_at == at, projects.c.project_id > last))
+            )
+        query = query.order_by(projects.c.registered_at, projects.c.project_id).limit(limit)
+        return [doc for (doc,) in session.execute(query)]
+
     def count(self, session: Session, moment: Moment, filters: Filters) -> int:
         """How many registered projects the filters select: from the kept counts where they answer it."""
         if moment.live and not filters.pending:

@@ -33,6 +33,7 @@ from shared.settings import Settings
 from shared.timeutil import as_utc
 from shared.transparency.exports import tree_checkpoint_line
 from shared.transparency.publish import Publisher, log_signer
+from shared.transparency.store import TreeReader
 
 UPSTREAMS = ("registry", "risk")
 REPLAY_BATCH = 2000
@@ -54,6 +55,16 @@ class ReportingStore:
         self.key_path = settings.checkpoint_key_path or Path(settings.var_dir) / "checkpoint-ed25519.pem"
 
     # -- live state ---------------------------------------------------------------------------------
+
+    def inclusion_proof(self, service: str, position: int) -> dict[str, Any] | None:
+        """Proof that the upstream event at ``position`` is in ``service``'s transparency log as it stands now, with
+        the root it proves against (None: the log's tree does not hold that position)."""
+        reader = TreeReader(service, self.upstreams[service].read_session)
+        size = reader.size()
+        proof = reader.inclusion(position, size)
+        if proof is None:
+            return None
+        return {**proof.as_dict(), "root_hash": reader.root(size).hex()}
 
     def positions(self) -> dict[str, int]:
         """The upstream log positions the read models reflect."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.registry.contract import publication_out_of_date
 from services.reporting.projection import NOT_KNOWN_TO_RISK, Projection, sheets_not_answered
 from services.risk.contract import BoardStatus, OpenAssessment, PendingStep, RiskStatus, has_expired, pending_steps
 
@@ -83,8 +84,27 @@ PENDING_WORDS = {
 }
 
 
+#: How reporting words a public record that no longer reflects the project (the rule: the registry contract).
+REPUBLICATION = "public register entry out of date: publish the record again"
+
+
+def out_of_date(registry: dict[str, Any]) -> bool:
+    """Whether the project changed after its last publication (never published: not out of date)."""
+    publications = registry.get("publications") or []
+    published_version = publications[-1]["project_version"] if publications else None
+    return publication_out_of_date(published_version, registry.get("version") or 0)
+
+
 def pending_for(doc: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
-    """What waits on whom for one project."""
+    """What waits on whom for one project: the risk contract's steps, then a republication due on the CAIO."""
+    ministry = doc["registry"]["ministry"]
+    steps = _risk_steps(doc, now)
+    if out_of_date(doc["registry"]):
+        steps.append({"what": REPUBLICATION, "role": "caio", "ministry": ministry})
+    return steps
+
+
+def _risk_steps(doc: dict[str, Any], now: datetime | None) -> list[dict[str, Any]]:
     ministry, risk, board = doc["registry"]["ministry"], doc["risk"], doc["board"]
     if risk["status"] == NOT_KNOWN_TO_RISK:
         return []

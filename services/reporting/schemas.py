@@ -197,6 +197,25 @@ class RegistryRecord(Exact):
     registered_at: str
     updated_at: str
     registered_by: str | None = None
+    version: int | None = None
+    publications: list[Publication] = Field(default_factory=list, description="Every publication, oldest first.")
+
+
+class PublicationWithholding(Exact):
+    field: str
+    reason: str
+    text: str | None
+
+
+class Publication(Exact):
+    """A publication of the public record as the registry's log has it (withheld fields carry their reason)."""
+
+    publication: int
+    published_at: str
+    project_version: int
+    log: PublishedLog
+    record: PublishedRecord
+    withheld: list[PublicationWithholding]
 
 
 class AssessmentSummary(Exact):
@@ -387,6 +406,111 @@ class PublicKeyOut(BaseModel):
     public_key_pem: str
 
 
+# -- the public register (/public/v1): only what the designated CAIO published, no token -------------------------
+
+
+class WithheldValue(Exact):
+    """A withheld field: shown with its reason, never with its value."""
+
+    withheld: bool
+    reason: str = Field(
+        description="security, personal_information, commercial_confidentiality, law_enforcement or other"
+    )
+    reason_label: str | None = Field(
+        default=None, description="The reason in the response's language (the public register's answers)."
+    )
+    text: str | None
+
+
+class PublishedRecord(Exact):
+    """The record as published: tier 1 (name, summary, ministry, stage, contact) and tier 2; each non-mandatory
+    field either its published value or ``WithheldValue``."""
+
+    name: str
+    summary: str
+    ministry: str
+    stage: str
+    contact: str
+    human_review: str
+    description: str | WithheldValue | None
+    business_area: str | WithheldValue | None
+    nature_of_work: str | WithheldValue | None
+    users: str | WithheldValue | None
+    data: DataDescription | WithheldValue | None
+    models: list[ModelInUse] | WithheldValue | None
+    vendor: str | WithheldValue | None
+    chief_ai_officer: str | WithheldValue | None
+    risk_classification: str | WithheldValue | None
+    classification_current: bool | WithheldValue | None
+    board_advice_recorded: bool | WithheldValue | None
+    decision: str | WithheldValue | None
+
+
+class PublishedLog(Exact):
+    """Where the publication sits in the registry's log: check it against the registry's public transparency log
+    (``GET /v1/log/checkpoint``, ``GET /v1/log/proof/inclusion?position=…&tree_size=…`` on the registry)."""
+
+    service: str
+    position: int
+    hash: str | None
+
+
+class PublishedVersionRef(Exact):
+    publication: int
+    published_at: str
+    log: PublishedLog
+
+
+class PublishedInclusionProof(Exact):
+    """RFC 9162 proof that the publication's event is in the registry's transparency log of ``tree_size`` leaves:
+    compare the root with the registry's checkpoint of that size (``GET /v1/log/checkpoint`` there), or ask the
+    registry ``GET /v1/log/proof/inclusion?position=…&tree_size=…`` for the size of a checkpoint you hold."""
+
+    position: int
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    hashes: list[str]
+    root_hash: str = Field(description="The tree's root at tree_size, hex.")
+
+
+class PublishedVersion(Exact):
+    """One published version of a project's public record."""
+
+    project_id: str
+    publication: int
+    published_at: str
+    latest: bool = Field(description="Whether this is the latest publication.")
+    out_of_date: bool = Field(description="Whether the project changed after its latest publication.")
+    log: PublishedLog
+    proof: PublishedInclusionProof | None = Field(
+        default=None, description="Inclusion in the registry's transparency log (null where it cannot be read)."
+    )
+    language: str
+    labels: dict[str, str] = Field(description="Each field's name in the response's language.")
+    record: PublishedRecord
+
+
+class PublicProject(PublishedVersion):
+    """The latest published record of a project and the list of its versions."""
+
+    versions: list[PublishedVersionRef]
+
+
+class PublicRegisterItem(Exact):
+    project_id: str
+    ministry: str
+    name: str
+    stage: str
+    publication: int
+    published_at: str
+    out_of_date: bool
+
+
+class PublicRegister(Page[PublicRegisterItem]):
+    """Published projects in registration order."""
+
+    language: str
 # -- usage rules and periodic-report submissions (issue 16, items 7 and 8) --------------------------------------
 
 

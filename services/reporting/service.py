@@ -14,6 +14,7 @@ from services.reporting import periodic_api, public_usage_rules
 from services.reporting.api import router
 from services.reporting.examples import EXAMPLES
 from services.reporting.followers import PeriodicCheckpoints, ProjectionFollower
+from services.reporting.public_api import router as public_router
 from services.reporting.readmodel import ReportingStore
 from shared.follower import FollowerThreads
 from shared.settings import Settings
@@ -39,7 +40,7 @@ REPORTING_SERVICE = ServiceDescription(
         "Inventories, the high-risk register, pending work, periodic reports, public records, audit timelines, "
         "replay as of any moment, and verifiable exports."
     ),
-    routers=[router, periodic_api.router, public_usage_rules.router],
+    routers=[router, periodic_api.router, public_usage_rules.router, public_router],
     examples=EXAMPLES,
     build=build,
 )

@@ -24,6 +24,10 @@ projects = Table(
     Index("reporting_projects_ministry_by_registration", "ministry", "registered_at", "project_id"),
     Index("reporting_projects_classification", "classification", "registered_at", "project_id"),
     Index("reporting_projects_pending", "pending"),
+    # The public register (migration 0007_public_register): the latest publication's number and stage.
+    Column("published", Integer(), nullable=True),
+    Column("published_stage", String(16), nullable=True),
+    Index("reporting_projects_published", "published", "registered_at", "project_id"),
 )
 
 ministries = Table(

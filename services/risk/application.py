@@ -34,6 +34,7 @@ from services.risk.domain import (
 from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotFound
 from shared.eventlog import AuditedApplication, ConcurrentChange, Guard
+from shared.i18n import Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
 
@@ -57,9 +58,9 @@ class RiskApplication(AuditedApplication):
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError as error:
-            raise NotFound(f"No {label} with id {aggregate_id}.") from error
+            raise NotFound(Msg("No {label} with id {id}.", label=label, id=aggregate_id)) from error
         if not isinstance(aggregate, kind):
-            raise NotFound(f"No {label} with id {aggregate_id}.")
+            raise NotFound(Msg("No {label} with id {id}.", label=label, id=aggregate_id))
         return aggregate
 
     def _for_change(self, aggregate_id: UUID, kind: type[Aggregate], label: str, if_match: IfMatch) -> Any:
@@ -132,7 +133,7 @@ class RiskApplication(AuditedApplication):
     def ruleset(self, ruleset_id: str, version: int) -> RulesetVersion:
         found = self.find_ruleset(ruleset_id, version)
         if found is None:
-            raise NotFound(f"No ruleset {ruleset_id} version {version}.")
+            raise NotFound(Msg("No ruleset {ruleset_id} version {version}.", ruleset_id=ruleset_id, version=version))
         return found
 
     def list_rulesets(self) -> list[dict[str, Any]]:

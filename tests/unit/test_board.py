@@ -409,7 +409,7 @@ class BoardWorkflow(RuleBasedStateMachine):
     @rule(data=st.data(), opinion=st.sampled_from(BoardOpinion))
     def advise(self, data: st.DataObject, opinion: BoardOpinion) -> None:
         """Advice on any submission awaiting it: refused unless it is the current classification's."""
-        waiting = sorted(key for key, item in self.submissions.items() if item.status == "awaiting_advice")
+        waiting = [key for key, item in self.submissions.items() if item.status == "awaiting_advice"]  # drafted order
         submission = self.submissions[data.draw(st.sampled_from(waiting))]
         current = self.current() is submission and self.risk.rests_on_current(submission.assessment_id)
         conditions = CONDITIONS if opinion is BoardOpinion.advice_with_conditions else []
@@ -425,7 +425,7 @@ class BoardWorkflow(RuleBasedStateMachine):
     @precondition(lambda self: any(item.status == "awaiting_decision" for item in self.submissions.values()))
     @rule(data=st.data(), decision=st.sampled_from(Decision))
     def decide(self, data: st.DataObject, decision: Decision) -> None:
-        waiting = sorted(key for key, item in self.submissions.items() if item.status == "awaiting_decision")
+        waiting = [key for key, item in self.submissions.items() if item.status == "awaiting_decision"]
         submission = self.submissions[data.draw(st.sampled_from(waiting))]
         current = self.current() is submission and self.risk.rests_on_current(submission.assessment_id)
         conditions = (submission.advice or {}).get("conditions", [])
