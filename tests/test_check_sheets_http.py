@@ -362,3 +362,22 @@ def test_an_admin_publishes_a_new_version_once_and_a_bad_sheet_is_refused_naming
     assert_problem(root.post("/v1/check-sheets", json=stray), 422, "body.items.0.applies_when.0")
     planner = stack.client("registry", stack.token("alice", ["planner"], "MIC"))
     assert_problem(planner.post("/v1/check-sheets", json={**content, "version": 4}), 403)
+
+
+def test_the_gate_refusal_speaks_japanese_when_asked(stack: ServiceStack) -> None:
+    ministry = Ministry(stack)
+    client = ministry.planner_registry
+    project_id = saas_personal_in_procurement(ministry)
+    headers = {**current(client, f"/v1/projects/{project_id}"), "Accept-Language": "ja"}
+    refused = client.post(
+        f"/v1/projects/{project_id}/transitions", headers=headers, json={"to": "development", "reason": "next"}
+    )
+    body = assert_problem(refused, 409)
+    assert body["detail"].startswith("このプロジェクトはまだ開発段階に移行できません: ")
+    assert named(body["missing"], "procurement", PROCUREMENT_SHEET) == SAAS_PERSONAL_PROCUREMENT
+    english = client.post(
+        f"/v1/projects/{project_id}/transitions",
+        headers={**headers, "Accept-Language": "en"},
+        json={"to": "development", "reason": "next"},
+    )
+    assert assert_problem(english, 409)["detail"].startswith("The project cannot enter development yet: ")

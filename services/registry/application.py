@@ -38,7 +38,7 @@ from services.registry.sheets import CheckSheet, ProjectFacts
 from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, FieldProblem, Incomplete, InvalidInput, InvalidInputs, NotAuthorized, NotFound
 from shared.eventlog import AuditedApplication
-from shared.i18n import Msg
+from shared.i18n import N_, Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
 
@@ -63,9 +63,9 @@ class RegistryApplication(AuditedApplication):
         if existing is not None:
             if existing.content_hash != digest:
                 raise AlreadyExists(
-                    f"Check sheet {sheet.id} version {sheet.version} is already published with other content; "
-                    "publish a new version."
-                )
+                    Msg("Check sheet {sheet} version {version} is already published with other content; publish a "
+                        "new version.", sheet=sheet.id, version=sheet.version)
+                )  # fmt: skip
             return existing
         published = CheckSheetVersion(
             sheet_id=sheet.id,
@@ -95,7 +95,7 @@ class RegistryApplication(AuditedApplication):
     def check_sheet(self, sheet_id: str, version: int) -> CheckSheetVersion:
         found = self.find_check_sheet(sheet_id, version)
         if found is None:
-            raise NotFound(f"No check sheet {sheet_id} version {version}.")
+            raise NotFound(Msg("No check sheet {sheet} version {version}.", sheet=sheet_id, version=version))
         return found
 
     def list_check_sheets(self) -> list[dict[str, Any]]:
@@ -160,7 +160,7 @@ class RegistryApplication(AuditedApplication):
                 pinned[kind] = published.sheet
                 problems += checksheets.answer_problems(published.sheet, body["answers"], path)
         if problems:
-            raise InvalidInputs("The check sheet answers are not valid.", problems)
+            raise InvalidInputs(N_("The check sheet answers are not valid."), problems)
         with self.transaction() as session:
             facts = self._facts(session, project)
             given = {(body["kind"], answer["item"]) for body in answered for answer in body["answers"]}
@@ -172,7 +172,9 @@ class RegistryApplication(AuditedApplication):
             ]
             if missing:
                 raise Incomplete(
-                    "Every item that applies to the project must be answered: " + ", ".join(missing) + ".", missing
+                    Msg("Every item that applies to the project must be answered: {missing}.",
+                        missing=", ".join(missing)),  # fmt: skip
+                    missing,
                 )
             recorded = [
                 {**body, "content_hash": checksheets.content_hash(pinned[SheetKind(body["kind"])])} for body in answered
@@ -191,9 +193,9 @@ class RegistryApplication(AuditedApplication):
         with self.transaction() as session:
             if index.designated_officer(session, project.ministry) != meta.actor_id:
                 raise NotDesignated(
-                    f"{meta.actor_id} is not the designated Chief AI Officer of {project.ministry}; only they accept "
-                    "the risk of an item not met."
-                )
+                    Msg("{actor} is not the designated Chief AI Officer of {ministry}; only they accept the risk of an "
+                        "item not met.", actor=meta.actor_id, ministry=project.ministry)
+                )  # fmt: skip
             sheets = self._sheets_of(session, project)
             project.accept_item_risk(kind, item, sheets, self._facts(session, project), meta)
             self.save(project)

@@ -135,7 +135,9 @@ class DevelopmentBlocked(RuleViolated):
 
     def __init__(self, missing: list[str]):
         self.missing = missing
-        super().__init__("The project cannot enter development yet: " + "; ".join(missing) + ".", missing=missing)
+        super().__init__(
+            Msg("The project cannot enter development yet: {missing}.", missing="; ".join(missing)), missing=missing
+        )
 
 
 class NotDesignated(RuleViolated):
@@ -663,13 +665,20 @@ class Project(Aggregate):
         designated, in the transaction that records it)."""
         recorded = self.sheet_state.get(kind.value)
         answer = (recorded or {}).get("answers", {}).get(item)
-        if recorded is None or answer is None or answer["answer"] != CheckAnswer.not_met:
-            state = "not answered" if answer is None else f"answered {answer['answer']}"
+        if recorded is None or answer is None:
             raise CheckSheetRuleViolated(
-                f"Only an item answered not_met needs a risk acceptance; {kind.value} item {item} is {state}."
-            )
+                Msg("Only an item answered not_met needs a risk acceptance; {kind} item {item} is not answered.",
+                    kind=kind.value, item=item)
+            )  # fmt: skip
+        if answer["answer"] != CheckAnswer.not_met:
+            raise CheckSheetRuleViolated(
+                Msg("Only an item answered not_met needs a risk acceptance; {kind} item {item} is answered {answer}.",
+                    kind=kind.value, item=item, answer=answer["answer"])
+            )  # fmt: skip
         if item in recorded["accepted"]:
-            raise CheckSheetRuleViolated(f"The risk of {kind.value} item {item} is already accepted as answered.")
+            raise CheckSheetRuleViolated(
+                Msg("The risk of {kind} item {item} is already accepted as answered.", kind=kind.value, item=item)
+            )
         after = sheets_after_acceptance(self.sheet_state, kind.value, item)
         self._item_risk_accepted(
             kind=kind.value,
@@ -752,8 +761,9 @@ class Project(Aggregate):
         the answered contract items a model change reopens."""
         if self.stage in (Stage.planning, Stage.retired):
             raise StageRuleViolated(
-                f"A model change is noticed for a procured project; the project is in {Stage(self.stage).value}."
-            )
+                Msg("A model change is noticed for a procured project; the project is in {stage}.",
+                    stage=Stage(self.stage).value)
+            )  # fmt: skip
         self._model_change_noticed(**notice, meta=meta)
         contract = self.sheet_state.get(SheetKind.contract.value)
         sheet = sheets.get(SheetKind.contract)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from services.registry.contract import Applicability, CheckAnswer, SheetKind, SheetState, SheetStatus
 from shared.errors import FieldProblem, InvalidInputs
+from shared.i18n import N_
 
 SHEET_DIRECTORY = Path(__file__).parent / "checksheets"
 MAX_VERSION = 2**31 - 1
@@ -35,7 +36,7 @@ class CheckSheetInvalid(InvalidInputs):
     """A check sheet document failed validation; each problem names its path in the document."""
 
     def __init__(self, problems: list[FieldProblem]):
-        super().__init__("The check sheet is not valid.", problems)
+        super().__init__(N_("The check sheet is not valid."), problems)
 
 
 class Strict(BaseModel):
