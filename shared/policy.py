@@ -10,8 +10,8 @@ Actions are the routes' OpenAPI ``operationId``s. Scope rules, applied by ``Prin
   (``designation=True``; checked by the risk service against the designation it followed from the log);
 - board members and the secretariat act across ministries, but only on what was submitted to the Board:
   the domain refuses advice on a submission that is not awaiting it;
-- auditors read everything and write nothing; admin manages ministries, CAIO designations, rulesets and
-  checkpoints but cannot classify, advise or decide.
+- auditors read everything and write nothing; admin manages ministries, CAIO designations, rulesets, check
+  sheets and checkpoints but cannot classify, advise or decide.
 
 Reads of the registry, the risk state and the reports are open to every role: the inventory of the
 government's generative-AI projects is a public record under the guideline (tier-1 summaries are
@@ -141,6 +141,12 @@ POLICY: dict[str, Rule] = {
     "amend_project": PLANNER_OR_CAIO,
     "transition_project": Rule(("planner", "caio"), designation=True, as_of_now=True),  # the gate: risk's facts
     "record_procurement": PLANNER_OR_CAIO,
+    "get_project_check_sheets": READ,
+    "accept_check_item_risk": Rule(("caio",), designation=True),
+    "record_model_change": PLANNER_OR_CAIO,
+    "list_check_sheets": READ,
+    "get_check_sheet": READ,
+    "publish_check_sheet": ADMIN,
     "get_project_events": READ,
     # the public register: only the designated CAIO publishes, with the risk outcome as of now
     "publish_project": Rule(("caio",), designation=True, as_of_now=True),

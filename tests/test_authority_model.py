@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
+from services.registry import sheets as checksheets
 from tests.support import ServiceStack, project_body
 from tests.support.scenarios import HIGH_RISK, LOW_RISK, complete_submission
 
@@ -32,6 +33,18 @@ from tests.support.scenarios import HIGH_RISK, LOW_RISK, complete_submission
 EXAMPLES = int(os.environ.get("AIGOV_MODEL_EXAMPLES", "5"))
 STEPS = int(os.environ.get("AIGOV_MODEL_STEPS", "20"))
 ANY = {"If-Match": "*"}
+FULL_SHEETS = {
+    "vendor": "Vendor KK",
+    "contract_reference": "C-1",
+    **{
+        f"{sheet.kind.value}_sheet": {
+            "sheet_id": sheet.id,
+            "version": sheet.version,
+            "answers": [{"item": item.id, "answer": "met"} for item in sheet.items],
+        }
+        for sheet in map(checksheets.parse, checksheets.shipped_contents())
+    },
+}
 MAX_PROJECTS = 3  # a few projects suffice; the steps go into their process instead
 
 
@@ -72,6 +85,7 @@ class Project:
     high: bool = False
     with_board: str | None = None  # the submission the Board holds for the current classification
     proceed: bool = False
+    sheets_answered: bool = False  # both check sheets answered in full (every item met)
 
 
 FORWARD = {"planning": "procurement", "procurement": "development", "development": "operation"}
@@ -111,7 +125,12 @@ class Guideline:
             allowed.add(project.suspended_from)
         return allowed
 
-    def gate_open(self, project: Project) -> bool:
+    def gate_open(self, project: Project, to: str) -> bool:
+        """The gates before development (the procurement sheet) and operation (both sheets, the risk process)."""
+        if not project.sheets_answered:
+            return False
+        if to == "development":
+            return True
         if project.classified is None:
             return False
         return not project.high or project.proceed
@@ -247,6 +266,24 @@ class Process(RuleBasedStateMachine):
 
     @precondition(lambda self: self.model.projects)
     @rule(data=st.data(), actor=st.sampled_from(["planner", "planner", "officer1", "foreign planner"]))
+    def answer_sheets(self, data: st.DataObject, actor: str) -> None:
+        """Both check sheets answered in full: every item met, whatever applies (so no later fact reopens them)."""
+        project_id = data.draw(st.sampled_from(list(self.model.projects)))
+        project = self.model.projects[project_id]
+        allowed = self.model.planner_or_caio(self.actors[actor], project.ministry)
+        allowed = allowed and project.stage not in ("planning", "retired")
+        self.expect(
+            "answer the check sheets",
+            allowed,
+            lambda: self.client("registry", actor).put(
+                f"/v1/projects/{project_id}/procurement", headers=ANY, json=FULL_SHEETS
+            ),
+        )
+        if allowed:
+            project.sheets_answered = True
+
+    @precondition(lambda self: self.model.projects)
+    @rule(data=st.data(), actor=st.sampled_from(["planner", "planner", "officer1", "foreign planner"]))
     def transition(self, data: st.DataObject, actor: str) -> None:
         project_id = data.draw(st.sampled_from(list(self.model.projects)))
         project = self.model.projects[project_id]
@@ -254,8 +291,8 @@ class Process(RuleBasedStateMachine):
         to = data.draw(st.one_of(st.sampled_from(onward), st.sampled_from(STAGES)), label="to")
         allowed = self.model.planner_or_caio(self.actors[actor], project.ministry)
         allowed = allowed and to in self.model.allowed_stages(project)
-        gated = to == "operation" and project.stage == "development"
-        allowed = allowed and (not gated or self.model.gate_open(project))
+        gated = (project.stage, to) in (("procurement", "development"), ("development", "operation"))
+        allowed = allowed and (not gated or self.model.gate_open(project, to))
         self.expect(
             f"transition {project.stage} → {to}" + (" (gate)" if gated else ""),
             allowed,

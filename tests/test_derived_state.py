@@ -10,7 +10,9 @@ import sys
 
 from sqlalchemy import text
 
+from services.registry import index
 from services.registry.application import RegistryApplication
+from services.registry.contract import Stage
 from services.registry.followers import RiskPolicy
 from services.risk.application import RiskApplication
 from services.risk.followers import RegistryPolicy
@@ -73,3 +75,17 @@ def test_an_edited_designation_and_an_opened_gate_are_named(database_url: str) -
     keys = {d["key"] for d in derived["differences"]}
     assert len(keys) == 2 and ministry_id in keys, keys
     assert any(key.replace("-", "") == gate_key.replace("-", "") for key in keys), (keys, gate_key)
+
+
+def test_a_model_change_notice_is_rebuilt_into_the_gate_as_a_material_change(database_url: str) -> None:
+    """A vendor's notice marks the gate's last material position in its transaction; the rebuild agrees."""
+    registry, risk, _ = followed_logs(database_url)
+    project_id = registry.list_projects("MIC", None, 1, None)[0]["project_id"]
+    registry.transition_project(project_id, Stage.procurement, PLANNER)
+    notice = {"provider": "P", "model": "m", "model_version": "2", "effective_date": "2027-01-01", "changes": "new"}
+    registry.notice_model_change(project_id, notice, PLANNER)
+    position = registry.head_position()
+    with registry.read_session() as session:
+        assert index.gate_state(session, project_id).last_material_position == position  # type: ignore[union-attr]
+    code, derived = verify_derived(database_url)
+    assert code == 0 and derived == {"ok": True, "differences": []}

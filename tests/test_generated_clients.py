@@ -152,6 +152,29 @@ def test_the_high_risk_path_through_generated_clients_only(stack: ServiceStack, 
     project = ok(planner.call("projects", "register_project", body=project_body(code, users="public")), 201)
     project_id = uuid.UUID(str(project.id))
     for stage in ("procurement", "development"):
+        if stage == "development":  # the gate before development: both check sheets answered in full
+            sheets = {
+                f"{kind}_sheet": {
+                    "sheet_id": sheet_id,
+                    "version": 1,
+                    "answers": [
+                        {"item": item.id, "answer": "met", "note": "in the specification"}
+                        for item in ok(
+                            planner.call("check_sheets", "get_check_sheet", sheet_id=sheet_id, version=1)
+                        ).content.items
+                    ],
+                }
+                for kind, sheet_id in (("procurement", "jp-procurement-2.0"), ("contract", "jp-contract-2.0"))
+            }
+            project = ok(
+                planner.call(
+                    "projects",
+                    "record_procurement",
+                    project_id=project_id,
+                    if_match=seen(project),
+                    body={"vendor": "Example Cloud KK", "contract_reference": "C-2026-001", **sheets},
+                )
+            )
         project = ok(
             planner.call(
                 "projects",

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from aigov.cli import openapi_documents
+from services.registry import sheets as checksheets
 from shared.openapi_examples import operations
 from tests.support import ServiceStack
 from tests.support.scenarios import HIGH_RISK, Ministry, assert_problem, complete_submission, head
@@ -27,11 +28,26 @@ NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE = {
     "record_incident",
     "rescore_ruleset",
 }
-PROCUREMENT = {
+PROCUREMENT = {  # both shipped sheets answered in full, one contract item not met (for the CAIO to accept)
     "vendor": "Example KK",
     "contract_reference": "MIC-2026-001",
-    "procurement_checks": [{"item": "P-01", "answer": "met"}],
-    "contract_checks": [{"item": "C-01", "answer": "met"}],
+    **{
+        f"{sheet.kind.value}_sheet": {
+            "sheet_id": sheet.id,
+            "version": sheet.version,
+            "answers": [
+                {"item": item.id, "answer": "not_met" if item.id == "C-LOG-01" else "met"} for item in sheet.items
+            ],
+        }
+        for sheet in map(checksheets.parse, checksheets.shipped_contents())
+    },
+}
+MODEL_CHANGE = {
+    "provider": "ExampleAI",
+    "model": "example-large",
+    "version": "2027-01",
+    "effective_date": "2027-01-15",
+    "changes": "A new base model.",
 }
 INCIDENT = {
     "occurred_at": "2026-11-20T09:00:00+09:00",
@@ -132,6 +148,28 @@ def changes_along_the_high_risk_path(stack: ServiceStack) -> list[tuple[str, Cal
                 f"{project}/procurement",
                 project,
                 {**PROCUREMENT, "reason": "contract signed"},
+            ),
+        ),
+        (
+            "registry",
+            lambda: Change(
+                "accept_check_item_risk",
+                ministry.caio_registry,
+                "POST",
+                f"{project}/check-sheets/contract/items/C-LOG-01/risk-acceptance",
+                project,
+                {"reason": "30 days of logs suffice"},
+            ),
+        ),
+        (
+            "registry",
+            lambda: Change(
+                "record_model_change",
+                ministry.planner_registry,
+                "POST",
+                f"{project}/model-changes",
+                project,
+                MODEL_CHANGE,
             ),
         ),
         (
@@ -237,7 +275,8 @@ def changes_along_the_high_risk_path(stack: ServiceStack) -> list[tuple[str, Cal
 
 
 EXERCISED = [
-    "amend_project", "transition_project", "record_procurement", "record_answers", "submit_assessment",
+    "amend_project", "transition_project", "record_procurement", "accept_check_item_risk", "record_model_change",
+    "record_answers", "submit_assessment",
     "classify_assessment", "submit_board_submission", "record_board_advice", "record_caio_decision",
     "report_incident", "close_incident", "designate_caio", "revoke_caio",
 ]  # fmt: skip

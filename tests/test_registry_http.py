@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support import ServiceStack, current, new_ministry_code, project_body, wait_for
-from tests.support.scenarios import admin, assert_problem, head, new_ministry, planner
+from tests.support.scenarios import admin, answer_sheets, assert_problem, head, new_ministry, planner
 
 
 def test_the_full_registry_path_reaches_reporting_with_every_step_accountable(stack: ServiceStack) -> None:
@@ -43,6 +43,10 @@ def test_the_full_registry_path_reaches_reporting_with_every_step_accountable(st
     assert amended.status_code == 200 and amended.headers["ETag"] == '"2"'
     etag = amended.headers["ETag"]
     for stage, reason in (("procurement", "budget approved"), ("development", "contract signed")):
+        if stage == "development":  # the gate before development: the procurement sheet answered
+            answered = answer_sheets(alice, project_id)
+            assert answered.status_code == 200, answered.text
+            etag = answered.headers["ETag"]
         moved = alice.post(
             f"/v1/projects/{project_id}/transitions", json={"to": stage, "reason": reason}, headers={"If-Match": etag}
         )
@@ -70,12 +74,14 @@ def test_the_full_registry_path_reaches_reporting_with_every_step_accountable(st
         "ProjectRegistered",
         "ProjectAmended",
         "ProjectStageChanged",
+        "CheckSheetsAnswered",
         "ProjectStageChanged",
     ]
     assert all(event["meta"]["actor_id"] == "alice" and event["meta"]["actor_role"] == "planner" for event in events)
     assert [event["meta"]["reason"] for event in events[1:]] == [
         "pilot extended to a second bureau",
         "budget approved",
+        None,
         "contract signed",
     ]
     assert events[1]["data"]["material"] is False and events[1]["data"]["changes"] == {"expected_users": 600}

@@ -11,7 +11,7 @@ from services.registry.application import RegistryApplication
 from services.registry.contract import Stage
 from services.registry.domain import OperationBlocked
 from shared.meta import EventMeta
-from tests.support import project_body
+from tests.support import complete_sheets, project_body
 
 ADMIN = EventMeta("root", "Root", "admin", None, "setup", "corr")
 PLANNER = EventMeta("alice", "Alice", "planner", "MIC", "work", "corr")
@@ -24,6 +24,7 @@ def test_a_project_loaded_from_a_snapshot_still_meets_the_gate_before_operation(
     details.pop("ministry")
     project = app.register_project("MIC", details, PLANNER)
     app.transition_project(project.id, Stage.procurement, PLANNER)
+    complete_sheets(app, project.id, PLANNER)
     app.transition_project(project.id, Stage.development, PLANNER)
     for revision in range(110):  # past the snapshotting interval of 100 events
         app.amend_project(project.id, {"title": f"Drafting aid, revision {revision}"}, PLANNER)

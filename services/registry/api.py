@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from services.registry.application import RegistryApplication
-from services.registry.contract import PERIOD_PATTERN, Withholding
+from services.registry.contract import PERIOD_PATTERN, SheetKind, Withholding
 from services.registry.domain import (
+    CheckSheetVersion,
     Ministry,
     Project,
     Stage,
@@ -20,19 +21,24 @@ from services.registry.domain import (
 from services.registry.schemas import (
     CaioDesignation,
     CaioHistory,
+    CheckSheetList,
+    CheckSheetOut,
     MinistryCreate,
     MinistryList,
     MinistryOut,
+    ModelChangeNotice,
     PeriodicReportSubmission,
     PeriodicSubmissionOut,
     ProcurementRecord,
     ProjectAmendment,
+    ProjectCheckSheets,
     ProjectEvents,
     ProjectList,
     ProjectOut,
     ProjectRegistration,
     ProjectSummary,
     PublicationRequest,
+    RiskAcceptance,
     TransitionRequest,
     UsageRulesIssue,
     UsageRulesList,
@@ -44,6 +50,7 @@ from shared.pagination import PageRequest, Paging, invalid_cursor
 from shared.policy import Subject, authorize
 from shared.preconditions import RequiredIfMatch, tag
 from shared.schemas import Reason
+from shared.timeutil import as_utc
 
 router = APIRouter(prefix="/v1")
 
@@ -322,8 +329,14 @@ def record_procurement(
 ) -> ProjectOut:
     app = registry(request)
     actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
-    record = body.model_dump(mode="json", exclude={"reason"})
-    project = app.record_procurement(project_id, record, EventMeta.of(actor, body.reason), if_match=if_match)
+    meta = EventMeta.of(actor, body.reason)
+    if body.version_1:
+        fields = {"vendor", "contract_reference", "procurement_checks", "contract_checks"}
+        record = body.model_dump(mode="json", include=fields)
+        return project_out(app.record_procurement(project_id, record, meta, if_match=if_match), response)
+    project = app.record_sheet_answers(
+        project_id, body.vendor, body.contract_reference, body.sheets(), meta, if_match=if_match
+    )
     return project_out(project, response)
 
 
@@ -347,6 +360,147 @@ def publish_project(
     withheld = [Withholding.model_validate(item.model_dump(mode="json")) for item in body.withheld]
     project = app.publish_project(project_id, withheld, EventMeta.of(actor, body.reason), if_match=if_match)
     return project_out(project, response)
+
+
+@router.get(
+    "/projects/{project_id}/check-sheets",
+    response_model=ProjectCheckSheets,
+    tags=["check sheets"],
+    operation_id="get_project_check_sheets",
+    summary="The project's check sheet answers and status, for the project as it stands now",
+)
+def get_project_check_sheets(project_id: UUID, request: Request, principal: CurrentPrincipal) -> ProjectCheckSheets:
+    project, statuses, _ = registry(request).sheet_status(project_id)
+    sheets = []
+    for kind, current in statuses.items():
+        recorded = project.sheet_state.get(kind.value) or {"answers": {}, "accepted": {}}
+        answers = [
+            {
+                "item": item,
+                "answer": answer["answer"],
+                "note": answer["note"],
+                "evidence": answer["evidence"],
+                "reason": answer["reason"],
+                "risk_accepted": item in recorded["accepted"],
+            }
+            for item, answer in recorded["answers"].items()
+        ]
+        sheets.append({**current.model_dump(mode="json"), "answers": answers})
+    return ProjectCheckSheets.model_validate(
+        {"project_id": str(project.id), "version": project.version, "sheets": sheets}
+    )
+
+
+@router.post(
+    "/projects/{project_id}/check-sheets/{kind}/items/{item}/risk-acceptance",
+    response_model=ProjectOut,
+    tags=["check sheets"],
+    operation_id="accept_check_item_risk",
+    summary="The designated CAIO accepts the risk of an item answered not_met",
+)
+def accept_check_item_risk(
+    project_id: UUID,
+    kind: SheetKind,
+    item: str,
+    body: RiskAcceptance,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> ProjectOut:
+    app = registry(request)
+    actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
+    project = app.accept_item_risk(project_id, kind, item, EventMeta.of(actor, body.reason), if_match=if_match)
+    return project_out(project, response)
+
+
+@router.post(
+    "/projects/{project_id}/model-changes",
+    response_model=ProjectOut,
+    tags=["projects"],
+    operation_id="record_model_change",
+    summary="Record a vendor's notice of a model change (the classification goes stale)",
+)
+def record_model_change(
+    project_id: UUID,
+    body: ModelChangeNotice,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    if_match: RequiredIfMatch,
+) -> ProjectOut:
+    app = registry(request)
+    actor = authorize(request, principal, ministry=app.get_project(project_id).ministry)
+    reason = body.reason or f"vendor notice: {body.model} {body.version} from {body.effective_date.isoformat()}"
+    project = app.notice_model_change(project_id, body.notice(), EventMeta.of(actor, reason), if_match=if_match)
+    return project_out(project, response)
+
+
+# -- check sheets ----------------------------------------------------------------------------------------
+
+
+def check_sheet_out(published: CheckSheetVersion) -> CheckSheetOut:
+    return CheckSheetOut.model_validate(
+        {
+            "sheet_id": published.sheet_id,
+            "version": published.sheet_version,
+            "kind": published.kind,
+            "content_hash": published.content_hash,
+            "content": published.content,
+        }
+    )
+
+
+@router.get(
+    "/check-sheets",
+    response_model=CheckSheetList,
+    tags=["check sheets"],
+    operation_id="list_check_sheets",
+    summary="Published check sheet versions",
+)
+def list_check_sheets(request: Request, principal: CurrentPrincipal, paging: Paging) -> CheckSheetList:
+    rows = [
+        {
+            "sheet_id": row["sheet_id"],
+            "version": row["version"],
+            "kind": row["kind"],
+            "title": {"en": row["title_en"], "ja": row["title_ja"]},
+            "content_hash": row["content_hash"],
+            "published_at": as_utc(row["published_at"]).isoformat(),
+        }
+        for row in registry(request).list_check_sheets()
+    ]
+    return CheckSheetList.model_validate(paging.page(rows, lambda row: (row["sheet_id"], row["version"])))
+
+
+@router.get(
+    "/check-sheets/{sheet_id}/versions/{version}",
+    response_model=CheckSheetOut,
+    tags=["check sheets"],
+    operation_id="get_check_sheet",
+    summary="One check sheet version, in full",
+)
+def get_check_sheet(sheet_id: str, version: int, request: Request, principal: CurrentPrincipal) -> CheckSheetOut:
+    return check_sheet_out(registry(request).check_sheet(sheet_id, version))
+
+
+@router.post(
+    "/check-sheets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckSheetOut,
+    tags=["check sheets"],
+    operation_id="publish_check_sheet",
+    summary="Publish a new check sheet version (admin)",
+)
+def publish_check_sheet(
+    request: Request,
+    principal: CurrentPrincipal,
+    content: Annotated[
+        dict[str, Any], Body(description="The check sheet document (see services/registry/checksheets/).")
+    ],
+) -> CheckSheetOut:
+    actor = authorize(request, principal)
+    return check_sheet_out(registry(request).publish_check_sheet(content, EventMeta.of(actor, "check sheet published")))
 
 
 @router.get(

@@ -6,6 +6,8 @@ Each command loads an aggregate, lets the domain decide, and saves the new event
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,9 +16,13 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.registry import index
-from services.registry.contract import REGISTRY, Withholding
+from services.registry import sheets as checksheets
+from services.registry.contract import REGISTRY, ReopenCause, SheetKind, SheetStatus, Withholding
 from services.registry.domain import (
+    CheckSheetVersion,
+    DevelopmentBlocked,
     Ministry,
+    NotDesignated,
     OperationBlocked,
     PeriodicSubmission,
     Project,
@@ -25,12 +31,14 @@ from services.registry.domain import (
     caio_history,
     operation_blockers,
     public_record,
+    sheet_blockers,
     usage_rules_history,
 )
+from services.registry.sheets import CheckSheet, ProjectFacts
 from shared.concurrency import ANY_VERSION, IfMatch
-from shared.errors import AlreadyExists, InvalidInput, NotAuthorized, NotFound
+from shared.errors import AlreadyExists, FieldProblem, Incomplete, InvalidInput, InvalidInputs, NotAuthorized, NotFound
 from shared.eventlog import AuditedApplication
-from shared.i18n import Msg
+from shared.i18n import N_, Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
 
@@ -43,6 +51,183 @@ class RegistryApplication(AuditedApplication):
 
     name = "registry"
     snapshotting_intervals = {Project: 100, Ministry: 100}
+
+    # -- check sheets -------------------------------------------------------------------------------
+
+    def publish_check_sheet(self, content: dict[str, Any], meta: EventMeta) -> CheckSheetVersion:
+        """Publish a validated check sheet version; republishing identical content is a no-op, other content a
+        conflict (a changed sheet is a new version, so answers pinned to the old one keep their meaning)."""
+        sheet = checksheets.parse(content)
+        digest = checksheets.content_hash(sheet)
+        existing = self.find_check_sheet(sheet.id, sheet.version)
+        if existing is not None:
+            if existing.content_hash != digest:
+                raise AlreadyExists(
+                    Msg("Check sheet {sheet} version {version} is already published with other content; publish a "
+                        "new version.", sheet=sheet.id, version=sheet.version)
+                )  # fmt: skip
+            return existing
+        published = CheckSheetVersion(
+            sheet_id=sheet.id,
+            version=sheet.version,
+            kind=sheet.kind.value,
+            content_hash=digest,
+            content=checksheets.dump(sheet),
+            meta=meta,
+        )
+        self.save(published)
+        return published
+
+    def publish_shipped_check_sheets(self) -> None:
+        """Record the check sheets shipped with this release as events, once (replicas racing here end equal)."""
+        for content in checksheets.shipped_contents():
+            with contextlib.suppress(IntegrityError, AlreadyExists):
+                meta = EventMeta.system("registry", "check sheet shipped with this release", None, None)
+                self.publish_check_sheet(content, meta)
+
+    def find_check_sheet(self, sheet_id: str, version: int) -> CheckSheetVersion | None:
+        try:
+            found = self.repository.get(CheckSheetVersion.create_id(sheet_id, version))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, CheckSheetVersion) else None
+
+    def check_sheet(self, sheet_id: str, version: int) -> CheckSheetVersion:
+        found = self.find_check_sheet(sheet_id, version)
+        if found is None:
+            raise NotFound(Msg("No check sheet {sheet} version {version}.", sheet=sheet_id, version=version))
+        return found
+
+    def list_check_sheets(self) -> list[dict[str, Any]]:
+        with self.read_session() as session:
+            return index.check_sheets(session)
+
+    def _facts(self, session: Any, project: Project) -> ProjectFacts:
+        """The project as it stands now: its details, and its classification as followed from the risk log."""
+        gate = index.gate_state(session, project.id)
+        return ProjectFacts.of(project.details, gate.classification if gate else None)
+
+    def _sheets_of(
+        self, session: Any, project: Project, pinned: Mapping[SheetKind, CheckSheet] | None = None
+    ) -> dict[SheetKind, CheckSheet]:
+        """The sheet each kind is measured against: the version given (``pinned``), else the version the project
+        answered, else the latest published sheet of the kind (to name its items when none are answered)."""
+        chosen = dict(pinned or {})
+        latest = index.latest_check_sheets(session)
+        for kind in SheetKind:
+            if kind in chosen:
+                continue
+            recorded = project.sheet_state.get(kind.value)
+            sheet_id, version = (recorded["sheet_id"], recorded["version"]) if recorded else latest.get(kind, ("", 0))
+            published = self.find_check_sheet(sheet_id, version) if sheet_id else None
+            if published is not None:
+                chosen[kind] = published.sheet
+        return chosen
+
+    def sheet_status(self, project_id: UUID) -> tuple[Project, dict[SheetKind, SheetStatus], dict[SheetKind, Any]]:
+        """Each sheet's status for the project as it stands now, and the sheets measured against."""
+        project = self.get_project(project_id)
+        with self.read_session() as session:
+            sheets = self._sheets_of(session, project)
+            statuses = project.sheet_statuses(sheets, self._facts(session, project))
+        return project, statuses, sheets
+
+    def record_sheet_answers(
+        self,
+        project_id: UUID,
+        vendor: str,
+        contract_reference: str,
+        answered: Sequence[dict[str, Any]],
+        meta: EventMeta,
+        *,
+        if_match: IfMatch = ANY_VERSION,
+    ) -> Project:
+        """Record answers to published sheet versions; each sheet answered must answer every item that applies to
+        the project as it stands now (422 naming each missing one), with a reason for every not_applicable."""
+        project = self.project_for_change(project_id, if_match)
+        pinned: dict[SheetKind, CheckSheet] = {}
+        problems: list[FieldProblem] = []
+        for body in answered:
+            path, kind = f"{body['kind']}_sheet", SheetKind(body["kind"])
+            published = self.find_check_sheet(body["sheet_id"], body["version"])
+            if published is None:
+                message = f"no check sheet {body['sheet_id']} version {body['version']} is published"
+                problems.append(FieldProblem(f"{path}.version", message, "unknown_check_sheet"))
+            elif published.sheet.kind != kind:
+                message = f"{body['sheet_id']} is a {published.sheet.kind.value} sheet, not a {kind.value} sheet"
+                problems.append(FieldProblem(f"{path}.sheet_id", message, "wrong_kind"))
+            else:
+                pinned[kind] = published.sheet
+                problems += checksheets.answer_problems(published.sheet, body["answers"], path)
+        if problems:
+            raise InvalidInputs(N_("The check sheet answers are not valid."), problems)
+        with self.transaction() as session:
+            facts = self._facts(session, project)
+            given = {(body["kind"], answer["item"]) for body in answered for answer in body["answers"]}
+            missing = [
+                f"{kind.value}_sheet.answers[{item}]"
+                for kind, sheet in pinned.items()
+                for item in checksheets.applicable_ids(sheet, facts)
+                if (kind.value, item) not in given
+            ]
+            if missing:
+                raise Incomplete(
+                    Msg("Every item that applies to the project must be answered: {missing}.",
+                        missing=", ".join(missing)),  # fmt: skip
+                    missing,
+                )
+            recorded = [
+                {**body, "content_hash": checksheets.content_hash(pinned[SheetKind(body["kind"])])} for body in answered
+            ]
+            sheets = self._sheets_of(session, project, pinned)
+            project.answer_sheets(vendor, contract_reference, recorded, sheets, facts, meta)
+            self.save(project)
+        return project
+
+    def accept_item_risk(
+        self, project_id: UUID, kind: SheetKind, item: str, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
+        """The designated CAIO accepts the risk of an item answered not_met; who is designated is read in the
+        transaction that records the acceptance, so a designation revoked a moment before binds it."""
+        project = self.project_for_change(project_id, if_match)
+        with self.transaction() as session:
+            if index.designated_officer(session, project.ministry) != meta.actor_id:
+                raise NotDesignated(
+                    Msg("{actor} is not the designated Chief AI Officer of {ministry}; only they accept the risk of an "
+                        "item not met.", actor=meta.actor_id, ministry=project.ministry)
+                )  # fmt: skip
+            sheets = self._sheets_of(session, project)
+            project.accept_item_risk(kind, item, sheets, self._facts(session, project), meta)
+            self.save(project)
+        return project
+
+    def notice_model_change(
+        self, project_id: UUID, notice: dict[str, str], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
+    ) -> Project:
+        """Record a vendor's notice of a model change; it marks the registry's gate stale at once (the index's
+        material position) and reopens the contract items a model change reopens."""
+        project = self.project_for_change(project_id, if_match)
+        with self.transaction() as session:
+            project.notice_model_change(notice, self._sheets_of(session, project), self._facts(session, project), meta)
+            self.save(project)
+        return project
+
+    def reconsider_sheets(self, project_id: UUID, before: str | None, after: str | None, meta: EventMeta) -> None:
+        """A classification the registry learned from the risk log may make items apply (high-risk only ones):
+        reopen the sheets they belong to (called by the follower, in its transaction)."""
+        project = self.get_project(project_id)
+        if not project.sheet_state:
+            return
+        with self.transaction() as session:
+            sheets = self._sheets_of(session, project)
+            project.reopen_newly_applicable(
+                ProjectFacts.of(project.details, before),
+                ProjectFacts.of(project.details, after),
+                ReopenCause.classification,
+                sheets,
+                meta,
+            )
+            self.save(project)
 
     # -- ministries -------------------------------------------------------------------------------
 
@@ -178,24 +363,45 @@ class RegistryApplication(AuditedApplication):
         self, project_id: UUID, changes: dict[str, Any], meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
     ) -> Project:
         project = self.project_for_change(project_id, if_match)
-        project.amend(changes, meta)
-        return self._save_project(project)
+        with self.transaction() as session:
+            before = self._facts(session, project)
+            project.amend(changes, meta)
+            if project.sheet_state:
+                sheets = self._sheets_of(session, project)
+                after = self._facts(session, project)
+                project.reopen_newly_applicable(before, after, ReopenCause.amendment, sheets, meta)
+            return self._save_project(project)
 
     def transition_project(
         self, project_id: UUID, to: Stage, meta: EventMeta, *, if_match: IfMatch = ANY_VERSION
     ) -> Project:
         project = self.project_for_change(project_id, if_match)
+        if to == Stage.development and project.stage == Stage.procurement:
+            self.check_development_gate(project)
         if to == Stage.operation and project.stage == Stage.development:
-            self.check_operation_gate(project_id)
+            self.check_operation_gate(project)
         project.transition(to, meta)
         return self._save_project(project)
 
-    def check_operation_gate(self, project_id: UUID) -> None:
-        """Refuse operation unless the classification is decided and current and, if high, the Board advised
-        and the CAIO decided to proceed. Resuming an operation already under way (from suspended) is not gated."""
+    def _sheet_blockers(self, project: Project, to: Stage) -> list[str]:
         with self.read_session() as session:
-            gate = index.gate_state(session, project_id)
-        missing = operation_blockers(gate, datetime.now(UTC))
+            sheets = self._sheets_of(session, project)
+            statuses = project.sheet_statuses(sheets, self._facts(session, project))
+        return sheet_blockers(to, statuses, sheets)
+
+    def check_development_gate(self, project: Project) -> None:
+        """Refuse development until the procurement sheet answers every item that applies to the project now."""
+        missing = self._sheet_blockers(project, Stage.development)
+        if missing:
+            raise DevelopmentBlocked(missing)
+
+    def check_operation_gate(self, project: Project) -> None:
+        """Refuse operation unless both sheets answer every item that applies now, each not_met with the CAIO's
+        risk acceptance, and the classification is decided and current and, if high, the Board advised and the
+        CAIO decided to proceed. Resuming an operation already under way (from suspended) is not gated."""
+        with self.read_session() as session:
+            gate = index.gate_state(session, project.id)
+        missing = self._sheet_blockers(project, Stage.operation) + operation_blockers(gate, datetime.now(UTC))
         if missing:
             raise OperationBlocked(missing)
 

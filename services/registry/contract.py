@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from shared.contracts import Contract, EventPayload, EventType
 
 MINISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:ministry")
+CHECK_SHEET_NAMESPACE = uuid5(NAMESPACE_URL, "urn:aigov:check-sheet")
 
 #: Changes to these project fields alter the risk picture (GUIDELINE.md): an amendment touching any of them
 #: is ``material`` and makes a decided classification stale.
@@ -38,6 +39,11 @@ def ministry_id(code: str) -> UUID:
     return uuid5(MINISTRY_NAMESPACE, code)
 
 
+def check_sheet_version_id(sheet_id: str, version: int) -> UUID:
+    """A check sheet version's id derives from (sheet id, version), so a version is published once."""
+    return uuid5(CHECK_SHEET_NAMESPACE, f"{sheet_id}@{version}")
+
+
 def material_fields(changed: set[str] | frozenset[str]) -> list[str]:
     """The changed fields that make an amendment material, sorted."""
     return sorted(MATERIAL_FIELDS & changed)
@@ -51,6 +57,72 @@ class Stage(StrEnum):
     operation = "operation"
     suspended = "suspended"
     retired = "retired"
+
+
+#: The two check sheets of the guideline: what the specification requires, and what the contract settles.
+class SheetKind(StrEnum):
+    procurement = "procurement"
+    contract = "contract"
+
+
+#: The answer to one check-sheet item.
+class CheckAnswer(StrEnum):
+    met = "met"
+    not_met = "not_met"
+    not_applicable = "not_applicable"
+
+
+#: When a check-sheet item applies (all of an item's conditions must hold; none: every project).
+class Applicability(StrEnum):
+    high_risk = "high_risk"
+    saas = "saas"
+    on_premises = "on_premises"
+    fine_tuned = "fine_tuned"
+    personal_data = "personal_data"
+
+
+#: Why answered items of a sheet were reopened, or its status changed without a new answer.
+class ReopenCause(StrEnum):
+    amendment = "amendment"
+    classification = "classification"
+    model_change = "model_change"
+
+
+#: Where a project's answers to one sheet stand, for the items that apply to it now.
+class SheetState(StrEnum):
+    not_answered = "not_answered"
+    incomplete = "incomplete"
+    complete = "complete"
+
+
+class SheetStatus(EventPayload):
+    """One sheet's status for a project as the registry recorded it: the items that apply and are not answered
+    (``missing``), and those answered ``not_met`` without the designated CAIO's risk acceptance (``unaccepted``)."""
+
+    kind: SheetKind
+    sheet_id: str | None
+    version: int | None
+    state: SheetState
+    missing: list[str]
+    unaccepted: list[str]
+
+
+class ItemAnswer(EventPayload):
+    item: str
+    answer: CheckAnswer
+    note: str
+    evidence: str
+    reason: str | None
+
+
+class SheetAnswers(EventPayload):
+    """A project's answers to one check sheet version, pinned by its content hash."""
+
+    kind: SheetKind
+    sheet_id: str
+    version: int
+    content_hash: str
+    answers: list[ItemAnswer]
 
 
 class Created(EventPayload):
@@ -115,6 +187,51 @@ class ProjectStageChanged(EventPayload):
 
 class ProcurementRecorded(EventPayload):
     record: dict[str, Any]
+
+
+class CheckSheetPublished(Created):
+    sheet_id: str
+    version: int
+    kind: SheetKind
+    content_hash: str
+    content: dict[str, Any]
+
+
+class CheckSheetsAnswered(EventPayload):
+    vendor: str
+    contract_reference: str
+    sheets: list[SheetAnswers]
+    status: list[SheetStatus]
+
+
+class CheckItemRiskAccepted(EventPayload):
+    kind: SheetKind
+    sheet_id: str
+    version: int
+    item: str
+    status: list[SheetStatus]
+
+
+class CheckSheetReopened(EventPayload):
+    kind: SheetKind
+    sheet_id: str
+    version: int
+    items: list[str]
+    cause: ReopenCause
+    status: list[SheetStatus]
+
+
+class CheckSheetStatusChanged(EventPayload):
+    cause: ReopenCause
+    status: list[SheetStatus]
+
+
+class ModelChangeNoticed(EventPayload):
+    provider: str
+    model: str
+    model_version: str
+    effective_date: str
+    changes: str
 
 
 # -- the public register (issue 16, item 4) ----------------------------------------------------------------
@@ -204,7 +321,33 @@ REGISTRY = Contract(
         EventType("ProjectRegistered", ProjectRegistered, description="A generative-AI project was registered."),
         EventType("ProjectAmended", ProjectAmended, description="Project fields changed (material or not)."),
         EventType("ProjectStageChanged", ProjectStageChanged, description="The project moved along its lifecycle."),
-        EventType("ProcurementRecorded", ProcurementRecorded, description="Vendor, contract and check sheets."),
+        EventType(
+            "ProcurementRecorded", ProcurementRecorded, description="Vendor, contract and free-form check answers."
+        ),
+        EventType("CheckSheetPublished", CheckSheetPublished, description="A check sheet version was published."),
+        EventType(
+            "CheckSheetsAnswered",
+            CheckSheetsAnswered,
+            description="Vendor, contract and answers to pinned check sheet versions, with each sheet's status.",
+        ),
+        EventType(
+            "CheckItemRiskAccepted",
+            CheckItemRiskAccepted,
+            description="The designated CAIO accepted the risk of an item answered not_met.",
+        ),
+        EventType(
+            "CheckSheetReopened",
+            CheckSheetReopened,
+            description="Items of an answered sheet must be answered again (they newly apply, or a model changed).",
+        ),
+        EventType(
+            "CheckSheetStatusChanged",
+            CheckSheetStatusChanged,
+            description="A change of the project made fewer items of its answered sheets apply; their status now.",
+        ),
+        EventType(
+            "ModelChangeNoticed", ModelChangeNoticed, description="A vendor's notice of a change of the model in use."
+        ),
         EventType(
             "ProjectPublished",
             ProjectPublished,

@@ -36,7 +36,7 @@ def rebuilt_gate(registry: Any, risk: Any, risk_followed: int) -> dict[str, dict
                 "classification_current": False,
                 "board_advice_recorded": False,
             }
-        elif entry.type == "ProjectAmended" and entry.data["material"]:
+        elif (entry.type == "ProjectAmended" and entry.data["material"]) or entry.type == "ModelChangeNoticed":
             rows[key]["last_material_position"] = entry.position
     by_risk = {row["risk_id"]: row for row in rows.values()}
     for entry in entries_up_to(risk, risk_followed):

@@ -6,7 +6,7 @@ rule, then triggers one past-tense event carrying the actor's ``EventMeta``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,18 +14,26 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registry import sheets as checksheets
 from services.registry.contract import MATERIAL_FIELDS as MATERIAL_FIELDS
 from services.registry.contract import (
     PERIOD,
     PUBLIC_FIELDS,
+    CheckAnswer,
+    ReopenCause,
+    SheetKind,
+    SheetState,
+    SheetStatus,
     Stage,
     Withholding,
     WithholdingReason,
+    check_sheet_version_id,
     material_fields,
     ministry_id,
     text_hash,
     withheld_marker,
 )
+from services.registry.sheets import Answered, CheckSheet, ProjectFacts
 from services.risk.contract import PROCEED_DECISIONS, Classification, has_expired
 from shared.errors import FieldProblem, InvalidInput, InvalidInputs, RuleViolated
 from shared.i18n import N_, Msg
@@ -120,6 +128,132 @@ def operation_blockers(gate: GateState | Mapping[str, Any] | None, now: datetime
         if state.decision not in PROCEED_DECISIONS:
             missing.append("the CAIO's decision to proceed (proceed or proceed_with_conditions)")
     return missing
+
+
+class DevelopmentBlocked(RuleViolated):
+    """The gate before development: the procurement check sheet items that apply and are not answered."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(
+            Msg("The project cannot enter development yet: {missing}.", missing="; ".join(missing)), missing=missing
+        )
+
+
+class NotDesignated(RuleViolated):
+    """Only the ministry's designated CAIO, at the moment of recording, may accept a risk."""
+
+
+class CheckSheetRuleViolated(RuleViolated):
+    """A check-sheet command the project's answers do not allow (accepting an item that is not not_met, …)."""
+
+
+#: The sheets each gate needs complete, and whether every not_met item must carry the CAIO's risk acceptance.
+GATE_SHEETS: dict[Stage, tuple[tuple[SheetKind, ...], bool]] = {
+    Stage.development: ((SheetKind.procurement,), False),
+    Stage.operation: ((SheetKind.procurement, SheetKind.contract), True),
+}
+
+
+def sheet_blockers(
+    to: Stage, statuses: Mapping[SheetKind, SheetStatus], sheets: Mapping[SheetKind, CheckSheet]
+) -> list[str]:
+    """What the check sheets still lack before a project may enter ``to`` (GUIDELINE.md, "procurement"): each
+    applicable item not answered and, before operation, each not_met item without the designated CAIO's risk
+    acceptance. ``statuses`` are computed for the project as it stands now; a sheet never answered is evaluated
+    as an empty answer set to the latest published sheet of its kind (``sheets``), so its items are named."""
+    kinds, acceptance = GATE_SHEETS.get(to, ((), False))
+    missing: list[str] = []
+    for kind in kinds:
+        sheet, current = sheets.get(kind), statuses.get(kind)
+        if sheet is None or current is None:
+            missing.append(f"answers to a {kind.value} check sheet (none is published)")
+            continue
+        missing += [f"{sheet.label(item)} (not answered)" for item in current.missing]
+        if acceptance:
+            missing += [
+                f"{sheet.label(item)} (not_met, without the designated CAIO's risk acceptance)"
+                for item in current.unaccepted
+            ]
+    return missing
+
+
+def _answers_by_item(sheet_answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {answer["item"]: dict(answer) for answer in sheet_answers["answers"]}
+
+
+def sheets_after_answers(previous: Mapping[str, Any], answered: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A project's sheet state after new answers: each sheet answered replaces the one before; a CAIO's risk
+    acceptance carries over to an item answered exactly as when it was accepted (same sheet version)."""
+    state: dict[str, Any] = {}
+    for sheet_answers in answered:
+        kind = str(sheet_answers["kind"])
+        answers = _answers_by_item(sheet_answers)
+        before = previous.get(kind) or {}
+        same_sheet = (before.get("sheet_id"), before.get("version")) == (
+            sheet_answers["sheet_id"],
+            sheet_answers["version"],
+        )
+        accepted = {
+            item: answer
+            for item, answer in (before.get("accepted") or {}).items()
+            if same_sheet and answers.get(item) == answer
+        }
+        state[kind] = {
+            "sheet_id": sheet_answers["sheet_id"],
+            "version": sheet_answers["version"],
+            "content_hash": sheet_answers["content_hash"],
+            "answers": answers,
+            "accepted": accepted,
+        }
+    return state
+
+
+def sheets_after_reopen(previous: Mapping[str, Any], kind: str, items: list[str]) -> dict[str, Any]:
+    """Reopened items lose their answer and any risk acceptance: they must be answered (and accepted) again."""
+    state = {key: dict(value) for key, value in previous.items()}
+    sheet = state[kind]
+    sheet["answers"] = {item: answer for item, answer in sheet["answers"].items() if item not in items}
+    sheet["accepted"] = {item: answer for item, answer in sheet["accepted"].items() if item not in items}
+    return state
+
+
+def sheets_after_acceptance(previous: Mapping[str, Any], kind: str, item: str) -> dict[str, Any]:
+    state = {key: dict(value) for key, value in previous.items()}
+    state[kind]["accepted"] = {**state[kind]["accepted"], item: state[kind]["answers"][item]}
+    return state
+
+
+def sheet_statuses(
+    state: Mapping[str, Any], sheets: Mapping[SheetKind, CheckSheet], facts: ProjectFacts
+) -> dict[SheetKind, SheetStatus]:
+    """Each sheet's status for the project as it stands (``facts``); ``sheets`` holds the pinned version of each
+    answered sheet (and, for one never answered, the latest published sheet of its kind, for naming its items)."""
+    statuses: dict[SheetKind, SheetStatus] = {}
+    for kind in SheetKind:
+        recorded = state.get(kind.value)
+        answered = Answered(recorded["answers"], frozenset(recorded["accepted"])) if recorded else NOTHING_ANSWERED
+        current = checksheets.status(kind, sheets.get(kind), answered, facts)
+        if recorded is None:
+            current = current.model_copy(update={"state": SheetState.not_answered})
+        statuses[kind] = current
+    return statuses
+
+
+NOTHING_ANSWERED = Answered({}, frozenset())
+
+
+def _recorded(statuses: Mapping[SheetKind, SheetStatus]) -> list[dict[str, Any]]:
+    """The statuses as events record them: a sheet not answered names no sheet and no items (the gates name the
+    items of the latest published sheet of its kind when they refuse)."""
+    return [
+        (
+            status.model_copy(update={"sheet_id": None, "version": None, "missing": [], "unaccepted": []})
+            if status.state == SheetState.not_answered
+            else status
+        ).model_dump(mode="json")
+        for status in statuses.values()
+    ]
 
 
 class NoCurrentOfficer(RuleViolated):
@@ -411,6 +545,7 @@ class Project(Aggregate):
         self.stage = Stage.planning
         self.suspended_from: Stage | None = None
         self.procurement: dict[str, Any] | None = None
+        self.sheets: dict[str, Any] = {}
         self.publications = 0
 
     @property
@@ -455,19 +590,204 @@ class Project(Aggregate):
         self.stage = Stage(to_stage)
 
     def record_procurement(self, record: dict[str, Any], meta: EventMeta) -> None:
-        if self.stage in (Stage.planning, Stage.retired):
-            raise StageRuleViolated(
-                Msg(
-                    "Procurement is recorded from the procurement stage on, and not after retirement; the project "
-                    "is in {stage}.",
-                    stage=self.stage.value,
-                )
-            )
+        self._procurement_stage()
         self._procurement_recorded(record=record, meta=meta)
 
     @event("ProcurementRecorded")
     def _procurement_recorded(self, record: dict[str, Any], meta: EventMeta) -> None:
         self.procurement = dict(record)
+        self.sheets = {}  # free-form answers (the version-1 body) replace any answers to published sheets
+
+    # -- check sheets ---------------------------------------------------------------------------------
+
+    @property
+    def sheet_state(self) -> dict[str, Any]:
+        """Answers to published check sheets by kind (a project loaded from a snapshot taken before check sheets
+        existed has none)."""
+        state: dict[str, Any] = self.__dict__.setdefault("sheets", {})
+        return state
+
+    def sheet_statuses(
+        self, sheets: Mapping[SheetKind, CheckSheet], facts: ProjectFacts
+    ) -> dict[SheetKind, SheetStatus]:
+        return sheet_statuses(self.sheet_state, sheets, facts)
+
+    def answer_sheets(
+        self,
+        vendor: str,
+        contract_reference: str,
+        answered: list[dict[str, Any]],
+        sheets: Mapping[SheetKind, CheckSheet],
+        facts: ProjectFacts,
+        meta: EventMeta,
+    ) -> None:
+        """Record answers to pinned sheet versions (the application checked them complete for ``facts``)."""
+        self._procurement_stage()
+        after = sheets_after_answers(self.sheet_state, answered)
+        self._sheets_answered(
+            vendor=vendor,
+            contract_reference=contract_reference,
+            sheets=answered,
+            status=_recorded(sheet_statuses(after, sheets, facts)),
+            meta=meta,
+        )
+
+    @event("CheckSheetsAnswered")
+    def _sheets_answered(
+        self,
+        vendor: str,
+        contract_reference: str,
+        sheets: list[dict[str, Any]],
+        status: list[dict[str, Any]],
+        meta: EventMeta,
+    ) -> None:
+        self.sheets = sheets_after_answers(self.sheet_state, sheets)
+        flattened = {
+            kind: [
+                {"item": answer["item"], "answer": answer["answer"], "note": answer["note"]}
+                for sheet in sheets
+                if sheet["kind"] == kind
+                for answer in sheet["answers"]
+            ]
+            for kind in SheetKind
+        }
+        self.procurement = {
+            "vendor": vendor,
+            "contract_reference": contract_reference,
+            "procurement_checks": flattened[SheetKind.procurement],
+            "contract_checks": flattened[SheetKind.contract],
+        }
+
+    def accept_item_risk(
+        self, kind: SheetKind, item: str, sheets: Mapping[SheetKind, CheckSheet], facts: ProjectFacts, meta: EventMeta
+    ) -> None:
+        """The designated CAIO accepts the risk of an item answered not_met (the application checks who is
+        designated, in the transaction that records it)."""
+        recorded = self.sheet_state.get(kind.value)
+        answer = (recorded or {}).get("answers", {}).get(item)
+        if recorded is None or answer is None:
+            raise CheckSheetRuleViolated(
+                Msg("Only an item answered not_met needs a risk acceptance; {kind} item {item} is not answered.",
+                    kind=kind.value, item=item)
+            )  # fmt: skip
+        if answer["answer"] != CheckAnswer.not_met:
+            raise CheckSheetRuleViolated(
+                Msg("Only an item answered not_met needs a risk acceptance; {kind} item {item} is answered {answer}.",
+                    kind=kind.value, item=item, answer=answer["answer"])
+            )  # fmt: skip
+        if item in recorded["accepted"]:
+            raise CheckSheetRuleViolated(
+                Msg("The risk of {kind} item {item} is already accepted as answered.", kind=kind.value, item=item)
+            )
+        after = sheets_after_acceptance(self.sheet_state, kind.value, item)
+        self._item_risk_accepted(
+            kind=kind.value,
+            sheet_id=recorded["sheet_id"],
+            version=recorded["version"],
+            item=item,
+            status=_recorded(sheet_statuses(after, sheets, facts)),
+            meta=meta,
+        )
+
+    @event("CheckItemRiskAccepted")
+    def _item_risk_accepted(
+        self, kind: str, sheet_id: str, version: int, item: str, status: list[dict[str, Any]], meta: EventMeta
+    ) -> None:
+        self.sheets = sheets_after_acceptance(self.sheet_state, kind, item)
+
+    def reopen_newly_applicable(
+        self,
+        before: ProjectFacts,
+        after: ProjectFacts,
+        cause: ReopenCause,
+        sheets: Mapping[SheetKind, CheckSheet],
+        meta: EventMeta,
+    ) -> None:
+        """A change of the project (its data, deployment or classification) that makes items of an answered sheet
+        apply that are not answered reopens that sheet, naming them; one that makes fewer items apply records the
+        sheets' new status (so reports never show items missing that no longer apply)."""
+        was, now = self.sheet_statuses(sheets, before), self.sheet_statuses(sheets, after)
+        reopened = False
+        for kind in SheetKind:
+            newly = [item for item in now[kind].missing if item not in was[kind].missing]
+            if kind.value in self.sheet_state and newly:
+                self.reopen(kind, newly, cause, sheets, after, meta)
+                reopened = True
+        if not reopened and self.sheet_state and _recorded(now) != _recorded(was):
+            self._sheet_status_changed(cause=cause.value, status=_recorded(now), meta=meta)
+
+    @event("CheckSheetStatusChanged")
+    def _sheet_status_changed(self, cause: str, status: list[dict[str, Any]], meta: EventMeta) -> None:
+        pass
+
+    def reopen(
+        self,
+        kind: SheetKind,
+        items: list[str],
+        cause: ReopenCause,
+        sheets: Mapping[SheetKind, CheckSheet],
+        facts: ProjectFacts,
+        meta: EventMeta,
+    ) -> None:
+        recorded = self.sheet_state[kind.value]
+        after = sheets_after_reopen(self.sheet_state, kind.value, items)
+        self._sheet_reopened(
+            kind=kind.value,
+            sheet_id=recorded["sheet_id"],
+            version=recorded["version"],
+            items=items,
+            cause=cause.value,
+            status=_recorded(sheet_statuses(after, sheets, facts)),
+            meta=meta,
+        )
+
+    @event("CheckSheetReopened")
+    def _sheet_reopened(
+        self,
+        kind: str,
+        sheet_id: str,
+        version: int,
+        items: list[str],
+        cause: str,
+        status: list[dict[str, Any]],
+        meta: EventMeta,
+    ) -> None:
+        self.sheets = sheets_after_reopen(self.sheet_state, kind, items)
+
+    def notice_model_change(
+        self, notice: Mapping[str, str], sheets: Mapping[SheetKind, CheckSheet], facts: ProjectFacts, meta: EventMeta
+    ) -> None:
+        """Record a vendor's notice of a model change (the risk service makes the classification stale) and reopen
+        the answered contract items a model change reopens."""
+        if self.stage in (Stage.planning, Stage.retired):
+            raise StageRuleViolated(
+                Msg("A model change is noticed for a procured project; the project is in {stage}.",
+                    stage=Stage(self.stage).value)
+            )  # fmt: skip
+        self._model_change_noticed(**notice, meta=meta)
+        contract = self.sheet_state.get(SheetKind.contract.value)
+        sheet = sheets.get(SheetKind.contract)
+        if contract is None or sheet is None:
+            return
+        items = [item for item in checksheets.reopened_by_model_change(sheet) if item in contract["answers"]]
+        if items:
+            self.reopen(SheetKind.contract, items, ReopenCause.model_change, sheets, facts, meta)
+
+    @event("ModelChangeNoticed")
+    def _model_change_noticed(
+        self, provider: str, model: str, model_version: str, effective_date: str, changes: str, meta: EventMeta
+    ) -> None:
+        pass
+
+    def _procurement_stage(self) -> None:
+        if self.stage in (Stage.planning, Stage.retired):
+            raise StageRuleViolated(
+                Msg(
+                    "Procurement is recorded from the procurement stage on, and not after retirement; the project "
+                    "is in {stage}.",
+                    stage=Stage(self.stage).value,
+                )
+            )
 
     def publish(self, record: dict[str, Any], withheld: list[Withholding], meta: EventMeta) -> None:
         """Publish the public record as it stands, each withheld field replaced by its reason (never its value)."""
@@ -490,6 +810,28 @@ class Project(Aggregate):
         self, publication: int, record: dict[str, Any], withheld: list[dict[str, Any]], meta: EventMeta
     ) -> None:
         self.publications = publication
+
+
+class CheckSheetVersion(Aggregate):
+    """One published version of a check sheet; its id derives from (sheet id, version): published once."""
+
+    @staticmethod
+    def create_id(sheet_id: str, version: int) -> UUID:
+        return check_sheet_version_id(sheet_id, version)
+
+    @event("CheckSheetPublished")
+    def __init__(
+        self, sheet_id: str, version: int, kind: str, content_hash: str, content: dict[str, Any], meta: EventMeta
+    ):
+        self.sheet_id = sheet_id
+        self.sheet_version = version
+        self.kind = kind
+        self.content_hash = content_hash
+        self.content = content
+
+    @property
+    def sheet(self) -> CheckSheet:
+        return checksheets.parse(self.content)
 
 
 def public_record(project: Project, gate: GateState | None, caio_name: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from services.registry import sheets as checksheets
 from services.registry.contract import text_hash
 from services.registry.domain import Ministry, Stage, allowed_transitions
 from shared.openapi_examples import Actor, OperationExamples, health_examples, log_entry, log_examples, page
@@ -313,3 +314,98 @@ EXAMPLES: dict[str, OperationExamples] = {
     "get_usage_rules": OperationExamples(response=USAGE_RULES),
     "submit_periodic_report": OperationExamples(request=REPORT_SUBMISSION, response=REPORT_SUBMITTED),
 }
+
+# -- check sheets ---------------------------------------------------------------------------------------------
+
+SHEETS_PUBLISHED_AT = "2026-06-12T00:00:03.551920+00:00"
+PROCUREMENT_SHEET = checksheets.load_shipped("jp-procurement-2.0", 1)
+CONTRACT_SHEET = checksheets.load_shipped("jp-contract-2.0", 1)
+OFFICIAL_CONTRACT = {**checksheets.dump(CONTRACT_SHEET), "version": 2}
+OFFICIAL_CONTRACT["items"] = [
+    {**item, "title": {**item["title"], "ja": item["title"]["ja"] + "（公式の文言）"}}
+    for item in OFFICIAL_CONTRACT["items"]
+]
+RISK_ACCEPTED_AT = "2026-06-08T04:12:55.190334+00:00"
+MODEL_CHANGE_AT = "2026-09-01T01:03:12.871455+00:00"
+
+
+def check_sheet_out(sheet: checksheets.CheckSheet) -> dict[str, Any]:
+    return {
+        "sheet_id": sheet.id,
+        "version": sheet.version,
+        "kind": sheet.kind.value,
+        "content_hash": checksheets.content_hash(sheet),
+        "content": checksheets.dump(sheet),
+    }
+
+
+def check_sheet_summary(sheet: checksheets.CheckSheet) -> dict[str, Any]:
+    return {
+        "sheet_id": sheet.id,
+        "version": sheet.version,
+        "kind": sheet.kind.value,
+        "title": sheet.title.model_dump(),
+        "content_hash": checksheets.content_hash(sheet),
+        "published_at": SHEETS_PUBLISHED_AT,
+    }
+
+
+def sheet_answers(sheet: checksheets.CheckSheet, applicable: list[str], accepted: str | None) -> dict[str, Any]:
+    """The example project's status on one sheet: every applicable item answered, one not_met accepted."""
+    answers = [
+        {
+            "item": item,
+            "answer": "not_met" if item == accepted else "met",
+            "note": "The vendor keeps logs for 90 days, not one year." if item == accepted else "",
+            "evidence": f"Specification MIC-AEB-2026-0042, {item}",
+            "reason": None,
+            "risk_accepted": item == accepted,
+        }
+        for item in applicable
+    ]
+    return {
+        "kind": sheet.kind.value,
+        "sheet_id": sheet.id,
+        "version": sheet.version,
+        "state": "complete",
+        "missing": [],
+        "unaccepted": [],
+        "answers": answers,
+    }
+
+
+EXAMPLE_FACTS = checksheets.ProjectFacts.of(DETAILS, None)
+CHECK_SHEET_EXAMPLES: dict[str, OperationExamples] = {
+    "list_check_sheets": OperationExamples(
+        response=page([check_sheet_summary(CONTRACT_SHEET), check_sheet_summary(PROCUREMENT_SHEET)], None, None)
+    ),
+    "get_check_sheet": OperationExamples(response=check_sheet_out(CONTRACT_SHEET)),
+    "publish_check_sheet": OperationExamples(
+        request=OFFICIAL_CONTRACT, response=check_sheet_out(checksheets.parse(OFFICIAL_CONTRACT))
+    ),
+    "get_project_check_sheets": OperationExamples(
+        response={
+            "project_id": PROJECT_ID,
+            "version": 5,
+            "sheets": [
+                sheet_answers(PROCUREMENT_SHEET, checksheets.applicable_ids(PROCUREMENT_SHEET, EXAMPLE_FACTS), None),
+                sheet_answers(CONTRACT_SHEET, checksheets.applicable_ids(CONTRACT_SHEET, EXAMPLE_FACTS), "C-LOG-01"),
+            ],
+        }
+    ),
+    "accept_check_item_risk": OperationExamples(
+        request={"reason": "90 days of logs meet the ministry's audit needs; the vendor exports them monthly."},
+        response=project(5, Stage.development, RISK_ACCEPTED_AT, PROCUREMENT),
+    ),
+    "record_model_change": OperationExamples(
+        request={
+            "provider": "Example Cloud KK",
+            "model": "example-llm-ja-large",
+            "version": "2026-10",
+            "effective_date": "2026-10-01",
+            "changes": "A new base model; the output filter is retrained on the new model.",
+        },
+        response=project(6, Stage.development, MODEL_CHANGE_AT, PROCUREMENT),
+    ),
+}
+EXAMPLES |= CHECK_SHEET_EXAMPLES

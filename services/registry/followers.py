@@ -34,6 +34,8 @@ class RiskPolicy:
         values, risk_id = self.gate_change(entry), self.risk_id_of(entry)
         if risk_id is None:
             return
+        if entry.type == "ProjectClassified":
+            self._reconsider_sheets(session, entry, risk_id, values or {})
         if values is not None:
             changed = update(gate).where(gate.c.risk_id == risk_id).values(risk_position=entry.position, **values)
             session.execute(changed)
@@ -83,6 +85,19 @@ class RiskPolicy:
             "board_advice_recorded": risk.board_advice_recorded(status),
             "decision": entry.data["decision"] if decided else None,
         }
+
+    def _reconsider_sheets(self, session: Session, entry: Envelope, risk_id: UUID, values: dict[str, Any]) -> None:
+        """A classification that makes high-risk items apply reopens the project's answered sheets."""
+        gate = tables.risk_gate
+        row = session.execute(
+            select(gate.c.project_id, gate.c.classification).where(gate.c.risk_id == risk_id)
+        ).first()
+        if row is None or row.classification == values["classification"]:
+            return
+        project = self.registry.get_project(row.project_id)
+        cause = f"classified {values['classification']} (risk position {entry.position})"
+        meta = EventMeta.system("registry", cause, project.ministry, entry.correlation_id)
+        self.registry.reconsider_sheets(row.project_id, row.classification, values["classification"], meta)
 
     def _retire(self, entry: Envelope, risk_id: UUID) -> None:
         project_id = self._project_of(risk_id)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.registry import tables
 from services.registry.contract import Stage
-from services.registry.domain import GateState, Ministry, Project
+from services.registry.domain import CheckSheetVersion, GateState, Ministry, Project
 from services.risk.contract import project_risk_id
 from shared.timeutil import as_utc
 
@@ -27,17 +27,22 @@ from shared.timeutil import as_utc
 def record(session: Session, recordings: Sequence[Recording[UUID]], saved: Mapping[UUID, Any]) -> None:
     """Bring the index rows up to date with the events just recorded (the application's ``indexer``): each
     saved aggregate's row as it now stands, written once per save however many events it recorded (inserted
-    with its first event), and the last material amendment's position."""
+    with its first event), and the last material change's position (a material amendment, or a vendor's notice
+    of a model change)."""
     created: dict[UUID, bool] = {}
     material: dict[UUID, int] = {}
+    positions: dict[UUID, int] = {}
     for recording in recordings:
         event = recording.domain_event
         created[event.originator_id] = created.get(event.originator_id, False) or event.originator_version == 1
-        if getattr(event, "material", False):
+        positions.setdefault(event.originator_id, recording.notification.id)
+        if getattr(event, "material", False) or type(event).__name__ == "ModelChangeNoticed":
             material[event.originator_id] = recording.notification.id
     for aggregate_id, first in created.items():
         aggregate = saved[aggregate_id]
-        if isinstance(aggregate, Ministry):
+        if isinstance(aggregate, CheckSheetVersion):
+            _index_check_sheet(session, aggregate, positions[aggregate_id])
+        elif isinstance(aggregate, Ministry):
             _index_ministry(session, aggregate, created=first)
         elif isinstance(aggregate, Project):
             _index_project(session, aggregate, created=first)
@@ -79,6 +84,22 @@ def _index_project(session: Session, project: Project, created: bool) -> None:
             classification_current=False,
             board_advice_recorded=False,
             decision=None,
+        )
+    )
+
+
+def _index_check_sheet(session: Session, published: CheckSheetVersion, position: int) -> None:
+    title = published.content["title"]
+    session.execute(
+        tables.check_sheets.insert().values(
+            sheet_id=published.sheet_id,
+            version=published.sheet_version,
+            kind=published.kind,
+            title_en=title["en"],
+            title_ja=title["ja"],
+            content_hash=published.content_hash,
+            published_at=published.created_on,
+            position=position,
         )
     )
 
@@ -144,3 +165,20 @@ def projects(
             (table.c.registered_at > at) | ((table.c.registered_at == at) & (table.c.project_id > last_id))
         )
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def check_sheets(session: Session) -> list[dict[str, Any]]:
+    """Published check sheet versions by id and version."""
+    table = tables.check_sheets
+    query = select(table).order_by(table.c.sheet_id, table.c.version)
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def latest_check_sheets(session: Session) -> dict[str, tuple[str, int]]:
+    """Kind → (sheet id, version) of the sheet of that kind published last: what a project that has answered
+    none is measured against."""
+    table = tables.check_sheets
+    latest: dict[str, tuple[str, int]] = {}
+    for row in session.execute(select(table.c.kind, table.c.sheet_id, table.c.version).order_by(table.c.position)):
+        latest[row.kind] = (row.sheet_id, row.version)
+    return latest

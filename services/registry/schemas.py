@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
-from services.registry.contract import PUBLIC_FIELDS, WithholdingReason
+from services.registry.contract import PUBLIC_FIELDS, SheetKind, SheetState, WithholdingReason
+from services.registry.contract import CheckAnswer as CheckAnswer
 from services.registry.domain import Stage
+from services.registry.sheets import CheckSheet, Localized
 from shared.pagination import Page
 from shared.positions import MAX_POSITION
 from shared.schemas import LogEntryOut, LongText, MinistryCode, OfficerId, Reason, ShortText, StrictModel, Timestamp
@@ -43,12 +45,6 @@ class HumanReview(StrEnum):
     every_output = "every_output"
     sampled = "sampled"
     none = "none"
-
-
-class CheckAnswer(StrEnum):
-    met = "met"
-    not_met = "not_met"
-    not_applicable = "not_applicable"
 
 
 class ModelUsed(StrictModel):
@@ -123,25 +119,150 @@ class CheckItem(StrictModel):
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
+ItemId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+SheetId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+
+
+class SheetItemAnswer(StrictModel):
+    item: ItemId
+    answer: CheckAnswer
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    evidence: Annotated[str, StringConstraints(max_length=500)] = Field(
+        default="", description="A reference to the evidence: a document number, a clause, a URL."
+    )
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="Why the item does not apply (required with not_applicable)."
+    )
+
+
+class SheetAnswersIn(StrictModel):
+    """Answers to one published check sheet version: every item that applies to the project now."""
+
+    sheet_id: SheetId
+    version: StrictInt = Field(ge=1, le=2**31 - 1)
+    answers: list[SheetItemAnswer] = Field(min_length=1, max_length=500)
+
+
 class ProcurementRecord(StrictModel):
+    """Version 2: `procurement_sheet` (and, once the contract is settled, `contract_sheet`) answer published
+    check sheet versions. Version 1 (`procurement_checks` and `contract_checks`, free-form) is still accepted and
+    recorded as it was, but answers no published sheet, so it opens no gate."""
+
     vendor: ShortText
     contract_reference: ShortText
-    procurement_checks: list[CheckItem] = Field(
-        min_length=1, max_length=200, description="Answers to the procurement check sheet."
+    procurement_sheet: SheetAnswersIn | None = Field(
+        default=None, description="Answers to a published procurement check sheet version."
     )
-    contract_checks: list[CheckItem] = Field(
-        min_length=1, max_length=200, description="Answers to the contract check sheet."
+    contract_sheet: SheetAnswersIn | None = Field(
+        default=None, description="Answers to a published contract check sheet version."
+    )
+    procurement_checks: list[CheckItem] | None = Field(
+        default=None, min_length=1, max_length=200, description="Version 1: free-form procurement answers."
+    )
+    contract_checks: list[CheckItem] | None = Field(
+        default=None, min_length=1, max_length=200, description="Version 1: free-form contract answers."
     )
     reason: Reason | None = None
 
+    @property
+    def version_1(self) -> bool:
+        return self.procurement_sheet is None
+
     @model_validator(mode="after")
-    def _unique_items(self) -> ProcurementRecord:
+    def _one_shape(self) -> ProcurementRecord:
+        legacy = self.procurement_checks is not None or self.contract_checks is not None
+        if self.procurement_sheet is None and self.contract_sheet is not None:
+            raise ValueError("contract_sheet comes with procurement_sheet")
+        if self.procurement_sheet is not None and legacy:
+            raise ValueError("send procurement_sheet (version 2) or procurement_checks and contract_checks, not both")
+        if self.procurement_sheet is None and (self.procurement_checks is None or self.contract_checks is None):
+            raise ValueError("procurement_sheet is required (or, version 1, procurement_checks and contract_checks)")
         for sheet in ("procurement_checks", "contract_checks"):
-            items = [check.item for check in getattr(self, sheet)]
+            items = [check.item for check in getattr(self, sheet) or []]
             duplicates = sorted({item for item in items if items.count(item) > 1})
             if duplicates:
                 raise ValueError(f"{sheet} answers {', '.join(duplicates)} more than once")
         return self
+
+    def sheets(self) -> list[dict[str, Any]]:
+        """The sheets answered, each with its kind (version 2)."""
+        given = ((SheetKind.procurement, self.procurement_sheet), (SheetKind.contract, self.contract_sheet))
+        return [{"kind": kind.value, **body.model_dump(mode="json")} for kind, body in given if body is not None]
+
+
+class RiskAcceptance(StrictModel):
+    reason: Reason = Field(description="Why the ministry accepts the risk of the item not being met.")
+
+
+class ModelChangeNotice(StrictModel):
+    """A vendor's notice that the model in use changes."""
+
+    provider: ShortText
+    model: ShortText
+    version: ShortText = Field(description="The model version the change brings.")
+    effective_date: date = Field(description="When the change takes effect.")
+    changes: LongText = Field(description="What changes, in the vendor's words.")
+    reason: Reason | None = None
+
+    def notice(self) -> dict[str, str]:
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "model_version": self.version,
+            "effective_date": self.effective_date.isoformat(),
+            "changes": self.changes,
+        }
+
+
+class CheckSheetSummary(BaseModel):
+    sheet_id: str
+    version: int
+    kind: SheetKind
+    title: Localized
+    content_hash: str
+    published_at: str
+
+
+class CheckSheetOut(BaseModel):
+    sheet_id: str
+    version: int
+    kind: SheetKind
+    content_hash: str
+    content: CheckSheet = Field(description="The sheet as published (its `content_hash` is over these bytes).")
+
+
+class CheckSheetList(Page[CheckSheetSummary]):
+    """Published check sheet versions by id and version."""
+
+
+class ItemAnswerOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item: str
+    answer: CheckAnswer
+    note: str
+    evidence: str
+    reason: str | None
+    risk_accepted: bool = Field(description="The designated CAIO accepted the risk of this not_met answer.")
+
+
+class SheetStatusOut(BaseModel):
+    """One sheet, for the project as it stands now: the items that apply and are not answered (`missing`), and
+    those answered not_met without the designated CAIO's risk acceptance (`unaccepted`)."""
+
+    kind: SheetKind
+    sheet_id: str | None = Field(description="The sheet measured against (the latest published, if none answered).")
+    version: int | None
+    state: SheetState
+    missing: list[str]
+    unaccepted: list[str]
+    answers: list[ItemAnswerOut]
+
+
+class ProjectCheckSheets(BaseModel):
+    project_id: str
+    version: int
+    sheets: list[SheetStatusOut]
 
 
 class MinistryCreate(StrictModel):

@@ -31,6 +31,7 @@ def build(app: FastAPI, settings: Settings) -> FollowerThreads:
     app.state.registry = RegistryApplication(settings.database_url)
     app.state.applications = [app.state.registry]
     app.state.designated_officer = app.state.registry.designated_officer
+    app.state.registry.publish_shipped_check_sheets()
     app.state.risk_follower = build_risk_follower(settings, app.state.registry)
     publisher = install_publisher(app, settings, app.state.registry)
     return FollowerThreads([app.state.risk_follower, publisher], settings)

@@ -47,3 +47,18 @@ risk_gate = Table(
     position_column("last_material_position", nullable=True),
     position_column("risk_position", nullable=True),
 )
+
+#: Published check sheet versions (the events hold the content): what `GET /v1/check-sheets` lists.
+check_sheets = Table(
+    "registry_check_sheets",
+    metadata,
+    Column("sheet_id", String(64), primary_key=True),
+    Column("version", Integer(), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("title_en", String(2000), nullable=False),
+    Column("title_ja", String(2000), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    position_column("position", nullable=False),
+    Index("registry_check_sheets_kind", "kind", "position"),
+)

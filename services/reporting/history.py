@@ -31,14 +31,16 @@ from sqlalchemy.orm import Session
 
 from services.registry.contract import takes_effect_at
 from services.reporting import tables
-from services.reporting.projection import Envelope, Projection
+from services.reporting.projection import SHEET_EVENTS, Envelope, Projection
 from services.reporting.reports import pending_for
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REGISTRY_PART = ("registry",)
 RISK_PART = ("risk", "board", "incidents")
 PROJECT_EVENT_TYPES = frozenset(
-    {"ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProcurementRecorded", "ProjectPublished"}
+    {"ProjectRegistered", "ProjectAmended", "ProjectStageChanged", "ProcurementRecorded", "ModelChangeNoticed"}
+    | {"ProjectPublished"}
+    | set(SHEET_EVENTS)
 )
 MINISTRY_EVENT_TYPES = frozenset({"MinistryEstablished", "ChiefAIOfficerDesignated", "ChiefAIOfficerRevoked"})
 HISTORY_TABLES = (

@@ -16,6 +16,16 @@ from services.risk.contract import BoardStatus, board_status_after, is_severe
 
 Envelope = dict[str, Any]
 NOT_KNOWN_TO_RISK = "not_known_to_risk"
+SHEET_KINDS = ("procurement", "contract")
+
+
+def sheets_not_answered() -> list[dict[str, Any]]:
+    """Each check sheet's status before the project answers any (the registry records the status it computes
+    with every answer, acceptance and reopening: reporting shows the last one)."""
+    return [
+        {"kind": kind, "sheet_id": None, "version": None, "state": "not_answered", "missing": [], "unaccepted": []}
+        for kind in SHEET_KINDS
+    ]
 
 
 def new_project(project_id: str) -> dict[str, Any]:
@@ -136,6 +146,7 @@ def _project_registered(state: Projection, entry: Envelope) -> str:
         "stage": "planning",
         "details": data["details"],
         "procurement": None,
+        "check_sheets": sheets_not_answered(),
         "registered_at": entry["occurred_at"],
         "updated_at": entry["occurred_at"],
         "registered_by": entry["meta"]["actor_id"],
@@ -155,6 +166,21 @@ def _project_changed(state: Projection, entry: Envelope) -> str:
         registry["stage"] = data["to_stage"]
     elif entry["type"] == "ProcurementRecorded":
         registry["procurement"] = data["record"]
+        registry["check_sheets"] = sheets_not_answered()  # free-form answers (version 1) answer no sheet
+    elif entry["type"] == "CheckSheetsAnswered":
+        registry["procurement"] = {
+            "vendor": data["vendor"],
+            "contract_reference": data["contract_reference"],
+            **{
+                f"{kind}_checks": [
+                    {"item": answer["item"], "answer": answer["answer"], "note": answer["note"]}
+                    for sheet in data["sheets"]
+                    if sheet["kind"] == kind
+                    for answer in sheet["answers"]
+                ]
+                for kind in SHEET_KINDS
+            },
+        }
     elif entry["type"] == "ProjectPublished":
         registry.setdefault("publications", []).append(
             {
@@ -166,10 +192,15 @@ def _project_changed(state: Projection, entry: Envelope) -> str:
                 "withheld": data["withheld"],
             }
         )
+    if "status" in data and entry["type"] in SHEET_EVENTS:
+        registry["check_sheets"] = data["status"]
     registry["version"] = entry["aggregate_version"]
     if entry["type"] != "ProjectPublished":
         registry["updated_at"] = entry["occurred_at"]
     return entry["aggregate_id"]
+
+
+SHEET_EVENTS = ("CheckSheetsAnswered", "CheckItemRiskAccepted", "CheckSheetReopened", "CheckSheetStatusChanged")
 
 
 # -- risk events ----------------------------------------------------------------------------------------
@@ -326,6 +357,11 @@ _HANDLERS: dict[str, Any] = {
     "ProjectAmended": _project_changed,
     "ProjectStageChanged": _project_changed,
     "ProcurementRecorded": _project_changed,
+    "CheckSheetsAnswered": _project_changed,
+    "CheckItemRiskAccepted": _project_changed,
+    "CheckSheetReopened": _project_changed,
+    "CheckSheetStatusChanged": _project_changed,
+    "ModelChangeNoticed": _project_changed,
     "ProjectPublished": _project_changed,
     "RiskEvaluationBecameDue": _linked,
     "AssessmentOpened": _linked,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.registry.contract import publication_out_of_date
-from services.reporting.projection import NOT_KNOWN_TO_RISK, Projection
+from services.reporting.projection import NOT_KNOWN_TO_RISK, Projection, sheets_not_answered
 from services.risk.contract import BoardStatus, OpenAssessment, PendingStep, RiskStatus, has_expired, pending_steps
 
 
@@ -31,6 +31,7 @@ def inventory_item(state: Projection, doc: dict[str, Any]) -> dict[str, Any]:
         "board_status": board["status"],
         "caio": caio_of(state, registry["ministry"]),
         "incidents": len(doc["incidents"]),
+        "check_sheets": registry.get("check_sheets") or sheets_not_answered(),
         "registered_at": registry["registered_at"],
         "updated_at": registry["updated_at"],
     }

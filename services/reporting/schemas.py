@@ -31,6 +31,18 @@ class CaioRef(BaseModel):
     name: str | None
 
 
+class SheetStatusRecord(Exact):
+    """One check sheet's status as the registry last recorded it: the items that apply and are not answered
+    (`missing`), and those answered not_met without the designated CAIO's risk acceptance (`unaccepted`)."""
+
+    kind: str = Field(description="`procurement` or `contract`.")
+    sheet_id: str | None
+    version: int | None
+    state: str = Field(description="`not_answered`, `incomplete` or `complete`.")
+    missing: list[str]
+    unaccepted: list[str]
+
+
 class InventoryItem(BaseModel):
     project_id: str
     ministry: str
@@ -41,6 +53,9 @@ class InventoryItem(BaseModel):
     board_status: str
     caio: CaioRef | None
     incidents: int
+    check_sheets: list[SheetStatusRecord] = Field(
+        default_factory=list, description="The procurement and contract check sheets' status, as last recorded."
+    )
     registered_at: str
     updated_at: str
 
@@ -178,6 +193,7 @@ class RegistryRecord(Exact):
     stage: str
     details: ProjectDetails
     procurement: ProcurementDetails | None
+    check_sheets: list[SheetStatusRecord] = Field(default_factory=list)
     registered_at: str
     updated_at: str
     registered_by: str | None = None

@@ -30,7 +30,10 @@ class RegistryPolicy:
         elif entry.type == "ProjectAmended":
             amended = CONTRACT.parse(entry.type, entry.data, registry.ProjectAmended)
             if amended.material:
-                self._material_change(entry, amended)
+                self._material_change(entry, f"material amendment of {', '.join(amended.material_fields)}")
+        elif entry.type == "ModelChangeNoticed":
+            notice = CONTRACT.parse(entry.type, entry.data, registry.ModelChangeNoticed)
+            self._material_change(entry, f"vendor's notice of a model change to {notice.model} {notice.model_version}")
         elif entry.type == "MinistryEstablished":
             established = CONTRACT.parse(entry.type, entry.data, registry.MinistryEstablished)
             session.execute(
@@ -54,10 +57,10 @@ class RegistryPolicy:
         meta = EventMeta.system("risk", cause, registered.ministry, entry.correlation_id)
         self.risk.save(ProjectRisk(project_id=entry.aggregate_id, ministry=registered.ministry, cause=cause, meta=meta))
 
-    def _material_change(self, entry: Envelope, amended: registry.ProjectAmended) -> None:
+    def _material_change(self, entry: Envelope, what: str) -> None:
         risk = self.risk.find_project_risk(entry.aggregate_id)
         if risk is None:
             return
-        cause = f"material amendment of {', '.join(amended.material_fields)} (registry position {entry.position})"
+        cause = f"{what} (registry position {entry.position})"
         if risk.material_change(cause, EventMeta.system("risk", cause, risk.ministry, entry.correlation_id)):
             self.risk.save(risk)
