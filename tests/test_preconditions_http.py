@@ -26,6 +26,8 @@ NOT_A_CHANGE_OF_AN_EXISTING_RESOURCE = {
     "open_assessment",
     "draft_board_submission",
     "record_incident",
+    "submit_periodic_report",  # records a new submission; the CAIO names the report's hash and positions
+    "issue_usage_rules",  # records a new version of the ministry's rules
     "rescore_ruleset",
 }
 PROCUREMENT = {  # both shipped sheets answered in full, one contract item not met (for the CAIO to accept)
@@ -291,6 +293,13 @@ def test_every_change_needs_the_current_etag(stack: ServiceStack) -> None:
     assert exercised == EXERCISED
 
 
+#: Change routes whose 412 and 428 are exercised in their own modules.
+EXERCISED_ELSEWHERE = {
+    "edit_board_submission": "tests/test_board_workflow_http.py::test_a_draft_edited_twice_then_submitted",
+    "publish_project": "tests/test_public_register.py",
+}
+
+
 def test_every_change_route_requires_if_match_and_is_exercised_above() -> None:
     requiring = set()
     for document in map(json.loads, openapi_documents().values()):
@@ -302,4 +311,4 @@ def test_every_change_route_requires_if_match_and_is_exercised_above() -> None:
                 f"{operation['operationId']} changes {path} without a required If-Match"
             )
             requiring.add(operation["operationId"])
-    assert requiring == set(EXERCISED)
+    assert requiring == set(EXERCISED) | set(EXERCISED_ELSEWHERE)
