@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -34,6 +35,9 @@ from tests.support.scenarios import (
     ruleset_content,
     version_2,
 )
+
+
+PERIOD = f"{datetime.now(UTC).year}H{1 if datetime.now(UTC).month <= 6 else 2}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,13 @@ def listings(world: dict[str, Any]) -> dict[str, Listing]:
         "reporting:get_inventory": Listing("reporting", "/v1/inventory", {"ministry": code}),
         "reporting:get_high_risk_register": Listing("reporting", "/v1/high-risk-register"),
         "reporting:get_pending": Listing("reporting", "/v1/pending", {"ministry": code}),
+        "registry:list_check_sheets": Listing("registry", "/v1/check-sheets"),
+        "registry:list_usage_rules": Listing("registry", f"/v1/ministries/{code}/usage-rules"),
+        "risk:get_board_submission_history": Listing(
+            "risk", f"/v1/board-submissions/{world['submission_ids'][0]}/history"
+        ),
+        "reporting:get_periodic_submissions": Listing("reporting", f"/v1/periodic-reports/{PERIOD}"),
+        "reporting:list_public_projects": Listing("reporting", "/public/v1/projects", {"ministry": code}),
     }
 
 
@@ -100,8 +111,9 @@ def array_operations() -> set[str]:
 
 @pytest.fixture(scope="module")
 def world(stack: ServiceStack) -> dict[str, Any]:
-    """Two ministries, one with three CAIO designations, three high-risk projects awaiting the Board, a second ruleset
-    version and two rounds of checkpoints: every list has at least two items."""
+    """Two ministries, one with three CAIO designations, three high-risk projects awaiting the Board (two of them
+    published), two versions of the usage rules, a second ruleset version and two rounds of checkpoints: every list
+    has at least two items."""
     ministry, _ = Ministry(stack), Ministry(stack)
     root = stack.client("registry", stack.token("root", ["admin"]))
     for officer_id in ("caio-interim", ministry.caio_id):
@@ -118,6 +130,7 @@ def world(stack: ServiceStack) -> dict[str, Any]:
     project_ids = [
         ministry.register(users="public", nature_of_work="public_information", human_review="none") for _ in range(3)
     ]
+    submission_ids = []
     for project_id in project_ids:
         assessment = assess(ministry, project_id, HIGH_RISK)
         classified = ministry.caio.post(
@@ -134,6 +147,11 @@ def world(stack: ServiceStack) -> dict[str, Any]:
             headers=current(ministry.caio, f"/v1/board-submissions/{submission_id}"),
         )
         assert submitted.status_code == 200, submitted.text
+        submission_ids.append(submission_id)
+    for project_id in project_ids[:2]:
+        assert publish(ministry, project_id).status_code == 200
+    for title in ("Rules for staff use of generative AI", "Rules, revised"):
+        assert issue_usage_rules(ministry, title).status_code == 201
     assert ministry.transition(project_ids[0], "procurement").status_code == 200
     admin = stack.client("risk", stack.token("root", ["admin"]))
     assert admin.post("/v1/rulesets", json=version_2(ruleset_content(stack))).status_code == 201
@@ -145,9 +163,26 @@ def world(stack: ServiceStack) -> dict[str, Any]:
         "ministry": ministry,
         "code": ministry.code,
         "project_ids": project_ids,
+        "submission_ids": submission_ids,
         "registry_head": head(stack, "registry"),
         "risk_head": head(stack, "risk"),
     }
+
+
+def publish(ministry: Ministry, project_id: str) -> httpx.Response:
+    client = ministry.caio_registry
+    return client.post(
+        f"/v1/projects/{project_id}/publications",
+        headers=current(client, f"/v1/projects/{project_id}"),
+        json={"withheld": [], "reason": "publish in the public register"},
+    )
+
+
+def issue_usage_rules(ministry: Ministry, title: str) -> httpx.Response:
+    return ministry.caio_registry.post(
+        f"/v1/ministries/{ministry.code}/usage-rules",
+        json={"title": title, "effective_from": date.today().isoformat(), "text": title, "reason": "CAIO's rules"},
+    )
 
 
 def reader(stack: ServiceStack, service: str) -> httpx.Client:
