@@ -36,7 +36,6 @@ from tests.support.scenarios import (
     version_2,
 )
 
-
 PERIOD = f"{datetime.now(UTC).year}H{1 if datetime.now(UTC).month <= 6 else 2}"
 
 
