@@ -13,15 +13,18 @@ from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID
 
+import sqlalchemy.exc
 from eventsourcing.application import Application, Recording
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
 from shared.database import eventsourcing_env, read_only
+from shared.groupcommit import GroupCommit, QueuedSave
 from shared.hashchain import ChainedRecord, VerificationResult
-from shared.logcheck import LogCheck, check_pages
+from shared.logcheck import LogCheck, check_frames
 from shared.logreader import DatabaseLog, Envelope
 from shared.meta import EventMetaAsDict
 from shared.positions import note_written
@@ -43,6 +46,12 @@ class ConcurrentChange(IntegrityError):
     change of an aggregate it saves): nothing of the command is recorded."""
 
 
+def in_transaction() -> bool:
+    """Whether this thread is inside a transaction of the library's datastore (a command that reads and saves in
+    one transaction, a follower's batch): a save there belongs to it."""
+    return transactions.get(None) is not None
+
+
 class AuditedApplication(Application[UUID]):
     """An ``eventsourcing`` application whose log is hash-chained and whose events carry ``EventMeta``."""
 
@@ -59,22 +68,57 @@ class AuditedApplication(Application[UUID]):
     #: The persistence side's query index, kept in the transaction that records the events (None: no index).
     indexer: Indexer | None = None
 
+    #: Concurrent saves recorded together (``shared.groupcommit``); None records each save in its own transaction.
+    group_commit: GroupCommit | None = None
+
+    #: Called with the number of saves each group commit recorded (the metrics hook of the web layer).
+    on_batch: Any = None
+
+    def enable_group_commit(self) -> None:
+        self.group_commit = GroupCommit(self._record_batch, lambda size: self.on_batch and self.on_batch(size))
+
     def save(self, *objs: Any, guard: Guard | None = None, **kwargs: Any) -> Any:
         """Record the events and, in the same transaction, the query index rows they change.
 
         ``guard`` runs after the events are inserted (so under the write lock that serialises this log's writers:
         ``LOCK TABLE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and before the index rows are written, so it
-        reads what other saves committed, never this one's index changes; if it raises, nothing is recorded."""
-        with self.transaction() as session:
-            recordings = super().save(*objs, **kwargs)
-            if guard is not None:
-                guard(session)
-            if self.indexer is not None:
-                self.indexer(session, recordings, {obj.id: obj for obj in objs if hasattr(obj, "id")})
+        reads what was recorded before this save, never this one's index changes; if it raises, nothing of this
+        save is recorded. A save made inside a transaction the command opened is recorded in it; any other goes
+        through the group commit when it is on."""
+        queued = QueuedSave(objs, kwargs, guard)
+        if self.group_commit is None or in_transaction():
+            self._record_batch([queued])
+            recordings = queued.outcome()
+        else:
+            recordings = self.group_commit.save(queued)
         if recordings:  # the request's Aigov-Position names the last position it recorded
             note_written(self.name, max(recording.notification.id for recording in recordings))
         if self.on_recorded is not None:
             self.on_recorded([type(recording.domain_event).__name__ for recording in recordings])
+        return recordings
+
+    def _record_batch(self, batch: Sequence[QueuedSave]) -> None:
+        """Saves in one transaction, in order; with more than one, each in its own savepoint, so that one refused
+        (a concurrent change, its guard) is answered with its error while the others are recorded."""
+        with self.transaction() as session:
+            if len(batch) == 1:
+                batch[0].recordings = self._record_save(session, batch[0])
+                return
+            for queued in batch:
+                try:
+                    with session.begin_nested():
+                        queued.recordings = self._record_save(session, queued)
+                except sqlalchemy.exc.IntegrityError as error:
+                    queued.error = IntegrityError(error)
+                except Exception as error:  # noqa: BLE001 - answered to its own command, the batch goes on
+                    queued.error = error
+
+    def _record_save(self, session: Session, queued: QueuedSave) -> list[Recording[UUID]]:
+        recordings = super().save(*queued.objs, **queued.kwargs)
+        if queued.guard is not None:
+            queued.guard(session)
+        if self.indexer is not None:
+            self.indexer(session, recordings, {obj.id: obj for obj in queued.objs if hasattr(obj, "id")})
         return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -125,10 +169,12 @@ class AuditedApplication(Application[UUID]):
         """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match."""
         return self.check_log(None).chain
 
-    def check_log(self, trusted: list[TrustedHead] | None) -> LogCheck:
+    def check_log(self, trusted: list[TrustedHead] | None, reader_process: bool = False) -> LogCheck:
         """One pass over the log (``shared.logcheck``): the chain, and with ``trusted`` the Merkle tree against
-        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both."""
-        checked = check_pages(self.log.iter_pages(), trusted)
+        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both. With
+        ``reader_process`` (the command line, never a server's threads) a forked process reads while this one
+        hashes."""
+        checked = check_frames(self.log.iter_frames(reader_process), trusted)
         result = checked.chain
         if result.ok and self._has_orphan_hashes(result.head_position or 0):
             result = dataclasses.replace(

@@ -40,24 +40,48 @@ def uuid_text(value: bytes) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
-def walk(pages: Iterable[Sequence[Row]], add_leaf: LeafSink | None, previous_hash: str) -> VerificationResult:
+#: One page framed for hashing: the positions, every event's canonical bytes end to end, where each one ends in
+#: them, and the stored links. Plain lists and bytes, so a reader process can hand it over with ``marshal``.
+Frame = tuple[list[int], bytes, list[int], list[str | None]]
+
+
+def frame_page(page: Sequence[Row]) -> Frame:
+    """A page of driver rows → its frame: each row's canonical bytes (``shared.hashchain.canonical_bytes``'; a
+    test holds them equal), built once for both the chain link and the Merkle leaf."""
+    positions: list[int] = []
+    ends: list[int] = []
+    links: list[str | None] = []
+    events: list[bytes] = []
+    end = 0
+    for position, originator_id, version, topic, state, stored in page:
+        kind = originator_id.__class__
+        if kind is bytes:  # SQLite's 16 bytes (any other length was altered: its hex can never match)
+            identity = uuid_text(originator_id) if len(originator_id) == 16 else originator_id.hex()
+            event = f"{position}\n{identity}\n{version}\n{topic}\n".encode() + state
+        elif kind is str:
+            event = f"{position}\n{originator_id}\n{version}\n{topic}\n".encode() + state
+        else:  # anything else (a UUID, an id stored in another form): the reference function's normalisation
+            event = canonical_bytes(position, originator_id, version, topic, state)
+        end += len(event)
+        events.append(event)
+        positions.append(position)
+        ends.append(end)
+        links.append(stored)
+    return positions, b"".join(events), ends, links
+
+
+def walk(frames: Iterable[Frame], add_leaf: LeafSink | None, previous_hash: str) -> VerificationResult:
     """Every link, in order, up to the first that does not match; with ``add_leaf`` every row's leaf hash too,
-    to the end (a rewritten history can keep the chain intact). The hashed bytes are
-    ``shared.hashchain.canonical_bytes``' (a test holds them equal)."""
+    to the end (a rewritten history can keep the chain intact)."""
     sha256 = hashlib.sha256
     previous = previous_hash.encode("ascii")
     checked, head = 0, None
     failure: VerificationResult | None = None
-    for page in pages:
-        for position, originator_id, version, topic, state, stored in page:
-            kind = originator_id.__class__
-            if kind is bytes:  # SQLite's 16 bytes (any other length was altered: its hex can never match)
-                identity = uuid_text(originator_id) if len(originator_id) == 16 else originator_id.hex()
-                event = f"{position}\n{identity}\n{version}\n{topic}\n".encode() + state
-            elif kind is str:
-                event = f"{position}\n{originator_id}\n{version}\n{topic}\n".encode() + state
-            else:  # anything else (a UUID, an id stored in another form): the reference function's normalisation
-                event = canonical_bytes(position, originator_id, version, topic, state)
+    for positions, events, ends, links in frames:
+        start = 0
+        for position, end, stored in zip(positions, ends, links, strict=True):
+            event = events[start:end]
+            start = end
             if failure is None:
                 link = sha256(previous + event).hexdigest()
                 if link == stored:
@@ -73,10 +97,17 @@ def walk(pages: Iterable[Sequence[Row]], add_leaf: LeafSink | None, previous_has
     return failure or VerificationResult(True, checked, head, previous.decode("ascii"))
 
 
-def check_pages(
-    pages: Iterable[Sequence[Row]], trusted: list[TrustedHead] | None, previous_hash: str = GENESIS_HASH
+def check_frames(
+    frames: Iterable[Frame], trusted: list[TrustedHead] | None, previous_hash: str = GENESIS_HASH
 ) -> LogCheck:
     """The chain; with ``trusted`` (a list, maybe empty) also the tree and its roots at the trusted sizes."""
     checker = LeafChecker(trusted) if trusted is not None else None
-    chain = walk(pages, checker.add if checker is not None else None, previous_hash)
+    chain = walk(frames, checker.add if checker is not None else None, previous_hash)
     return LogCheck(chain, checker.finish() if checker is not None else None)
+
+
+def check_pages(
+    pages: Iterable[Sequence[Row]], trusted: list[TrustedHead] | None, previous_hash: str = GENESIS_HASH
+) -> LogCheck:
+    """``check_frames`` over driver rows, each page framed as it comes (one process)."""
+    return check_frames(map(frame_page, pages), trusted, previous_hash)

@@ -75,6 +75,13 @@ class ServiceMetrics:
             ["service", "type"],
             registry=self.registry,
         )
+        self.group_commits = Histogram(
+            "aigov_group_commit_saves",
+            "Saves of concurrent commands recorded together in one transaction (group commit)",
+            ["service"],
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.collectors: list[Callable[[], Iterable[GaugeMetricFamily]]] = []
         self.registry.register(self)  # type: ignore[arg-type]
 

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     log_reader_token: str | None = Field(
         default=None, description="Bearer token (an oversight role) followers present to an upstream's HTTP log API."
     )
+    group_commit: bool = Field(
+        default=True,
+        description="Record the saves of concurrent commands together, one transaction and one commit for all "
+        "(each still checked and answered on its own); false: one transaction per command.",
+    )
     var_dir: Path = Field(default=Path("var"), description="Directory for generated keys and the embedded database.")
     env: Literal["development", "production"] = Field(
         default="development",

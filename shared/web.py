@@ -130,6 +130,9 @@ def create_service_app(
         for application in app.state.applications:
             if isinstance(application, AuditedApplication):
                 application.on_recorded = lambda types: [metrics.events.labels(service, name).inc() for name in types]
+                application.on_batch = metrics.group_commits.labels(service).observe
+                if settings.group_commit:
+                    application.enable_group_commit()
         if threads is not None and settings.run_followers:
             threads.start()
         app.state.followers = threads

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.registry import index
 from services.registry import sheets as checksheets
@@ -332,8 +333,11 @@ class RegistryApplication(AuditedApplication):
     # -- projects ---------------------------------------------------------------------------------
 
     def register_project(self, ministry: str, details: dict[str, Any], meta: EventMeta) -> Project:
+        """The ministry must exist when the project is recorded: checked under the log's write lock (the guard),
+        so the save can join a group commit."""
         project = Project(ministry=ministry, details=details, meta=meta)
-        with self.transaction() as session:
+
+        def ministry_registered(session: Session) -> None:
             if not index.ministry_exists(session, ministry):
                 raise InvalidInput(
                     f"Ministry {ministry} is not registered.",
@@ -341,7 +345,8 @@ class RegistryApplication(AuditedApplication):
                     "unknown_ministry",
                     f"unknown ministry {ministry}",
                 )
-            self.save(project)
+
+        self.save(project, guard=ministry_registered)
         return project
 
     def get_project(self, project_id: UUID, version: int | None = None) -> Project:
