@@ -57,9 +57,9 @@ def fresh_database(backend: str) -> Iterator[BenchDatabase]:
 
 
 @contextmanager
-def running_services(database: BenchDatabase) -> Iterator[ServiceStack]:
-    """The three services as uvicorn processes, exactly as the end-to-end tests run them."""
-    stack = ServiceStack(database.url, database.directory)
+def running_services(database: BenchDatabase, **env: str) -> Iterator[ServiceStack]:
+    """The three services as uvicorn processes, exactly as the end-to-end tests run them (``env``: settings)."""
+    stack = ServiceStack(database.url, database.directory, env)
     try:
         stack.start_all()
         yield stack

@@ -345,9 +345,12 @@ def write_path_table(results: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "### Write path (commands/s and latency, ms)",
         "",
+        "aigov with group commit (the default) and without it (`AIGOV_GROUP_COMMIT=false`), in the same run.",
+        "",
         _row(
             "Backend",
             "Clients",
+            "Group commit",
             "aigov cmd/s",
             "aigov p50",
             "p95",
@@ -358,20 +361,22 @@ def write_path_table(results: dict[str, dict[str, Any]]) -> list[str]:
             "p99",
             "ratio",
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
-        for level in _get(by_name, "write_path", "levels") or []:
-            a, b = level["aigov"], level["baseline"]
-            lines.append(
-                _row(
-                    backend,
-                    level["clients"],
-                    *(a[key] for key in ("commands_per_s", "p50_ms", "p95_ms", "p99_ms")),
-                    *(b[key] for key in ("commands_per_s", "p50_ms", "p95_ms", "p99_ms")),
-                    level["throughput_ratio"],
+        for mode, key in (("on", "levels"), ("off", "without_group_commit")):
+            for level in _get(by_name, "write_path", key) or []:
+                a, b = level["aigov"], level["baseline"]
+                lines.append(
+                    _row(
+                        backend,
+                        level["clients"],
+                        mode,
+                        *(a[key] for key in ("commands_per_s", "p50_ms", "p95_ms", "p99_ms")),
+                        *(b[key] for key in ("commands_per_s", "p50_ms", "p95_ms", "p99_ms")),
+                        level["throughput_ratio"],
+                    )
                 )
-            )
     lines += ["", "Statements one registration sends (`statements_per_registration` in write-path-*.json):", ""]
     for backend, by_name in results.items():
         counted = _get(by_name, "write_path", "statements_per_registration")
@@ -441,8 +446,9 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             "Backend",
             "Events",
             "Rounds",
-            "Log: chain + tree",
+            "Log: chain + tree (reader process)",
             "Same pass, rows in memory",
+            "Log, one process",
             "Export file",
             "Same pass, export lines in memory",
             "Chain only, log",
@@ -450,7 +456,7 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             "Log, before: two passes",
             "Export, before: two passes",
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
         result = by_name.get("verification") or {}
@@ -461,6 +467,7 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             for path in (
                 ("log",),
                 ("in_memory",),
+                ("log_one_process",),
                 ("export",),
                 ("export_lines_in_memory",),
                 ("chain_only", "log"),

@@ -1,7 +1,8 @@
 """Write path: registering projects through aigov's HTTP API vs a bare FastAPI app doing one INSERT.
 
 Both servers run as uvicorn processes on the same database with the same settings; the load generator is
-this process. Targets (issue 14): aigov ≥ 0.5× the baseline's throughput at 1 and 10 clients; at 50 clients,
+this process; aigov is measured with group commit (the default) and without it (``AIGOV_GROUP_COMMIT=false``).
+Targets (issue 14): aigov ≥ 0.5× the baseline's throughput at 1 and 10 clients; at 50 clients,
 throughput not below the 10-client throughput and p99 not above the baseline's. The statements one
 registration sends (and those inside the log's lock) are counted too.
 
@@ -131,12 +132,15 @@ def run(backend: str, seconds: float = 3.0) -> dict[str, Any]:
         statements = statements_per_command(database)
         with running_services(database) as stack:
             aigov = aigov_levels(stack, seconds)
+        with running_services(database, AIGOV_GROUP_COMMIT="false") as stack:
+            one_transaction_each = aigov_levels(stack, seconds)
         baseline = baseline_levels(database, seconds, project_body(new_ministry_code()))
     result = {
         "benchmark": "write path (POST /v1/projects) vs bare FastAPI INSERT",
         "backend": backend,
         "targets": {"throughput_ratio_min": THROUGHPUT_TARGET, "p99_ms_at_50_clients_postgres": P99_TARGET_MS},
         "levels": compare(aigov, baseline, backend),
+        "without_group_commit": compare(one_transaction_each, baseline, backend),
         "statements_per_registration": statements,
     }
     write_result(f"write-path-{backend}", result)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing.application import Application, Recording
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -99,7 +99,9 @@ class AuditedApplication(Application[UUID]):
 
     def _record_batch(self, batch: Sequence[QueuedSave]) -> None:
         """Saves in one transaction, in order; with more than one, each in its own savepoint, so that one refused
-        (a concurrent change, its guard) is answered with its error while the others are recorded."""
+        (a concurrent change, its guard) is answered with its error while the others are recorded. A failure of
+        the database itself (a lost connection) fails the batch: nothing is recorded, every save gets the error
+        (a 503 for each command, as without group commit)."""
         with self.transaction() as session:
             if len(batch) == 1:
                 batch[0].recordings = self._record_save(session, batch[0])
@@ -108,9 +110,13 @@ class AuditedApplication(Application[UUID]):
                 try:
                     with session.begin_nested():
                         queued.recordings = self._record_save(session, queued)
-                except sqlalchemy.exc.IntegrityError as error:
+                except IntegrityError as error:  # its guard, or a concurrent change found by the library
+                    queued.error = error
+                except sqlalchemy.exc.IntegrityError as error:  # another save took its aggregate's version
                     queued.error = IntegrityError(error)
-                except Exception as error:  # noqa: BLE001 - answered to its own command, the batch goes on
+                except (sqlalchemy.exc.SQLAlchemyError, PersistenceError):
+                    raise  # the connection or the transaction failed: the batch fails as a whole, each save told
+                except Exception as error:  # noqa: BLE001 - a refusal of this command: answered, the batch goes on
                     queued.error = error
 
     def _record_save(self, session: Session, queued: QueuedSave) -> list[Recording[UUID]]:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError
+from sqlalchemy import text
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import Stage
@@ -133,3 +134,29 @@ def test_a_save_alone_is_recorded_in_its_own_transaction_as_without_group_commit
         app.register_project("NOPE", details("Nowhere"), PLANNER)
     assert batches[-1] == 1
     assert [entry.type for entry in app.read_log(after=0, limit=10)] == ["MinistryEstablished", "ProjectRegistered"]
+
+
+def test_a_failure_of_the_database_inside_a_batch_fails_the_whole_batch_and_records_nothing(database_url: str) -> None:
+    """A statement the database refuses (here a guard reading a table that does not exist; in production a lost
+    connection) leaves the transaction unusable: every save of the batch gets the database's error, which the web
+    layer answers 503 (never a 500 from a half-committed batch), and nothing of the batch is recorded."""
+    app, batches = application(database_url)
+    head = app.head_position()
+
+    def broken(session: Any) -> None:
+        session.execute(text("SELECT * FROM no_such_table"))
+
+    def register(title: str) -> Callable[[], Any]:
+        return lambda: app.register_project("MIC", details(title), PLANNER)
+
+    broken_project = app.get_project(app.register_project("MIC", details("Broken"), PLANNER).id)
+    broken_project.transition(Stage.procurement, PLANNER)
+    head += 1
+    outcomes = queued_together(
+        app, [register("Before"), lambda: app.save(broken_project, guard=broken), register("After")]
+    )
+    assert batches[-1] == 3
+    assert isinstance(outcomes[0], PersistenceError) and outcomes[0] is outcomes[1] is outcomes[2], outcomes
+    assert app.head_position() == head
+    assert app.register_project("MIC", details("Next"), PLANNER).details["title"] == "Next"
+    assert app.check_log([]).chain.ok
