@@ -4,7 +4,7 @@ A fresh database with a log of N events (bench/scaledata.py, as the scale sweep 
 on it, in the same run and alternating so that both sides see the same machine:
 
 - ``aigov log verify``'s pass of both logs (``AuditedApplication.check_log``: the hash chain and the Merkle tree
-  against trusted heads, read from the tables by a forked reader process while this one hashes; and the same
+  against trusted heads, read from the tables, on SQLite by a forked reader process while this one hashes; and the same
   pass in one process) against ``shared.logcheck.check_pages`` over the same rows already
   in memory (the same function over the same driver rows);
 - ``aigov audit verify``'s pass over an export file (``verify_export_all``: every line parsed, links, leaves,
@@ -79,8 +79,8 @@ class Sides:
         self.key = store.signing_key().public_key()
 
     def log(self) -> None:
-        """``aigov log verify``'s pass of both logs (chain and tree against the trusted heads): a forked reader
-        process reads and frames each log while this one hashes."""
+        """``aigov log verify``'s pass of both logs (chain and tree against the trusted heads): on SQLite a forked
+        reader process reads and frames each log while this one hashes."""
         for app, heads in zip(self.apps, self.trusted, strict=True):
             checked = app.check_log(heads, reader_process=True)
             assert checked.chain.ok and checked.tree is not None and checked.tree.ok, checked

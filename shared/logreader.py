@@ -217,10 +217,12 @@ def _send_frames(database_url: str, service: str, batch_size: int, pipe: Any) ->
         pipe.close()
 
 
-def can_read_in_a_process(database_url: str) -> bool:
-    """Whether a forked process can open the same database (not an in-memory SQLite, and fork exists here)."""
+def gains_from_a_reader_process(database_url: str) -> bool:
+    """Whether reading in a forked process pays: on a SQLite file, whose engine works inside the reading process
+    (and fork exists here). PostgreSQL's server already works in its own process while a reader thread waits on
+    it; a third process there only contended for the two cores (measured slower, docs/benchmarks.md)."""
     in_memory = database_url in ("sqlite://", "sqlite:///") or ":memory:" in database_url
-    return not in_memory and "fork" in multiprocessing.get_all_start_methods()
+    return is_sqlite(database_url) and not in_memory and "fork" in multiprocessing.get_all_start_methods()
 
 
 def framed_pages(database_url: str, service: str, batch_size: int = 10_000) -> Iterator[Frame]:
@@ -344,9 +346,9 @@ class DatabaseLog:
         return stored_pages(self.engine, self.name, batch_size)
 
     def iter_frames(self, reader_process: bool, batch_size: int = 10_000) -> Iterator[Frame]:
-        """The log's pages framed for hashing; with ``reader_process`` (where one can open the database) read
-        and framed by a forked process while the caller hashes (``framed_pages``)."""
-        if reader_process and can_read_in_a_process(self.database_url):
+        """The log's pages framed for hashing; with ``reader_process`` (where it pays: a SQLite file) read and
+        framed by a forked process while the caller hashes (``framed_pages``)."""
+        if reader_process and gains_from_a_reader_process(self.database_url):
             return framed_pages(self.database_url, self.name, batch_size)
         return map(frame_page, self.iter_pages(batch_size))
 
