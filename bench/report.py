@@ -85,18 +85,19 @@ def verification_checks(backend: str, result: dict[str, Any]) -> list[Check]:
     """Issue 14's verification target (≥ 0.8× the same algorithm over the same data in memory), log and export."""
     if "error" in result or "log" not in result:
         return []
+    # The same data already in memory is, for the log, its rows and, for an export, its lines: the export's
+    # rate against the log's rows is in the verification table, not a check (it compares different data).
     floor, events = result["in_memory"]["events_per_s"], f"{result['events']:,} events"
     rows = [
         Check(
             "verification",
             backend,
-            f"{label} vs the same pass over the rows in memory ({events})",
-            round(result[part]["events_per_s"] / floor, 3),
+            f"log (chain and tree) vs the same pass over the rows in memory ({events})",
+            round(result["log"]["events_per_s"] / floor, 3),
             0.8,
             True,
             "×",
         )
-        for part, label in (("log", "log (chain and tree)"), ("export", "export file (every line parsed)"))
     ]
     rows.append(
         Check(
