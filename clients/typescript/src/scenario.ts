@@ -23,7 +23,7 @@ interface Input {
   ruleset_id: string;
   project: RegistrySchemas["schemas"]["ProjectRegistration"];
   answers: RiskSchemas["schemas"]["AnswersIn"];
-  submission_template: RiskSchemas["schemas"]["SubmissionDraft"];
+  submission_template: RiskSchemas["schemas"]["SubmissionDraftIn"];
   export_path: string;
   key_path: string;
   period: string;
@@ -65,6 +65,45 @@ function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`expected: ${what}`);
 }
 
+type Project = RegistrySchemas["schemas"]["ProjectOut"];
+type SheetAnswers = RegistrySchemas["schemas"]["SheetAnswersIn"];
+
+/** Every item of a published check sheet answered as met: the gate before development wants both sheets whole. */
+async function allMet(sheetId: string): Promise<SheetAnswers> {
+  const sheet = ok(
+    `check sheet ${sheetId}`,
+    await registry("planner").GET("/v1/check-sheets/{sheet_id}/versions/{version}", {
+      params: { path: { sheet_id: sheetId, version: 1 } },
+    }),
+  );
+  return {
+    sheet_id: sheetId,
+    version: 1,
+    answers: sheet.content.items.map((item) => ({
+      item: item.id,
+      answer: "met",
+      note: "in the specification",
+      evidence: "specification, section 4",
+    })),
+  };
+}
+
+/** The vendor and contract, with the procurement and contract check sheets answered in full. */
+async function recordProcurement(project: Project): Promise<Project> {
+  return ok(
+    "record procurement",
+    await registry("planner").PUT("/v1/projects/{project_id}/procurement", {
+      params: { path: { project_id: project.id }, header: { "If-Match": etag(project) } },
+      body: {
+        vendor: "Example Cloud KK",
+        contract_reference: "C-2026-001",
+        procurement_sheet: await allMet("jp-procurement-2.0"),
+        contract_sheet: await allMet("jp-contract-2.0"),
+      },
+    }),
+  );
+}
+
 async function highRiskPath(): Promise<string> {
   const code = input.ministry;
   const ministry = ok(
@@ -83,6 +122,7 @@ async function highRiskPath(): Promise<string> {
   );
   let project = ok("register project", await registry("planner").POST("/v1/projects", { body: input.project }));
   for (const to of ["procurement", "development"] as const) {
+    if (to === "development") project = await recordProcurement(project);
     project = ok(
       `to ${to}`,
       await registry("planner").POST("/v1/projects/{project_id}/transitions", {
