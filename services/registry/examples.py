@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from services.registry import sheets as checksheets
-from services.registry.contract import text_hash
+from services.registry.contract import SheetKind, text_hash
 from services.registry.domain import Ministry, Stage, allowed_transitions
 from shared.openapi_examples import Actor, OperationExamples, health_examples, log_entry, log_examples, page
 from shared.pagination import encode_cursor
@@ -56,26 +56,73 @@ DETAILS: dict[str, Any] = {
     "nature_of_work": "public_information",
     "human_review": "sampled",
 }
+EXAMPLE_FACTS = checksheets.ProjectFacts.of(DETAILS, None)
+PROCUREMENT_SHEET = checksheets.load_shipped("jp-procurement-2.0", 1)
+CONTRACT_SHEET = checksheets.load_shipped("jp-contract-2.0", 1)
+LOGS_KEPT_SHORT = "C-LOG-01"
+
+
+def answered_in_full(sheet: checksheets.CheckSheet, not_met: str | None = None) -> dict[str, Any]:
+    """The example project's answers to one sheet: every item that applies to it, ``not_met`` the one it misses."""
+    return {
+        "sheet_id": sheet.id,
+        "version": sheet.version,
+        "answers": [
+            {
+                "item": item,
+                "answer": "not_met" if item == not_met else "met",
+                "note": "The vendor keeps logs for 90 days, not one year." if item == not_met else "",
+                "evidence": f"Specification MIC-AEB-2026-0042, {item}",
+                "reason": None,
+            }
+            for item in checksheets.applicable_ids(sheet, EXAMPLE_FACTS)
+        ],
+    }
+
+
+ANSWERED_SHEETS = {
+    SheetKind.procurement: answered_in_full(PROCUREMENT_SHEET),
+    SheetKind.contract: answered_in_full(CONTRACT_SHEET, LOGS_KEPT_SHORT),
+}
+PROCUREMENT_REQUEST: dict[str, Any] = {
+    "vendor": "Example Cloud KK",
+    "contract_reference": "MIC-AEB-2026-0042",
+    **{f"{kind.value}_sheet": answers for kind, answers in ANSWERED_SHEETS.items()},
+}
 PROCUREMENT: dict[str, Any] = {
     "vendor": "Example Cloud KK",
     "contract_reference": "MIC-AEB-2026-0042",
-    "procurement_checks": [
-        {"item": "P-01", "answer": "met", "note": "ISMAP-registered service; data stored in Japan."},
-        {
-            "item": "P-02",
-            "answer": "met",
-            "note": "The vendor documents the model's training data sources and known limitations.",
-        },
-    ],
-    "contract_checks": [
-        {
-            "item": "C-01",
-            "answer": "met",
-            "note": "Clause 14: inputs and outputs are not used to train the vendor's models.",
-        },
-        {"item": "C-02", "answer": "not_applicable", "note": "No personal data is processed."},
-    ],
+    **{
+        f"{kind.value}_checks": [
+            {"item": answer["item"], "answer": answer["answer"], "note": answer["note"]} for answer in body["answers"]
+        ]
+        for kind, body in ANSWERED_SHEETS.items()
+    },
 }
+
+
+def sheets_answered_payload() -> dict[str, Any]:
+    """The CheckSheetsAnswered the request above records: the sheets pinned by content hash, each one's status."""
+    pinned = {SheetKind.procurement: PROCUREMENT_SHEET, SheetKind.contract: CONTRACT_SHEET}
+    return {
+        "vendor": PROCUREMENT["vendor"],
+        "contract_reference": PROCUREMENT["contract_reference"],
+        "sheets": [
+            {"kind": kind.value, **body, "content_hash": checksheets.content_hash(pinned[kind])}
+            for kind, body in ANSWERED_SHEETS.items()
+        ],
+        "status": [
+            checksheets.status(
+                kind,
+                pinned[kind],
+                checksheets.Answered({answer["item"]: answer for answer in body["answers"]}, frozenset()),
+                EXAMPLE_FACTS,
+            ).model_dump(mode="json")
+            for kind, body in ANSWERED_SHEETS.items()
+        ],
+    }
+
+
 AMENDMENT = {"expected_users": 150000, "human_review": "every_output"}
 FIRST_DESIGNATION_REASON = "First designation under the government's guideline on generative AI."
 DESIGNATION_REASON = (
@@ -155,7 +202,7 @@ PROJECT_EVENTS = [
         "FY2026 budget approved; procurement starts.",
         {"from_stage": "planning", "to_stage": "procurement"},
     ),
-    project_event(63, "ProcurementRecorded", 3, PROCUREMENT_RECORDED_AT, None, {"record": PROCUREMENT}),
+    project_event(63, "CheckSheetsAnswered", 3, PROCUREMENT_RECORDED_AT, None, sheets_answered_payload()),
     project_event(
         70,
         "ProjectStageChanged",
@@ -296,7 +343,7 @@ EXAMPLES: dict[str, OperationExamples] = {
         response=project(4, Stage.development, DEVELOPMENT_AT, PROCUREMENT),
     ),
     "record_procurement": OperationExamples(
-        request=PROCUREMENT, response=project(3, Stage.procurement, PROCUREMENT_RECORDED_AT, PROCUREMENT)
+        request=PROCUREMENT_REQUEST, response=project(3, Stage.procurement, PROCUREMENT_RECORDED_AT, PROCUREMENT)
     ),
     "get_project_events": OperationExamples(response=page(PROJECT_EVENTS, None, None)),
     "publish_project": OperationExamples(
@@ -318,8 +365,6 @@ EXAMPLES: dict[str, OperationExamples] = {
 # -- check sheets ---------------------------------------------------------------------------------------------
 
 SHEETS_PUBLISHED_AT = "2026-06-12T00:00:03.551920+00:00"
-PROCUREMENT_SHEET = checksheets.load_shipped("jp-procurement-2.0", 1)
-CONTRACT_SHEET = checksheets.load_shipped("jp-contract-2.0", 1)
 OFFICIAL_CONTRACT = {**checksheets.dump(CONTRACT_SHEET), "version": 2}
 OFFICIAL_CONTRACT["items"] = [
     {**item, "title": {**item["title"], "ja": item["title"]["ja"] + "（公式の文言）"}}
@@ -374,7 +419,6 @@ def sheet_answers(sheet: checksheets.CheckSheet, applicable: list[str], accepted
     }
 
 
-EXAMPLE_FACTS = checksheets.ProjectFacts.of(DETAILS, None)
 CHECK_SHEET_EXAMPLES: dict[str, OperationExamples] = {
     "list_check_sheets": OperationExamples(
         response=page([check_sheet_summary(CONTRACT_SHEET), check_sheet_summary(PROCUREMENT_SHEET)], None, None)
@@ -389,7 +433,9 @@ CHECK_SHEET_EXAMPLES: dict[str, OperationExamples] = {
             "version": 5,
             "sheets": [
                 sheet_answers(PROCUREMENT_SHEET, checksheets.applicable_ids(PROCUREMENT_SHEET, EXAMPLE_FACTS), None),
-                sheet_answers(CONTRACT_SHEET, checksheets.applicable_ids(CONTRACT_SHEET, EXAMPLE_FACTS), "C-LOG-01"),
+                sheet_answers(
+                    CONTRACT_SHEET, checksheets.applicable_ids(CONTRACT_SHEET, EXAMPLE_FACTS), LOGS_KEPT_SHORT
+                ),
             ],
         }
     ),
