@@ -24,7 +24,7 @@ from shared.leadership import Leadership
 from shared.logreader import DatabaseLog, Envelope, HttpLog
 from shared.meta import correlation_id_var
 from shared.settings import Settings
-from shared.wakeup import Wakeup
+from shared.wakeup import CommitWatch, Wakeup
 
 logger = logging.getLogger("aigov.follower")
 
@@ -132,6 +132,11 @@ class Follower:
         channel = self.upstream.channel
         return [channel] if channel else []
 
+    @property
+    def upstream_databases(self) -> list[str]:
+        """The database URL of the upstream log, when it is read from a database (not over HTTP)."""
+        return upstream_databases([self.upstream])
+
     def reset(self) -> None:
         """Nothing is cached between batches: the tracked position is read from the database each time."""
 
@@ -164,6 +169,10 @@ def lag_of(upstream: Upstream, position: int) -> tuple[int, int, float | None]:
     return position, head, oldest[0].occurred_at.timestamp() if oldest else None
 
 
+def upstream_databases(upstreams: list[Upstream]) -> list[str]:
+    return [upstream.database_url for upstream in upstreams if isinstance(upstream, DatabaseLog)]
+
+
 LEADERSHIP_RETRY_SECONDS = 1.0
 IDLE_WAIT_SECONDS = 1.0
 
@@ -193,7 +202,7 @@ def run_follower(
             continue
         if not handled:
             if wakeup is not None and not is_sqlite(wakeup.database_url):
-                wakeup.wait(IDLE_WAIT_SECONDS, stop)
+                wakeup.wait(max(IDLE_WAIT_SECONDS, poll_interval), stop)
             else:
                 idle(worker, stop, poll_interval)
     if leadership is not None:
@@ -237,7 +246,13 @@ class FollowerThreads:
             return
         leadership = Leadership(settings.database_url, follower.lock_name, Path(settings.var_dir) / "locks")
         wakeup = Wakeup(follower.upstream_url, follower.channels) if getattr(follower, "upstream_url", None) else None
-        run_follower(follower, self.stop_event, leadership, wakeup, settings.follower_poll_interval)
+        commits = CommitWatch.of(getattr(follower, "upstream_databases", []), follower.wake)
+        watching = commits is not None and commits.start()
+        try:
+            run_follower(follower, self.stop_event, leadership, wakeup, settings.follower_poll_interval)
+        finally:
+            if watching and commits is not None:
+                commits.stop()
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()

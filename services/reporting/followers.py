@@ -15,7 +15,7 @@ from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from shared import logrows
 from shared.database import read_only
-from shared.follower import UpstreamHistoryChanged, lag_of, upstream_continuity
+from shared.follower import UpstreamHistoryChanged, lag_of, upstream_continuity, upstream_databases
 from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
@@ -132,6 +132,10 @@ class ProjectionFollower:
     @property
     def channels(self) -> list[str]:
         return [f"{service}_events" for service in UPSTREAMS]
+
+    @property
+    def upstream_databases(self) -> list[str]:
+        return upstream_databases(list(self.store.upstreams.values()))
 
     @property
     def upstream_url(self) -> str | None:
