@@ -29,6 +29,7 @@ from bench.common import (
     running_services,
     write_result,
 )
+from bench.sampling import sampled
 from shared.database import sqlalchemy_url
 from tests.support import ServiceStack, project_body
 
@@ -123,6 +124,8 @@ def idle(stack: ServiceStack, samples: int, pause: float) -> list[float]:
 def run(backend: str, seconds: float = 5.0, idle_samples: int = 20, pause: float = 0.2) -> dict[str, Any]:
     with fresh_database(backend) as database, running_services(database) as stack:
         loaded = latency_summary(under_load(stack, seconds))
+        with sampled(stack.processes["reporting"].pid) as profile:  # apart: sampling takes a share of a core
+            under_load(stack, seconds)
         rested = latency_summary(idle(stack, idle_samples, pause))
     result = {
         "benchmark": "write-to-read-model propagation (registry -> reporting)",
@@ -131,6 +134,7 @@ def run(backend: str, seconds: float = 5.0, idle_samples: int = 20, pause: float
         "under_load_1": loaded,
         "idle": rested,
         "meets_target": loaded["p99_ms"] < TARGET_P99_MS,
+        "profile_reporting_under_load_1": profile,
     }
     write_result(f"propagation-{backend}", result)
     return result

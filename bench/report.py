@@ -528,18 +528,21 @@ def detail_tables(results: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
-    """The cProfile excerpts the benchmarks recorded (cumulative share of aigov's own functions)."""
+    """The profiles the benchmarks recorded: cProfile of code run in the benchmark's process (cumulative share of
+    aigov's own functions), py-spy samples of a service process under load (busy samples)."""
     lines: list[str] = []
     for backend, by_name in results.items():
-        for name, key in (
-            ("scale", "profile_rebuild"),
-            ("verification", "profile_verification"),
-            ("history", "profile_cumulative_as_of"),
+        for name, key, tool, top in (
+            ("scale", "profile_rebuild", "cProfile, cumulative", 10),
+            ("verification", "profile_verification", "cProfile, cumulative", 10),
+            ("history", "profile_cumulative_as_of", "cProfile, cumulative", 10),
+            ("write_path", "profile_registry_at_50_clients", "py-spy, share of busy samples", 16),
+            ("propagation", "profile_reporting_under_load_1", "py-spy, share of busy samples", 16),
         ):
             profile = _get(by_name, name, key)
             if profile:
                 what = key.removeprefix("profile_").removeprefix("cumulative_").replace("_", " ")
-                lines += [f"{name}: {what} ({backend}), cProfile, cumulative:", "", "```", *profile[:10], "```", ""]
+                lines += [f"{name}: {what} ({backend}), {tool}:", "", "```", *profile[:top], "```", ""]
     return lines
 
 

@@ -21,6 +21,7 @@ import httpx
 
 from bench.common import BenchDatabase, command_line, establish_ministry, fresh_database, running_services, write_result
 from bench.load import run_load
+from bench.sampling import sampled
 from tests.support import PROJECT_ROOT, ServiceStack, free_port, new_ministry_code, project_body
 
 LEVELS = (1, 10, 50)
@@ -60,15 +61,22 @@ def statements_per_command(database: BenchDatabase) -> dict[str, Any]:
     return {"total": len(seen), "in_locked_section": len(seen) - locked_from, "statements": seen}
 
 
-def aigov_levels(stack: ServiceStack, seconds: float) -> list[dict[str, Any]]:
-    """Throughput and latency of ``POST /v1/projects`` on the registry at each concurrency."""
+def aigov_levels(stack: ServiceStack, seconds: float, profile: list[str] | None = None) -> list[dict[str, Any]]:
+    """Throughput and latency of ``POST /v1/projects`` on the registry at each concurrency; with ``profile``, one
+    more run at the highest with the registry process sampled (apart: sampling takes a core's share itself)."""
     code = establish_ministry(stack.database_url)
     headers = {"Authorization": f"Bearer {stack.token('bench', ['planner'], code)}"}
     body = project_body(code)
-    return [
-        run_load(stack.url("registry"), "/v1/projects", headers, lambda _n: body, clients, seconds)
-        for clients in LEVELS
-    ]
+
+    def load(clients: int) -> dict[str, Any]:
+        return run_load(stack.url("registry"), "/v1/projects", headers, lambda _n: body, clients, seconds)
+
+    levels = [load(clients) for clients in LEVELS]
+    if profile is not None:
+        with sampled(stack.processes["registry"].pid) as samples:
+            load(LEVELS[-1])
+        profile += samples
+    return levels
 
 
 def baseline_levels(database: BenchDatabase, seconds: float, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,8 +138,9 @@ def compare(aigov: list[dict[str, Any]], baseline: list[dict[str, Any]], backend
 def run(backend: str, seconds: float = 3.0) -> dict[str, Any]:
     with fresh_database(backend) as database:
         statements = statements_per_command(database)
+        profile: list[str] = []
         with running_services(database) as stack:
-            aigov = aigov_levels(stack, seconds)
+            aigov = aigov_levels(stack, seconds, profile)
         with running_services(database, AIGOV_GROUP_COMMIT="false") as stack:
             one_transaction_each = aigov_levels(stack, seconds)
         baseline = baseline_levels(database, seconds, project_body(new_ministry_code()))
@@ -142,6 +151,7 @@ def run(backend: str, seconds: float = 3.0) -> dict[str, Any]:
         "levels": compare(aigov, baseline, backend),
         "without_group_commit": compare(one_transaction_each, baseline, backend),
         "statements_per_registration": statements,
+        "profile_registry_at_50_clients": profile,
     }
     write_result(f"write-path-{backend}", result)
     return result

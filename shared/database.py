@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_LOCK_RETRY_SECONDS = 0.001
 
 #: True while the current transaction only reads: on SQLite it then begins deferred (a WAL snapshot that never
 #: waits for writers) instead of ``BEGIN IMMEDIATE``, which took the write lock for every poll and every GET.
@@ -75,7 +78,33 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN" if READ_ONLY.get() else "BEGIN IMMEDIATE")
+        if READ_ONLY.get():
+            connection.exec_driver_sql("BEGIN")
+        else:
+            begin_immediate(connection.connection.driver_connection)
+
+
+def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, retried every millisecond while another connection holds the write lock.
+
+    Why not SQLite's busy timeout: its handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms
+    between attempts, so a writer that finds the lock taken often sleeps on for tens of milliseconds after it
+    was released: the tail of propagation and of the write path under load on SQLite. The busy timeout stays
+    for every other statement; this waits at most as long.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(SQLITE_LOCK_RETRY_SECONDS)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def configure_postgresql_engine(engine: Engine) -> None:

@@ -246,16 +246,21 @@ class FollowerThreads:
             return
         leadership = Leadership(settings.database_url, follower.lock_name, Path(settings.var_dir) / "locks")
         wakeup = Wakeup(follower.upstream_url, follower.channels) if getattr(follower, "upstream_url", None) else None
-        commits = CommitWatch.of(getattr(follower, "upstream_databases", []), follower.wake)
-        watching = commits is not None and commits.start()
+        commits = CommitWatch.of(getattr(follower, "upstream_databases", []))
+        if commits is not None:
+            follower.wake = commits  # idles until a commit upstream, or a request's nudge
         try:
             run_follower(follower, self.stop_event, leadership, wakeup, settings.follower_poll_interval)
         finally:
-            if watching and commits is not None:
-                commits.stop()
+            if commits is not None:
+                commits.close()
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()
+        for follower in self.followers:
+            wake = getattr(follower, "wake", None)
+            if wake is not None:
+                wake.set()  # an idle follower stops now, not at its next poll
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))

@@ -3,13 +3,14 @@
 Why: propagation from a write to the other services' read models was bounded below by the poll interval on
 SQLite, which has no LISTEN/NOTIFY (issue 14's propagation target). Here the services run with a poll interval
 of ten minutes, so every write below reaches risk and reporting within the test's wait only because a commit
-woke their followers: PostgreSQL's NOTIFY, or on SQLite the file system's notification of the commit's write
+woke their followers: PostgreSQL's NOTIFY, or on SQLite inotify's report of the commit's write
 (``shared.wakeup.CommitWatch``). The writes go to the registry only, and the reads carry no ``Aigov-After``, so
 no request nudges a follower either.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -53,33 +54,32 @@ def test_writes_reach_risk_and_reporting_without_waiting_for_a_poll(slow_polling
         time.sleep(0.5)
 
 
-def test_a_commit_watch_wakes_on_a_commit_to_the_watched_database_only(tmp_path: Path) -> None:
-    import sqlite3
-
+def test_a_commit_watch_wakes_on_a_commit_to_the_watched_database_or_a_nudge_only(tmp_path: Path) -> None:
     watched, other = tmp_path / "watched.sqlite3", tmp_path / "other.sqlite3"
     for path in (watched, other):
         with sqlite3.connect(path) as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("CREATE TABLE t (x INTEGER)")
-    wake = threading.Event()
-    watch = CommitWatch.of([f"sqlite:///{watched}", "postgresql://postgres@127.0.0.1/test"], wake)
+    watch = CommitWatch.of([f"sqlite:///{watched}", "postgresql://postgres@127.0.0.1/test"])
     assert watch is not None and watch.database_files == {watched.resolve()}
-    assert watch.start()
     try:
-        time.sleep(0.2)
-        wake.clear()
         with sqlite3.connect(other) as connection:
             connection.execute("INSERT INTO t VALUES (1)")
-        assert not wake.wait(1.0), "a commit to another database woke the follower"
+        assert not watch.wait(1.0), "a commit to another database woke the follower"
         with sqlite3.connect(watched) as connection:
             connection.execute("INSERT INTO t VALUES (1)")
-        assert wake.wait(30), "the commit did not wake the follower"
+        assert watch.wait(30), "the commit did not wake the follower"
+        threading.Timer(0.2, watch.set).start()
+        assert watch.wait(30), "the nudge did not wake the follower"
+        watch.clear()
+        assert not watch.wait(0.5), "a nudge answered and cleared woke the follower again"
     finally:
-        watch.stop()
+        watch.close()
+    watch.set()  # a nudge after the watch closed is dropped, not written to a reused descriptor
 
 
 def test_only_a_sqlite_file_is_watched() -> None:
     assert sqlite_file("postgresql://postgres@127.0.0.1:5432/test") is None
     assert sqlite_file("sqlite://") is None and sqlite_file("sqlite:///:memory:") is None
     assert sqlite_file("sqlite:////srv/aigov/aigov.sqlite3") == Path("/srv/aigov/aigov.sqlite3")
-    assert CommitWatch.of(["postgresql://postgres@127.0.0.1:5432/test"], threading.Event()) is None
+    assert CommitWatch.of(["postgresql://postgres@127.0.0.1:5432/test"]) is None
