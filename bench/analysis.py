@@ -45,9 +45,11 @@ METHOD = """## Method
   alone (`GET /v1/log/verify`) both ways; and the two passes each command made before this change.
 - **Memory** (`bench/memory.py`): `VmRSS` from `/proc/<pid>/status` of the three uvicorn processes, 2 s after
   start (idle) and the peak while one client registers back to back.
-- Profiles: each run records cProfile excerpts (below). The write path was profiled by hand with py-spy 0.4.3
-  (`pip install py-spy` into `.venv`, not a project dependency): `py-spy record -r 200 -f raw -p <registry pid>`
-  during a load of 1.
+- Profiles: each run records them (below). cProfile for what runs in the benchmark's own process (rebuild,
+  verification, history); py-spy (`bench/sampling.py`, the `bench` extra) for what runs in a service's process:
+  the registry during one more 50-client load and reporting during one more load-1 propagation run, each apart
+  from the measured run (sampling at 200/s takes a share of a core itself). A py-spy line gives the share of the
+  process's busy samples with the function on the stack (`cum`, aigov's functions) or innermost (`self`, any).
 """
 
 ANALYSIS = """## Gaps, profiles and remedies

@@ -144,21 +144,32 @@ class Follower:
 def upstream_continuity(
     upstream: Upstream, position: int, last_seen: tuple[int, str | None] | None
 ) -> tuple[int, str | None] | None:
-    """Raise when the upstream log no longer holds what a follower handled: no event at the tracked position
-    (truncated), or that position holding another event than the one handled (deleted and reused, as SQLite
-    does with a deleted last row). Skipping would silently lose the new event. Returns what was seen."""
+    """Raise when the upstream log no longer holds what a follower handled (``continuity``); reads the event at
+    the tracked position. Returns what was seen."""
     if position == 0:
         return None
     page = upstream.envelopes(position - 1, 1)  # any log source can answer this, not only a database
-    stored = page[0].hash if page and page[0].position == position else None
+    first = (page[0].position, page[0].hash) if page else None
+    return continuity(upstream.contract.service, position, first, last_seen)
+
+
+def continuity(
+    service: str, position: int, first: tuple[int, str | None] | None, last_seen: tuple[int, str | None] | None
+) -> tuple[int, str | None] | None:
+    """Raise when the upstream log no longer holds what a follower handled: no event at the tracked position
+    (truncated), or that position holding another event than the one handled (deleted and reused, as SQLite
+    does with a deleted last row). Skipping would silently lose the new event. ``first`` is the upstream's first
+    event from ``position`` on (position, chain link), as read now. Returns what was seen."""
+    if position == 0:
+        return None
     problem = None
-    if not page or page[0].position != position:
-        problem = f"upstream {upstream.contract.service} log no longer holds position {position}, already handled here"
-    elif last_seen is not None and last_seen[0] == position and last_seen[1] != stored:
-        problem = f"upstream {upstream.contract.service} position {position} reappeared with another event"
+    if first is None or first[0] != position:
+        problem = f"upstream {service} log no longer holds position {position}, already handled here"
+    elif last_seen is not None and last_seen[0] == position and last_seen[1] != first[1]:
+        problem = f"upstream {service} position {position} reappeared with another event"
     if problem is not None:
         raise UpstreamHistoryChanged(f"halted: {problem} (truncated or rewritten history; see aigov log verify)")
-    return position, stored
+    return first
 
 
 def lag_of(upstream: Upstream, position: int) -> tuple[int, int, float | None]:

@@ -437,6 +437,35 @@ def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(databa
         assert follower.halted and handled == positions, "nothing was skipped or handled twice"
 
 
+def test_the_reporting_projection_stops_when_an_upstream_position_vanishes_or_reappears(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The projection checks continuity on the batch it reads (from the handled event on), not by a query of its
+    own: the same verdicts as the followers above, nothing projected past the change."""
+    from services.reporting.followers import ProjectionFollower
+    from services.reporting.readmodel import ReportingStore
+    from shared.follower import UpstreamHistoryChanged
+    from shared.settings import Settings
+    from tests.transparency_support import ADMIN
+
+    with witnessed_log(database_url, tmp_path) as log:
+        positions = seed_witnessed(log)
+        store = ReportingStore(Settings(database_url=database_url, var_dir=tmp_path / "var"))
+        follower = ProjectionFollower(store, batch_size=2, trace_requests=False)
+        follower.catch_up()
+        assert store.positions()["registry"] == positions[-1] and follower.halted is None
+        with Intruder(database_url) as intruder:
+            intruder.delete_from(positions[-1])
+        with pytest.raises(UpstreamHistoryChanged, match=f"no longer holds position {positions[-1]}"):
+            follower.process_available()
+        log.app.establish_ministry("MOF", "Finance", ADMIN)
+        reused = log.app.read_log(after=positions[-2], limit=1)[0].position
+        expected = "reappeared with another event" if reused == positions[-1] else "no longer holds"
+        with pytest.raises(UpstreamHistoryChanged, match=expected):
+            follower.process_available()
+        assert follower.halted and store.positions()["registry"] == positions[-1], "nothing projected past it"
+
+
 def test_audit_prove_prints_a_proof_a_third_party_checks_against_the_checkpoint(
     database_url: str, tmp_path: Path
 ) -> None:

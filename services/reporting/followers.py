@@ -15,7 +15,7 @@ from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from shared import logrows
 from shared.database import read_only
-from shared.follower import UpstreamHistoryChanged, lag_of, upstream_continuity, upstream_databases
+from shared.follower import UpstreamHistoryChanged, continuity, lag_of, upstream_databases
 from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
@@ -66,11 +66,7 @@ class ProjectionFollower:
         """
         if self.positions is None:
             self.positions = self.store.positions()
-        self.check_upstream_continuity(self.positions)
-        entries = {
-            service: logrows.envelopes(self.store.upstreams[service], self.positions[service], self.batch_size)
-            for service in UPSTREAMS
-        }
+        entries = {service: self.next_batch(service, self.positions[service]) for service in UPSTREAMS}
         handled = sum(len(batch) for batch in entries.values())
         if not handled:
             return 0
@@ -100,16 +96,20 @@ class ProjectionFollower:
             trace(entries)
         return handled
 
-    def check_upstream_continuity(self, positions: dict[str, int]) -> None:
-        """Stop rather than skip when an upstream position vanished or reappeared (shared.follower)."""
-        try:
-            for service in UPSTREAMS:
-                upstream = self.store.upstreams[service]
-                self.last_seen[service] = upstream_continuity(upstream, positions[service], self.last_seen[service])
-        except UpstreamHistoryChanged as error:
-            self.halted = str(error)
-            raise
+    def next_batch(self, service: str, position: int) -> list[logrows.Envelope]:
+        """The events after ``position``, read from the event at ``position`` itself, which must still be the one
+        handled: one query gives the batch and the continuity check (stop rather than skip, shared.follower)."""
+        handled = int(position > 0)
+        page = logrows.envelopes(self.store.upstreams[service], position - handled, self.batch_size + handled)
+        if handled:
+            first = (page[0]["position"], page[0]["hash"]) if page else None
+            try:
+                self.last_seen[service] = continuity(service, position, first, self.last_seen[service])
+            except UpstreamHistoryChanged as error:
+                self.halted = str(error)
+                raise
         self.halted = None
+        return page[handled:]
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Fold until both logs are exhausted; ``on_batch`` hears how many events each batch handled."""
