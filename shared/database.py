@@ -80,19 +80,24 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         if READ_ONLY.get():
             connection.exec_driver_sql("BEGIN")
-        else:
+            return
+        try:
             begin_immediate(connection.connection.driver_connection)
+        except sqlite3.Error as error:  # as SQLAlchemy raises a driver's error, so callers see one kind
+            raise sqlalchemy.exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error
 
 
 def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
-    """``BEGIN IMMEDIATE``, retried every millisecond while another connection holds the write lock.
+    """``BEGIN IMMEDIATE``, retried every millisecond while another connection holds the write lock, for as long
+    as the connection's busy timeout.
 
-    Why not SQLite's busy timeout: its handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms
-    between attempts, so a writer that finds the lock taken often sleeps on for tens of milliseconds after it
-    was released: the tail of propagation and of the write path under load on SQLite. The busy timeout stays
-    for every other statement; this waits at most as long.
+    Why not SQLite's busy handler: it sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms between
+    attempts, so a writer that finds the lock taken often sleeps on for tens of milliseconds after it was
+    released: the tail of propagation and of the write path under load on SQLite. The handler stays for every
+    other statement.
     """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    (timeout_ms,) = dbapi_connection.execute("PRAGMA busy_timeout").fetchone()
+    deadline = time.monotonic() + timeout_ms / 1000
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
         while True:
@@ -100,11 +105,11 @@ def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                     raise
             time.sleep(SQLITE_LOCK_RETRY_SECONDS)
     finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
 
 
 def configure_postgresql_engine(engine: Engine) -> None:

@@ -12,8 +12,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
-from shared.database import SQLITE_BUSY_TIMEOUT_MS, begin_immediate
+from shared.database import SQLITE_BUSY_TIMEOUT_MS, begin_immediate, create_engine
+from shared.problems import storage_reason
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -48,3 +50,21 @@ def test_an_error_other_than_busy_is_raised_and_the_busy_timeout_restored(tmp_pa
     with pytest.raises(sqlite3.OperationalError, match="within a transaction"):
         begin_immediate(connection)
     assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_a_writer_still_locked_out_after_its_busy_timeout_gets_the_storage_condition_busy(tmp_path: Path) -> None:
+    """The retry waits as long as the connection's busy timeout, then fails as SQLAlchemy reports a driver's error:
+    a 503 ``busy`` for a client, not a 500 (shared.problems)."""
+    holder = connect(tmp_path / "db.sqlite3")
+    holder.execute("BEGIN IMMEDIATE")
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            connection.connection.driver_connection.execute("PRAGMA busy_timeout = 200")
+            with pytest.raises(sqlalchemy.exc.OperationalError) as refused:
+                connection.exec_driver_sql("SELECT 1")
+            assert storage_reason(refused.value) == "busy"
+            assert connection.connection.driver_connection.execute("PRAGMA busy_timeout").fetchone()[0] == 200
+    finally:
+        holder.execute("COMMIT")
+        engine.dispose()
