@@ -110,6 +110,9 @@ def run() -> None:
     """Migrate, then run the three services until Ctrl-C."""
     from shared.migrate import upgrade
 
+    # Ctrl-C or `kill -INT` stops everything, even when started where SIGINT is ignored (a shell's background job
+    # without job control, nohup): Python leaves an inherited ignored SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     settings = Settings()
     upgrade(settings.database_url)
     witness, env = _local_witness(settings)
