@@ -395,19 +395,10 @@ def check_sheet_summary(sheet: checksheets.CheckSheet) -> dict[str, Any]:
     }
 
 
-def sheet_answers(sheet: checksheets.CheckSheet, applicable: list[str], accepted: str | None) -> dict[str, Any]:
-    """The example project's status on one sheet: every applicable item answered, one not_met accepted."""
-    answers = [
-        {
-            "item": item,
-            "answer": "not_met" if item == accepted else "met",
-            "note": "The vendor keeps logs for 90 days, not one year." if item == accepted else "",
-            "evidence": f"Specification MIC-AEB-2026-0042, {item}",
-            "reason": None,
-            "risk_accepted": item == accepted,
-        }
-        for item in applicable
-    ]
+def sheet_answers(sheet: checksheets.CheckSheet, accepted: str | None) -> dict[str, Any]:
+    """The example project's status on one sheet: every applicable item answered (``answered_in_full``), the one
+    answered not_met accepted."""
+    answers = answered_in_full(sheet, accepted)["answers"]
     return {
         "kind": sheet.kind.value,
         "sheet_id": sheet.id,
@@ -415,7 +406,7 @@ def sheet_answers(sheet: checksheets.CheckSheet, applicable: list[str], accepted
         "state": "complete",
         "missing": [],
         "unaccepted": [],
-        "answers": answers,
+        "answers": [{**answer, "risk_accepted": answer["item"] == accepted} for answer in answers],
     }
 
 
@@ -432,10 +423,8 @@ CHECK_SHEET_EXAMPLES: dict[str, OperationExamples] = {
             "project_id": PROJECT_ID,
             "version": 5,
             "sheets": [
-                sheet_answers(PROCUREMENT_SHEET, checksheets.applicable_ids(PROCUREMENT_SHEET, EXAMPLE_FACTS), None),
-                sheet_answers(
-                    CONTRACT_SHEET, checksheets.applicable_ids(CONTRACT_SHEET, EXAMPLE_FACTS), LOGS_KEPT_SHORT
-                ),
+                sheet_answers(PROCUREMENT_SHEET, None),
+                sheet_answers(CONTRACT_SHEET, LOGS_KEPT_SHORT),
             ],
         }
     ),
