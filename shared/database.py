@@ -44,12 +44,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL and for an in-memory database)."""
+    if not is_sqlite(url) or ":memory:" in url:
+        return None
+    database = sqlalchemy.engine.make_url(url).database
+    return Path(database).resolve() if database else None
+
+
 def ensure_sqlite_directory(url: str) -> None:
     """The embedded default lives under ``var/``; create the folder so a fresh clone just works."""
-    if is_sqlite(url) and ":memory:" not in url:
-        path = sqlalchemy.engine.make_url(url).database
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if (path := sqlite_file(url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def configure_engine(engine: Engine) -> None:

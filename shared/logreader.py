@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from shared.contracts import Contract
-from shared.database import create_engine, is_sqlite, read_only
+from shared.database import create_engine, is_sqlite, read_only, sqlite_file
 from shared.hashchain import ChainedRecord as StoredRecord
 from shared.logcheck import Frame, frame_page
 from shared.meta import EventMeta, EventMetaAsDict
@@ -221,8 +221,7 @@ def gains_from_a_reader_process(database_url: str) -> bool:
     """Whether reading in a forked process pays: on a SQLite file, whose engine works inside the reading process
     (and fork exists here). PostgreSQL's server already works in its own process while a reader thread waits on
     it; a third process there only contended for the two cores (measured slower, docs/benchmarks.md)."""
-    in_memory = database_url in ("sqlite://", "sqlite:///") or ":memory:" in database_url
-    return is_sqlite(database_url) and not in_memory and "fork" in multiprocessing.get_all_start_methods()
+    return sqlite_file(database_url) is not None and "fork" in multiprocessing.get_all_start_methods()
 
 
 def framed_pages(database_url: str, service: str, batch_size: int = 10_000) -> Iterator[Frame]:

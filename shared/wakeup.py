@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import sqlalchemy
 
 try:  # Linux only; elsewhere SQLite followers poll
     from inotify_simple import INotify
@@ -25,7 +24,7 @@ try:  # Linux only; elsewhere SQLite followers poll
 except ImportError:  # pragma: no cover - not Linux
     INotify = None
 
-from shared.database import is_sqlite
+from shared.database import is_sqlite, sqlite_file
 from shared.leadership import close_quietly, libpq_url
 
 logger = logging.getLogger("aigov.wakeup")
@@ -65,14 +64,6 @@ class Wakeup:
     def close(self) -> None:
         close_quietly(self._connection)
         self._connection = None
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The database file of a SQLite URL (None for PostgreSQL and for an in-memory database)."""
-    if not is_sqlite(url) or ":memory:" in url:
-        return None
-    database = sqlalchemy.engine.make_url(url).database
-    return Path(database).resolve() if database else None
 
 
 class CommitWatch:

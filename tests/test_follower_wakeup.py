@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.wakeup import CommitWatch, sqlite_file
+from shared.database import sqlite_file
+from shared.wakeup import CommitWatch
 from tests.conftest import BACKENDS, fresh_url
 from tests.support import ServiceStack, current, migrated, new_ministry_code, project_body, running_stack, wait_for
 
