@@ -419,49 +419,57 @@ def test_an_existing_log_gets_its_tree_by_backfill_rewriting_no_event(database_u
     assert grown[1] == doc.mth(leaves)
 
 
-def caught_up_follower(kind: str, database_url: str, log: WitnessedLog, tmp_path: Path) -> tuple[Any, Any]:
-    """A follower of the registry's log, caught up, and what reads the last position it handled."""
-    from services.reporting.followers import ProjectionFollower
-    from services.risk.application import RiskApplication
-    from shared.follower import Follower
-    from shared.settings import Settings
-
-    if kind == "projection":  # checks continuity on the batch it reads, from the handled event on
-        store = ReportingStore(Settings(database_url=database_url, var_dir=tmp_path / "var"))
-        projection = ProjectionFollower(store, batch_size=2, trace_requests=False)
-        projection.catch_up()
-        return projection, lambda: store.positions()["registry"]
-    handled: list[int] = []
-    follower = Follower(log.app.log, RiskApplication(database_url).recorder, lambda _, e: handled.append(e.position))
-    follower.catch_up()
-    assert handled == sorted(set(handled)), "each event handled once, in order"
-    return follower, lambda: handled[-1]
-
-
-@pytest.mark.parametrize("kind", ["follower", "projection"])
-def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(
-    kind: str, database_url: str, tmp_path: Path
+def halts_when_the_last_position_vanishes_then_is_reused(
+    follower: Any, database_url: str, log: WitnessedLog, positions: list[int]
 ) -> None:
-    """Instead of skipping the event that reuses a deleted position (SQLite) or idling behind a truncated log:
-    a service's follower (one upstream, a query for the check) and reporting's projection (two upstreams, the
-    check on the batch it reads)."""
+    """Delete the last event as an intruder would, then write another: the follower refuses both histories."""
     from shared.follower import UpstreamHistoryChanged
     from tests.transparency_support import ADMIN
 
+    with Intruder(database_url) as intruder:
+        intruder.delete_from(positions[-1])
+    with pytest.raises(UpstreamHistoryChanged, match=f"no longer holds position {positions[-1]}"):
+        follower.process_available()
+    log.app.establish_ministry("MOF", "Finance", ADMIN)
+    reused = log.app.read_log(after=positions[-2], limit=1)[0].position
+    expected = "reappeared with another event" if reused == positions[-1] else "no longer holds"
+    with pytest.raises(UpstreamHistoryChanged, match=expected):
+        follower.process_available()
+    assert follower.halted
+
+
+def test_a_follower_stops_when_an_upstream_position_vanishes_or_reappears(database_url: str, tmp_path: Path) -> None:
+    """Instead of skipping the event that reuses a deleted position (SQLite) or idling behind a truncated log."""
+    from services.risk.application import RiskApplication
+    from shared.follower import Follower
+
     with witnessed_log(database_url, tmp_path) as log:
         positions = seed_witnessed(log)
-        follower, last_handled = caught_up_follower(kind, database_url, log, tmp_path)
-        assert last_handled() == positions[-1] and follower.halted is None
-        with Intruder(database_url) as intruder:
-            intruder.delete_from(positions[-1])
-        with pytest.raises(UpstreamHistoryChanged, match=f"no longer holds position {positions[-1]}"):
-            follower.process_available()
-        log.app.establish_ministry("MOF", "Finance", ADMIN)
-        reused = log.app.read_log(after=positions[-2], limit=1)[0].position
-        expected = "reappeared with another event" if reused == positions[-1] else "no longer holds"
-        with pytest.raises(UpstreamHistoryChanged, match=expected):
-            follower.process_available()
-        assert follower.halted and last_handled() == positions[-1], "nothing was skipped or handled past it"
+        handled: list[int] = []
+        follower = Follower(
+            log.app.log, RiskApplication(database_url).recorder, lambda _, entry: handled.append(entry.position)
+        )
+        assert follower.catch_up() == len(positions) and handled == positions
+        halts_when_the_last_position_vanishes_then_is_reused(follower, database_url, log, positions)
+        assert handled == positions, "nothing was skipped or handled twice"
+
+
+def test_the_reporting_projection_stops_when_an_upstream_position_vanishes_or_reappears(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The projection checks continuity on the batch it reads (from the handled event on), not by a query of its
+    own: the same verdicts as a service's follower, nothing projected past the change."""
+    from services.reporting.followers import ProjectionFollower
+    from shared.settings import Settings
+
+    with witnessed_log(database_url, tmp_path) as log:
+        positions = seed_witnessed(log)
+        store = ReportingStore(Settings(database_url=database_url, var_dir=tmp_path / "var"))
+        follower = ProjectionFollower(store, batch_size=2, trace_requests=False)
+        follower.catch_up()
+        assert store.positions()["registry"] == positions[-1] and follower.halted is None
+        halts_when_the_last_position_vanishes_then_is_reused(follower, database_url, log, positions)
+        assert store.positions()["registry"] == positions[-1], "nothing projected past it"
 
 
 def test_audit_prove_prints_a_proof_a_third_party_checks_against_the_checkpoint(
