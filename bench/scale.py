@@ -13,6 +13,11 @@ beside its baseline in the same run:
 - the resident memory (VmRSS) of a reporting service process started on the database, after it served
   those reports.
 
+Every size's database stays open until the answers are timed, and they are timed interleaved: each round times
+one call of every answer at every size in turn, ``SAMPLES`` rounds, median per size. The growth bounds compare
+answers of a few milliseconds; timed one size after another, minutes apart, a change in the machine's load
+between them decided the ratio (docs/benchmarks.md), as it would for any two sides of a comparison timed apart.
+
     .venv/bin/python -m bench.scale [--backend postgres|sqlite] [--sizes 10000,100000]
 """
 
@@ -24,6 +29,8 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,13 +71,21 @@ def sizes() -> tuple[int, ...]:
 
 def median_ms(function: Callable[[], Any], samples: int = SAMPLES) -> float:
     """Median wall time of ``function`` over ``samples`` calls, after one warm-up call."""
-    function()
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
+    return interleaved_medians({"only": function}, samples)["only"]
+
+
+def interleaved_medians(functions: dict[str, Callable[[], Any]], samples: int = SAMPLES) -> dict[str, float]:
+    """Median wall time (ms) of each function, timed in turn one call a round for ``samples`` rounds after one
+    warm-up call each, so that a change in the machine's load falls on all of them alike."""
+    for function in functions.values():
         function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(timings), 2)
+    timings: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(samples):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return {name: round(statistics.median(values), 2) for name, values in timings.items()}
 
 
 def rate(count: int, seconds: float) -> int:
@@ -185,7 +200,8 @@ def first_page(reads: ReportQueries, filters: Filters, moment: datetime | None, 
     return items[:PAGE], count
 
 
-def report_timings(store: ReportingStore, ministry: str, moment: datetime) -> dict[str, Any]:
+def report_answers(store: ReportingStore, ministry: str, moment: datetime) -> dict[str, Callable[[], Any]]:
+    """The answers the sweep times on one size's read model, by the name of their column."""
     reads = ReportQueries(store)
     projects = sample_projects(store, moment)
     turn = iter(range(10**9))
@@ -199,15 +215,24 @@ def report_timings(store: ReportingStore, ministry: str, moment: datetime) -> di
         return store.timeline(UUID(projects[next(turn) % len(projects)]))
 
     return {
-        "as_of_project_ms": median_ms(one_record),
-        "as_of_ministry_inventory_first_page_ms": median_ms(
-            lambda: first_page(reads, Filters(ministry=ministry), moment, reports.inventory)
+        "as_of_project_ms": one_record,
+        "as_of_ministry_inventory_first_page_ms": lambda: first_page(
+            reads, Filters(ministry=ministry), moment, reports.inventory
         ),
-        "inventory_first_page_ms": median_ms(lambda: first_page(reads, Filters(), None, reports.inventory)),
-        "public_register_first_page_ms": median_ms(
-            lambda: first_page(reads, Filters(high_risk=True), None, reports.high_risk_register)
+        "inventory_first_page_ms": lambda: first_page(reads, Filters(), None, reports.inventory),
+        "public_register_first_page_ms": lambda: first_page(
+            reads, Filters(high_risk=True), None, reports.high_risk_register
         ),
-        "timeline_ms": median_ms(one_timeline),
+        "timeline_ms": one_timeline,
+    }
+
+
+def report_timings(answers_by_size: dict[int, dict[str, Callable[[], Any]]]) -> dict[int, dict[str, float]]:
+    """Every answer at every size, the sizes interleaved (``interleaved_medians``)."""
+    functions = {(size, name): answer for size, answers in answers_by_size.items() for name, answer in answers.items()}
+    medians = interleaved_medians({f"{size}:{name}": answer for (size, name), answer in functions.items()})
+    return {
+        size: {name: medians[f"{size}:{name}"] for name in answers} for size, answers in answers_by_size.items()
     }
 
 
@@ -242,41 +267,54 @@ def profiles(store: ReportingStore) -> dict[str, list[str]]:
     return {"profile_rebuild": rebuilding}
 
 
-def point(backend: str, events: int, profiled: bool = False) -> dict[str, Any]:
-    """One size: make the log, then every measurement on it."""
-    with fresh_database(backend) as database:
-        ministry = establish_ministry(database.url)
-        details = project_body(ministry)
-        details.pop("ministry")
-        made = make_log(database.url, ministry, events // EVENTS_PER_PROJECT, details)
-        first, last = (datetime.fromisoformat(made[key]) for key in ("first_moment", "last_moment"))
-        moment = first + (last - first) / 2
-        store = ReportingStore(service_settings(database))
-        result: dict[str, Any] = {"events": made["events"], "projects": made["projects"], "making_log": made}
-        result["raw_scan"] = raw_scan(database.url)
-        result["library_decode"] = library_decode(database.url)
-        result["rebuild"] = rebuild(store)
-        result["reports"] = report_timings(store, ministry, moment)
-        result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
-        if profiled:
-            result.update(profiles(store))
-    return result
+@dataclass
+class Point:
+    """One size's database, what was measured on it, and the answers still to time on it."""
+
+    database: BenchDatabase
+    store: ReportingStore
+    result: dict[str, Any]
+    answers: dict[str, Callable[[], Any]]
+
+
+def point(database: BenchDatabase, events: int) -> Point:
+    """One size: make the log, then rebuild and memory on it; the answers are timed with every size open."""
+    ministry = establish_ministry(database.url)
+    details = project_body(ministry)
+    details.pop("ministry")
+    made = make_log(database.url, ministry, events // EVENTS_PER_PROJECT, details)
+    first, last = (datetime.fromisoformat(made[key]) for key in ("first_moment", "last_moment"))
+    moment = first + (last - first) / 2
+    store = ReportingStore(service_settings(database))
+    result: dict[str, Any] = {"events": made["events"], "projects": made["projects"], "making_log": made}
+    result["raw_scan"] = raw_scan(database.url)
+    result["library_decode"] = library_decode(database.url)
+    result["rebuild"] = rebuild(store)
+    result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
+    return Point(database, store, result, report_answers(store, ministry, moment))
 
 
 def run(backend: str, sweep: tuple[int, ...] | None = None) -> dict[str, Any]:
-    points = []
+    """Every size made and measured in turn (each database kept open), then the answers timed interleaved, then
+    the profile of a rebuild on the smallest (per-event costs: the smallest will do)."""
     chosen = sweep or sizes()
-    for events in chosen:
-        started = time.perf_counter()
-        print(f"[bench] scale {backend} {events:,} events ...", flush=True)
-        measured = point(backend, events, profiled=events == chosen[0])  # per-event costs: the smallest will do
-        points.append({**measured, "wall_seconds": round(time.perf_counter() - started, 1)})
-    first = points[0]
+    points: dict[int, Point] = {}
+    with ExitStack() as databases:
+        for events in chosen:
+            started = time.perf_counter()
+            print(f"[bench] scale {backend} {events:,} events ...", flush=True)
+            points[events] = point(databases.enter_context(fresh_database(backend)), events)
+            points[events].result["wall_seconds"] = round(time.perf_counter() - started, 1)
+        print(f"[bench] scale {backend}: answers, sizes interleaved ...", flush=True)
+        timings = report_timings({events: measured.answers for events, measured in points.items()})
+        for events, measured in points.items():
+            measured.result["reports"] = timings[events]
+        profile = profiles(points[chosen[0]].store)["profile_rebuild"]
     result = {
         "benchmark": "scale sweep: cost against the log's size",
         "backend": backend,
-        "points": points,
-        "profile_rebuild": first.pop("profile_rebuild", []),
+        "points": [measured.result for measured in points.values()],
+        "profile_rebuild": profile,
     }
     write_result(f"scale-{backend}", result)
     return result
