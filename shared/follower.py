@@ -91,9 +91,7 @@ class Follower:
 
     def process_available(self) -> int:
         """Handle the next batch, if any; returns how many events were handled."""
-        position = self.position()
-        self.check_upstream_continuity(position)
-        entries = self.upstream.envelopes(position, self.batch_size)
+        entries = self.next_batch(self.position())
         if not entries:
             return 0
         with self.tracking.transaction(commit=True) as session:
@@ -108,13 +106,22 @@ class Follower:
         self.last_seen = (entries[-1].position, entries[-1].hash)
         return len(entries)
 
-    def check_upstream_continuity(self, position: int) -> None:
-        try:
-            self.last_seen = upstream_continuity(self.upstream, position, self.last_seen)
-        except UpstreamHistoryChanged as error:
-            self.halted = str(error)
-            raise
+    def next_batch(self, position: int) -> list[Envelope]:
+        """The events after ``position``, read from the event at ``position`` itself, which must still be the one
+        handled (``continuity``): one read gives the batch and the check. A follower woken with nothing new (on
+        SQLite every commit to the file wakes it) reads the one event it handled last, instead of reading it and
+        then reading again for the batch."""
+        handled = int(position > 0)
+        page = self.upstream.envelopes(position - handled, self.batch_size + handled)
+        if handled:
+            first = (page[0].position, page[0].hash) if page else None
+            try:
+                self.last_seen = continuity(self.upstream_name, position, first, self.last_seen)
+            except UpstreamHistoryChanged as error:
+                self.halted = str(error)
+                raise
         self.halted = None
+        return page[handled:]
 
     def catch_up(self) -> int:
         """Handle everything recorded upstream so far (used by rebuilds and tests)."""
@@ -139,18 +146,6 @@ class Follower:
 
     def reset(self) -> None:
         """Nothing is cached between batches: the tracked position is read from the database each time."""
-
-
-def upstream_continuity(
-    upstream: Upstream, position: int, last_seen: tuple[int, str | None] | None
-) -> tuple[int, str | None] | None:
-    """Raise when the upstream log no longer holds what a follower handled (``continuity``); reads the event at
-    the tracked position. Returns what was seen."""
-    if position == 0:
-        return None
-    page = upstream.envelopes(position - 1, 1)  # any log source can answer this, not only a database
-    first = (page[0].position, page[0].hash) if page else None
-    return continuity(upstream.contract.service, position, first, last_seen)
 
 
 def continuity(
