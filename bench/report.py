@@ -536,6 +536,7 @@ def profiles(results: dict[str, dict[str, Any]]) -> list[str]:
             ("scale", "profile_rebuild", "cProfile, cumulative", 10),
             ("verification", "profile_verification", "cProfile, cumulative", 10),
             ("history", "profile_cumulative_as_of", "cProfile, cumulative", 10),
+            ("write_path", "profile_registry_at_1_client", "py-spy, share of busy samples", 16),
             ("write_path", "profile_registry_at_50_clients", "py-spy, share of busy samples", 16),
             ("propagation", "profile_reporting_under_load_1", "py-spy, share of busy samples", 16),
         ):

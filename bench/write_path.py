@@ -61,9 +61,12 @@ def statements_per_command(database: BenchDatabase) -> dict[str, Any]:
     return {"total": len(seen), "in_locked_section": len(seen) - locked_from, "statements": seen}
 
 
-def aigov_levels(stack: ServiceStack, seconds: float, profile: list[str] | None = None) -> list[dict[str, Any]]:
-    """Throughput and latency of ``POST /v1/projects`` on the registry at each concurrency; with ``profile``, one
-    more run at the highest with the registry process sampled (apart: sampling takes a core's share itself)."""
+def aigov_levels(
+    stack: ServiceStack, seconds: float, profiles: dict[int, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """Throughput and latency of ``POST /v1/projects`` on the registry at each concurrency; with ``profiles``, one
+    more run at the lowest and at the highest concurrency with the registry process sampled (apart: sampling takes
+    a core's share itself)."""
     code = establish_ministry(stack.database_url)
     headers = {"Authorization": f"Bearer {stack.token('bench', ['planner'], code)}"}
     body = project_body(code)
@@ -72,10 +75,10 @@ def aigov_levels(stack: ServiceStack, seconds: float, profile: list[str] | None 
         return run_load(stack.url("registry"), "/v1/projects", headers, lambda _n: body, clients, seconds)
 
     levels = [load(clients) for clients in LEVELS]
-    if profile is not None:
+    for clients in (LEVELS[0], LEVELS[-1]) if profiles is not None else ():
         with sampled(stack.processes["registry"].pid) as samples:
-            load(LEVELS[-1])
-        profile += samples
+            load(clients)
+        profiles[clients] = samples
     return levels
 
 
@@ -138,9 +141,9 @@ def compare(aigov: list[dict[str, Any]], baseline: list[dict[str, Any]], backend
 def run(backend: str, seconds: float = 3.0) -> dict[str, Any]:
     with fresh_database(backend) as database:
         statements = statements_per_command(database)
-        profile: list[str] = []
+        profiles: dict[int, list[str]] = {}
         with running_services(database) as stack:
-            aigov = aigov_levels(stack, seconds, profile)
+            aigov = aigov_levels(stack, seconds, profiles)
         with running_services(database, AIGOV_GROUP_COMMIT="false") as stack:
             one_transaction_each = aigov_levels(stack, seconds)
         baseline = baseline_levels(database, seconds, project_body(new_ministry_code()))
@@ -151,7 +154,8 @@ def run(backend: str, seconds: float = 3.0) -> dict[str, Any]:
         "levels": compare(aigov, baseline, backend),
         "without_group_commit": compare(one_transaction_each, baseline, backend),
         "statements_per_registration": statements,
-        "profile_registry_at_50_clients": profile,
+        "profile_registry_at_1_client": profiles.get(LEVELS[0], []),
+        "profile_registry_at_50_clients": profiles.get(LEVELS[-1], []),
     }
     write_result(f"write-path-{backend}", result)
     return result
