@@ -225,7 +225,8 @@ class TokenVerifier:
                 return self.jwks.get_signing_key(kid), self.algorithms
             except jwt.PyJWKClientConnectionError as error:
                 raise IdentityProviderUnavailable(
-                    f"The identity provider's JWKS cannot be fetched: {error}", headers={"Retry-After": "5"}
+                    Msg("The identity provider's JWKS cannot be fetched: {error}", error=str(error)),
+                    headers={"Retry-After": "5"},
                 ) from error
             except jwt.PyJWKClientError as error:
                 if "Unable to find a signing key" in str(error):
@@ -237,11 +238,13 @@ class TokenVerifier:
                         ),
                     ) from error
                 raise IdentityProviderUnavailable(
-                    f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}
+                    Msg("The identity provider's JWKS is unusable: {error}", error=str(error)),
+                    headers={"Retry-After": "5"},
                 ) from error
             except (jwt.PyJWKSetError, jwt.PyJWKError) as error:
                 raise IdentityProviderUnavailable(
-                    f"The identity provider's JWKS is unusable: {error}", headers={"Retry-After": "5"}
+                    Msg("The identity provider's JWKS is unusable: {error}", error=str(error)),
+                    headers={"Retry-After": "5"},
                 ) from error
         return self.public_key, self.public_key_algorithms
 

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import current_principal
 from shared.consistency import Consistency, views_of
+from shared.i18n import N_, Msg
 from shared.policy import PUBLIC, Rule, operations, rule_for
 from shared.positions import AFTER_HEADER, POSITION_HEADER, format_positions, parse_positions, written_positions_var
 from shared.problems import (
@@ -121,7 +122,11 @@ class Gatekeeper:
         target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
         if target > self.settings.max_url_length:
             raise UriTooLong(
-                f"The request target is {target} bytes long; at most {self.settings.max_url_length} are accepted.",
+                Msg(
+                    "The request target is {size} bytes long; at most {limit} are accepted.",
+                    size=target,
+                    limit=self.settings.max_url_length,
+                ),
                 errors=field_error("url", "too long", "uri_too_long"),
             )
         headers: list[tuple[bytes, bytes]] = scope["headers"]
@@ -129,8 +134,12 @@ class Gatekeeper:
         if total > self.settings.max_header_bytes:
             largest = max(headers, key=lambda header: len(header[1]))[0].decode("latin-1")
             raise HeadersTooLarge(
-                f"The request headers are {total} bytes; at most {self.settings.max_header_bytes} are accepted "
-                f"(the largest is {largest}).",
+                Msg(
+                    "The request headers are {size} bytes; at most {limit} are accepted (the largest is {largest}).",
+                    size=total,
+                    limit=self.settings.max_header_bytes,
+                    largest=largest,
+                ),
                 errors=field_error(f"header.{largest}", "too large", "headers_too_large"),
             )
 
@@ -177,7 +186,7 @@ class Gatekeeper:
         limit = self.settings.max_body_bytes
         declared = header_of(scope, "content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+            raise PayloadTooLarge(Msg("The request body is larger than {limit} bytes.", limit=limit))
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -186,7 +195,9 @@ class Gatekeeper:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge(f"The request body is larger than {limit} bytes; reading stopped there.")
+                raise PayloadTooLarge(
+                    Msg("The request body is larger than {limit} bytes; reading stopped there.", limit=limit)
+                )
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -228,12 +239,14 @@ def is_json(content_type: str | None) -> bool:
 def check_text_of_target(scope: Scope) -> None:
     """No NUL in the path or a query parameter: PostgreSQL refuses it in text, so both databases refuse alike."""
     if "\x00" in scope["path"]:
-        raise Unprocessable("The path holds a NUL character.", errors=field_error("path", "NUL character", "nul"))
+        raise Unprocessable(N_("The path holds a NUL character."), errors=field_error("path", "NUL character", "nul"))
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
             field = f"query.{name.replace(chr(0), '')}"
-            raise Unprocessable(f"{field} holds a NUL character.", errors=field_error(field, "NUL character", "nul"))
+            raise Unprocessable(
+                Msg("{field} holds a NUL character.", field=field), errors=field_error(field, "NUL character", "nul")
+            )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -247,7 +260,8 @@ def check_json(body: bytes) -> None:
         value = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError as error:
         raise MalformedBody(
-            f"The body is not UTF-8 (byte {error.start}).", errors=field_error("body", "not UTF-8", "invalid_utf8")
+            Msg("The body is not UTF-8 (byte {byte}).", byte=error.start),
+            errors=field_error("body", "not UTF-8", "invalid_utf8"),
         ) from error
     except RecursionError as error:
         raise too_deep() from error
@@ -255,13 +269,16 @@ def check_json(body: bytes) -> None:
         return
     except ValueError as error:  # NaN/Infinity, or an integer beyond Python's digit limit
         raise MalformedBody(
-            f"The body is not valid JSON: {error}.", errors=field_error("body", str(error), "json_invalid")
+            Msg("The body is not valid JSON: {error}.", error=str(error)),
+            errors=field_error("body", str(error), "json_invalid"),
         ) from error
     for field, depth in walk(value):
         if depth > MAX_JSON_DEPTH:
             raise too_deep()
         if field is not None:
-            raise Unprocessable(f"{field} holds a NUL character.", errors=field_error(field, "NUL character", "nul"))
+            raise Unprocessable(
+                Msg("{field} holds a NUL character.", field=field), errors=field_error(field, "NUL character", "nul")
+            )
 
 
 def too_deep() -> MalformedBody:

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Response
 
 from shared.concurrency import ANY_VERSION, IfMatch, etag
-from shared.i18n import N_
+from shared.i18n import N_, Msg
 from shared.problems import PreconditionRequired, Problem
 
 __all__ = ["ANY_VERSION", "IfMatch", "RequiredIfMatch", "etag", "parse_if_match", "tag"]
@@ -43,7 +43,11 @@ def parse_if_match(value: str | None) -> IfMatch:
         if inner.isascii() and inner.isdigit():
             if len(inner) > MAX_VERSION_DIGITS:  # no aggregate reaches it; int() of 5,000 digits would even raise
                 raise InvalidIfMatch(
-                    f"If-Match names a version of {len(inner)} digits; versions have at most {MAX_VERSION_DIGITS}.",
+                    Msg(
+                        "If-Match names a version of {digits} digits; versions have at most {limit}.",
+                        digits=len(inner),
+                        limit=MAX_VERSION_DIGITS,
+                    ),
                     errors=[{"field": "header.If-Match", "message": "version too long", "type": "invalid_if_match"}],
                 )
             versions.add(int(inner))

@@ -73,7 +73,11 @@ def test_a_draft_edited_twice_then_submitted(stack: ServiceStack) -> None:
     submitted = submit(ministry, project_id, submission_id)
     assert submitted.status_code == 200 and submitted.json()["status"] == "awaiting_advice", submitted.text
     before = head(stack, "risk")
-    assert_problem(edit(ministry, submission_id, {"objectives": "after the fact"}), 409)
+    refused = assert_problem(edit(ministry, submission_id, {"objectives": "after the fact"}), 409)
+    assert refused["detail"] == "The submission is awaiting_advice; only a draft is edited."
+    in_japanese = edit(ministry, submission_id, {"objectives": "after the fact"}, **{"Accept-Language": "ja"})
+    japanese = "付議の状態は awaiting_advice です。編集できるのは下書きだけです。"
+    assert assert_problem(in_japanese, 409)["detail"] == japanese
     assert head(stack, "risk") == before, "a refused edit records nothing"
 
     history = ministry.planner.get(f"/v1/board-submissions/{submission_id}/history").json()["items"]

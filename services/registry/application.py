@@ -173,8 +173,10 @@ class RegistryApplication(AuditedApplication):
             ]
             if missing:
                 raise Incomplete(
-                    Msg("Every item that applies to the project must be answered: {missing}.",
-                        missing=", ".join(missing)),  # fmt: skip
+                    Msg(
+                        "Every item that applies to the project must be answered: {missing}.",
+                        missing=", ".join(missing),
+                    ),  # fmt: skip
                     missing,
                 )
             recorded = [
@@ -237,7 +239,7 @@ class RegistryApplication(AuditedApplication):
         try:
             self.save(ministry)
         except IntegrityError as error:
-            raise AlreadyExists(f"Ministry {code} already exists.") from error
+            raise AlreadyExists(Msg("Ministry {code} already exists.", code=code)) from error
         return ministry
 
     def get_ministry(self, code: str) -> Ministry:
@@ -303,7 +305,7 @@ class RegistryApplication(AuditedApplication):
         for issued in self.usage_rules(code):
             if issued.version == version:
                 return issued
-        raise NotFound(f"Ministry {code} has no version {version} of its usage rules.")
+        raise NotFound(Msg("Ministry {code} has no version {version} of its usage rules.", code=code, version=version))
 
     def submit_periodic_report(
         self,
@@ -319,7 +321,11 @@ class RegistryApplication(AuditedApplication):
         head = self.head_position()
         if positions["registry"] > head:
             raise InvalidInput(
-                f"The registry log has not reached position {positions['registry']} (its head is {head}).",
+                Msg(
+                    "The registry log has not reached position {position} (its head is {head}).",
+                    position=positions["registry"],
+                    head=head,
+                ),
                 "positions.registry",
                 "beyond_head",
             )
@@ -340,7 +346,7 @@ class RegistryApplication(AuditedApplication):
         def ministry_registered(session: Session) -> None:
             if not index.ministry_exists(session, ministry):
                 raise InvalidInput(
-                    f"Ministry {ministry} is not registered.",
+                    Msg("Ministry {code} is not registered.", code=ministry),
                     "ministry",
                     "unknown_ministry",
                     f"unknown ministry {ministry}",

@@ -376,18 +376,18 @@ class Ministry(Aggregate):
 
     def revoke_caio(self, meta: EventMeta) -> None:
         if self.caio is None:
-            raise NoCurrentOfficer(f"Ministry {self.code} has no current Chief AI Officer to revoke.")
+            raise NoCurrentOfficer(Msg("Ministry {code} has no current Chief AI Officer to revoke.", code=self.code))
         self._revoked(officer_id=self.caio["officer_id"], meta=meta)
 
     @event("ChiefAIOfficerRevoked")
     def _revoked(self, officer_id: str, meta: EventMeta) -> None:
         self.caio = None
 
-    def _require_designated(self, meta: EventMeta, act: str) -> None:
+    def _require_designated(self, meta: EventMeta, refusal: str) -> None:
+        """``refusal``: the act's own refusal (one ``N_`` message with ``{code}`` and ``{actor}``), so that it
+        is translated whole rather than pieced together from phrases."""
         if self.caio is None or self.caio["officer_id"] != meta.actor_id:
-            raise NotTheDesignatedOfficer(
-                f"Only the designated Chief AI Officer of {self.code} {act}; {meta.actor_id} is not designated now."
-            )
+            raise NotTheDesignatedOfficer(Msg(refusal, code=self.code, actor=meta.actor_id))
 
     def issue_usage_rules(
         self,
@@ -399,11 +399,14 @@ class Ministry(Aggregate):
         meta: EventMeta,
     ) -> UsageRulesVersion:
         """Record the next version of the ministry's usage rules (its number is the next one)."""
-        self._require_designated(meta, "issues its usage rules")
+        self._require_designated(
+            meta,
+            N_("Only the designated Chief AI Officer of {code} issues its usage rules; {actor} is not designated now."),
+        )
         latest = date.fromisoformat(self.usage_rules_effective_from) if self.usage_rules_effective_from else None
         problems = usage_rules_problems(text, reference, reference_hash, effective_from, latest)
         if problems:
-            raise InvalidInputs("The usage rules cannot be issued as sent.", problems)
+            raise InvalidInputs(N_("The usage rules cannot be issued as sent."), problems)
         self._usage_rules_issued(
             version=self.usage_rules_issued + 1,
             title=title,
@@ -440,11 +443,17 @@ class Ministry(Aggregate):
     ) -> PeriodicSubmission:
         """Record the submission of the report reporting computed (a later submission of the same period
         supersedes the earlier one; both stay in the log)."""
-        self._require_designated(meta, "submits its periodic report")
+        self._require_designated(
+            meta,
+            N_(
+                "Only the designated Chief AI Officer of {code} submits its periodic report; "
+                "{actor} is not designated now."
+            ),
+        )
         if not PERIOD.match(period):
-            raise InvalidInput("The period must look like 2026H1 or 2026H2.", "period", "pattern")
+            raise InvalidInput(N_("The period must look like 2026H1 or 2026H2."), "period", "pattern")
         if as_of.tzinfo is None:
-            raise InvalidInput("as_of needs its UTC offset.", "as_of", "timezone")
+            raise InvalidInput(N_("as_of needs its UTC offset."), "as_of", "timezone")
         self._report_submitted(
             period=period,
             content_hash=content_hash,

@@ -27,7 +27,7 @@ from services.reporting.schemas import (
     Timeline,
 )
 from shared.auth import CurrentPrincipal
-from shared.i18n import ENGLISH, JAPANESE, Msg, negotiate
+from shared.i18n import ENGLISH, JAPANESE, N_, Msg, negotiate
 from shared.pagination import PageRequest, Paging
 from shared.policy import authorize
 from shared.positions import MAX_POSITION
@@ -77,7 +77,7 @@ def queries(request: Request) -> ReportQueries:
 def check_as_of(as_of: datetime | None) -> None:
     if as_of is not None and as_of.tzinfo is None:
         raise Unprocessable(
-            "as_of needs a time zone (RFC 3339).",
+            N_("as_of needs a time zone (RFC 3339)."),
             errors=[{"field": "query.as_of", "message": "time zone required", "type": "timezone"}],
         )
 

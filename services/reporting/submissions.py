@@ -21,6 +21,7 @@ from services.reporting import ministry_records, periodic
 from services.reporting.queries import Filters, Moment, ReportQueries
 from shared.consistency import FollowerBehind
 from shared.errors import NotFound, RuleViolated
+from shared.i18n import Msg
 
 PUBLIC_USAGE_RULES_FIELDS = ("version", "title", "text", "reference", "content_hash", "effective_from", "issued_at")
 
@@ -31,7 +32,7 @@ def report_at(reads: ReportQueries, session: Session, code: str, period: str, mo
     rules = ministry_records.usage_rules_in_force(session, code, moment.positions["registry"], at)
     report = periodic.periodic_report(state, code, period, at.isoformat(), rules)
     if report["ministry_name"] is None:
-        raise NotFound(f"No ministry with code {code}.")
+        raise NotFound(Msg("No ministry with code {code}.", code=code))
     return periodic.with_content_hash(report)
 
 
@@ -40,16 +41,23 @@ def submitted_report(reads: ReportQueries, session: Session, code: str, period: 
     tracked = reads.tracked(session)
     submission = ministry_records.submissions(session, period, tracked["registry"]).get(code)
     if submission is None:
-        raise NotFound(f"Ministry {code} has submitted no periodic report for {period}.")
+        raise NotFound(Msg("Ministry {code} has submitted no periodic report for {period}.", code=code, period=period))
     positions = submission["positions"]
     if any(positions[service] > tracked[service] for service in positions):
-        raise FollowerBehind(f"Reporting has not yet followed the logs to the submitted positions {positions}.")
+        raise FollowerBehind(
+            Msg("Reporting has not yet followed the logs to the submitted positions {positions}.", positions=positions)
+        )
     at = datetime.fromisoformat(submission["as_of"])
     report = report_at(reads, session, code, period, Moment(dict(positions), live=False), at)
     if report["content_hash"] != submission["content_hash"]:
         raise RuleViolated(
-            f"The report of {code} for {period} at the submitted positions and time does not have the submitted "
-            f"content hash {submission['content_hash']}: what was submitted is not a report reporting computed.",
+            Msg(
+                "The report of {code} for {period} at the submitted positions and time does not have the submitted "
+                "content hash {content_hash}: what was submitted is not a report reporting computed.",
+                code=code,
+                period=period,
+                content_hash=submission["content_hash"],
+            ),
             submitted_hash=submission["content_hash"],
             computed_hash=report["content_hash"],
         )
@@ -87,7 +95,7 @@ def usage_rules_at(
     at ``at``."""
     ministry = reads.projection(session, moment, []).ministries.get(code)
     if ministry is None:
-        raise NotFound(f"No ministry with code {code}.")
+        raise NotFound(Msg("No ministry with code {code}.", code=code))
     versions = ministry_records.usage_rules(session, code, moment.positions["registry"])
     in_force = ministry_records.usage_rules_in_force(session, code, moment.positions["registry"], at)
     return ministry, [version.doc for version in versions], in_force

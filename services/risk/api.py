@@ -43,6 +43,7 @@ from services.risk.schemas import (
     SubmissionOut,
 )
 from shared.auth import CurrentPrincipal, Principal
+from shared.i18n import N_
 from shared.mergepatch import MEDIA_TYPE as MERGE_PATCH
 from shared.mergepatch import merge_patch
 from shared.meta import Actor, EventMeta
@@ -455,7 +456,7 @@ def submit_submission(
     app = risk_app(request)
     submission = app.submission(submission_id)
     if submission.project_id != project_id:
-        raise Forbidden("The submission belongs to another project.")
+        raise Forbidden(N_("The submission belongs to another project."))
     actor = designated_caio(request, principal, Subject(ministry=submission.ministry))
     meta = EventMeta.of(actor, "submitted to the Advanced AI Utilization Advisory Board")
     return respond(response, app.submit_to_board(submission_id, meta, if_match=if_match), submission_out)

@@ -34,7 +34,7 @@ from services.risk.domain import (
 from shared.concurrency import ANY_VERSION, IfMatch
 from shared.errors import AlreadyExists, InvalidInput, NotFound
 from shared.eventlog import AuditedApplication, ConcurrentChange, Guard
-from shared.i18n import Msg
+from shared.i18n import N_, Msg
 from shared.logreader import Envelope
 from shared.meta import EventMeta
 
@@ -74,8 +74,11 @@ class RiskApplication(AuditedApplication):
             return self.repository.get(ProjectRisk.create_id(project_id))
         except AggregateNotFoundError as error:
             raise NotFound(
-                f"The risk service has no record of project {project_id} (unknown, or not yet followed "
-                "from the registry)."
+                Msg(
+                    "The risk service has no record of project {project_id} (unknown, or not yet followed "
+                    "from the registry).",
+                    project_id=project_id,
+                )
             ) from error
 
     def find_project_risk(self, project_id: UUID) -> ProjectRisk | None:
@@ -104,8 +107,12 @@ class RiskApplication(AuditedApplication):
         if existing is not None:
             if existing.content_hash != digest:
                 raise AlreadyExists(
-                    f"Ruleset {ruleset.id} version {ruleset.version} is already published with other content; "
-                    "publish a new version."
+                    Msg(
+                        "Ruleset {ruleset_id} version {version} is already published with other content; "
+                        "publish a new version.",
+                        ruleset_id=ruleset.id,
+                        version=ruleset.version,
+                    )
                 )
             return existing
         published = RulesetVersion(
@@ -144,7 +151,7 @@ class RiskApplication(AuditedApplication):
         versions = [row["version"] for row in self.list_rulesets() if row["ruleset_id"] == ruleset_id]
         if not versions:
             raise InvalidInput(
-                f"No ruleset {ruleset_id} is published.",
+                Msg("No ruleset {ruleset_id} is published.", ruleset_id=ruleset_id),
                 "ruleset_id",
                 "unknown_ruleset",
                 f"unknown ruleset {ruleset_id}",
@@ -209,7 +216,7 @@ class RiskApplication(AuditedApplication):
         assessment = self._for_change(assessment_id, Assessment, "assessment", if_match)
         risk = self.project_risk(assessment.project_id)
         if risk.current_assessment_id != str(assessment.id):
-            raise RiskRuleViolated("Only the project's open assessment can be classified.")
+            raise RiskRuleViolated(N_("Only the project's open assessment can be classified."))
         assessment.classify(classification, reasons, override_justification, meta)
         validity = self.pinned_ruleset(assessment).classification_validity_months
         registry_position = self.recorder.max_tracking_id("registry") or 0  # type: ignore[attr-defined]
@@ -280,7 +287,7 @@ class RiskApplication(AuditedApplication):
             previous = self.submission(previous_submission_id)
         if previous is None or previous.project_id != project_id:
             raise InvalidInput(
-                "A resubmission names an earlier submission of the same project.",
+                N_("A resubmission names an earlier submission of the same project."),
                 "previous_submission_id",
                 "unknown_submission",
                 "not a Board submission of this project",
@@ -307,15 +314,17 @@ class RiskApplication(AuditedApplication):
     def _require_assessment_of(risk: ProjectRisk, assessment_id: Any) -> None:
         if assessment_id and str(assessment_id) not in risk.assessment_ids:
             raise InvalidInput(
-                "The submission must rest on an assessment of this project.",
+                N_("The submission must rest on an assessment of this project."),
                 "assessment_id",
                 "unknown_assessment",
                 "not an assessment of this project",
             )
         if assessment_id and not risk.rests_on_current(str(assessment_id)):
             raise InvalidInput(
-                "A submission rests on the project's current classification; this assessment's is superseded, "
-                "stale or not made yet.",
+                N_(
+                    "A submission rests on the project's current classification; this assessment's is superseded, "
+                    "stale or not made yet."
+                ),
                 "assessment_id",
                 "not_current_classification",
                 "not the assessment of the current classification",

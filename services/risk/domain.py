@@ -36,6 +36,7 @@ from services.risk.contract import (
 )
 from shared.errors import Incomplete as Incomplete
 from shared.errors import RuleViolated
+from shared.i18n import N_, Msg
 from shared.meta import EventMeta
 
 
@@ -110,7 +111,10 @@ class ProjectRisk(Aggregate):
     def start_assessment(self, assessment_id: UUID, meta: EventMeta) -> None:
         if self.current_assessment_id is not None:
             raise RiskRuleViolated(
-                f"Assessment {self.current_assessment_id} is still open for this project; finish it first."
+                Msg(
+                    "Assessment {assessment_id} is still open for this project; finish it first.",
+                    assessment_id=self.current_assessment_id,
+                )
             )
         self._assessment_started(assessment_id=str(assessment_id), meta=meta)
 
@@ -174,8 +178,13 @@ class ProjectRisk(Aggregate):
                 else "the project has no current classification (none yet, or it became stale)"
             )
             raise Superseded(
-                f"Submission {submission_id} rests on assessment {assessment_id}, whose classification is not "
-                f"current: {now}. Draft a new submission on the current classification.",
+                Msg(
+                    "Submission {submission_id} rests on assessment {assessment_id}, whose classification is not "
+                    "current: {now}. Draft a new submission on the current classification.",
+                    submission_id=submission_id,
+                    assessment_id=assessment_id,
+                    now=now,
+                ),
                 current,
             )
 
@@ -206,18 +215,27 @@ class ProjectRisk(Aggregate):
         self.require_current(submission.id, submission.assessment_id)
         if self.status != RiskStatus.classified_high:
             raise RiskRuleViolated(
-                "Only a project whose current classification is high is submitted to the Advisory Board."
+                N_("Only a project whose current classification is high is submitted to the Advisory Board.")
             )
         if review.status in WITH_THE_BOARD:
-            raise RiskRuleViolated(f"Submission {review.submission_id} is already with the Board for this project.")
+            raise RiskRuleViolated(
+                Msg(
+                    "Submission {submission_id} is already with the Board for this project.",
+                    submission_id=review.submission_id,
+                )
+            )
 
     def require_current_submission(self, submission: BoardSubmission, review: BoardReview) -> None:
         """Advice and decisions only on the submission now with the Board for the current classification."""
         self.require_current(submission.id, submission.assessment_id)
         if review.submission_id != str(submission.id):
             raise Superseded(
-                f"Submission {submission.id} is not the one with the Board for the current classification "
-                f"(that is {review.submission_id or 'none yet'}).",
+                Msg(
+                    "Submission {submission_id} is not the one with the Board for the current classification "
+                    "(that is {current}).",
+                    submission_id=submission.id,
+                    current=review.submission_id or "none yet",
+                ),
                 self.current_classification(),
             )
 
@@ -336,7 +354,7 @@ class Assessment(Aggregate):
     ) -> None:
         if self.screening is not None:
             raise RiskRuleViolated(
-                "The assessment has been submitted; its answers can no longer change. Open a new assessment."
+                N_("The assessment has been submitted; its answers can no longer change. Open a new assessment.")
             )
         self._answers_recorded(answers=answers, mitigations=mitigations, meta=meta)
 
@@ -354,7 +372,7 @@ class Assessment(Aggregate):
 
     def submit(self, screening: dict[str, Any], meta: EventMeta) -> None:
         if self.screening is not None:
-            raise RiskRuleViolated("The assessment has already been submitted.")
+            raise RiskRuleViolated(N_("The assessment has already been submitted."))
         self._screened(screening=screening, meta=meta)
 
     @event("AssessmentScreened")
@@ -367,13 +385,13 @@ class Assessment(Aggregate):
     ) -> None:
         """The CAIO's decision; going against a likely-high-risk screening needs a recorded justification."""
         if self.screening is None:
-            raise RiskRuleViolated("Submit the assessment (and its screening) before classifying it.")
+            raise RiskRuleViolated(N_("Submit the assessment (and its screening) before classifying it."))
         if self.classification is not None:
-            raise RiskRuleViolated("The assessment is already classified.")
+            raise RiskRuleViolated(N_("The assessment is already classified."))
         override = classification == Classification.not_high and bool(self.screening.get("likely_high_risk"))
         if override and not (override_justification or "").strip():
             raise Incomplete(
-                "Classifying not_high against a likely-high-risk screening needs an override justification.",
+                N_("Classifying not_high against a likely-high-risk screening needs an override justification."),
                 ["override_justification"],
             )
         self._classified(
@@ -477,17 +495,20 @@ class BoardSubmission(Aggregate):
         self.submitted_at: datetime | None = None
 
     @classmethod
-    def resubmission_of(
-        cls, previous: BoardSubmission, content: dict[str, Any], meta: EventMeta
-    ) -> BoardSubmission:
+    def resubmission_of(cls, previous: BoardSubmission, content: dict[str, Any], meta: EventMeta) -> BoardSubmission:
         """A new submission revising ``previous``, which the CAIO decided to revise and resubmit (GUIDELINE.md:
         the Board's advice and the ministry's response to it are part of the record; a revision starts a new
         submission that names the one it revises, so the two are read together)."""
         decided = previous.decision["decision"] if previous.decision else None
         if previous.status != "decided" or decided != Decision.revise_and_resubmit:
             raise RiskRuleViolated(
-                f"Submission {previous.id} was not decided 'revise_and_resubmit' (it is {previous.status}"
-                f"{', decided ' + str(decided) if decided else ''}); only such a submission is resubmitted."
+                Msg(
+                    "Submission {submission_id} was not decided 'revise_and_resubmit' (it is {status}, decision: "
+                    "{decision}); only such a submission is resubmitted.",
+                    submission_id=previous.id,
+                    status=previous.status,
+                    decision=decided or "none",
+                )
             )
         return cls(
             project_id=previous.project_id,
@@ -501,7 +522,7 @@ class BoardSubmission(Aggregate):
         """Replace the draft's content (the API merges the client's patch into it); only a draft is edited, and
         an edit that changes nothing records nothing."""
         if self.status != "draft":
-            raise RiskRuleViolated(f"The submission is {self.status}; only a draft is edited.")
+            raise RiskRuleViolated(Msg("The submission is {status}; only a draft is edited.", status=self.status))
         if content != self.content:
             self._edited(content=content, meta=meta)
 
@@ -517,10 +538,12 @@ class BoardSubmission(Aggregate):
 
     def submit(self, meta: EventMeta) -> None:
         if self.status != "draft":
-            raise RiskRuleViolated(f"The submission is {self.status}; only a draft can be submitted.")
+            raise RiskRuleViolated(
+                Msg("The submission is {status}; only a draft can be submitted.", status=self.status)
+            )
         missing = missing_submission_parts(self.content)
         if missing:
-            raise Incomplete("The submission is incomplete.", missing)
+            raise Incomplete(N_("The submission is incomplete."), missing)
         self.trigger_event(self.BoardSubmissionSubmitted, project_id=self.project_id, meta=meta)
 
     class BoardSubmissionSubmitted(BoardStep):
@@ -573,10 +596,10 @@ class BoardSubmission(Aggregate):
     def record_advice(self, opinion: BoardOpinion, text: str, conditions: list[str], meta: EventMeta) -> None:
         if self.status != "awaiting_advice":
             raise RiskRuleViolated(
-                f"The Board gives advice only on a submitted item; this submission is {self.status}."
+                Msg("The Board gives advice only on a submitted item; this submission is {status}.", status=self.status)
             )
         if opinion == BoardOpinion.advice_with_conditions and not conditions:
-            raise Incomplete("Advice with conditions must list its conditions.", ["conditions"])
+            raise Incomplete(N_("Advice with conditions must list its conditions."), ["conditions"])
         self.trigger_event(
             self.BoardAdviceRecorded,
             project_id=self.project_id,
@@ -591,7 +614,9 @@ class BoardSubmission(Aggregate):
     ) -> None:
         """The CAIO's decision; each of the Board's conditions must be accepted or answered."""
         if self.status != "awaiting_decision" or self.advice is None:
-            raise RiskRuleViolated(f"The decision follows the Board's advice; this submission is {self.status}.")
+            raise RiskRuleViolated(
+                Msg("The decision follows the Board's advice; this submission is {status}.", status=self.status)
+            )
         answered = {response["condition"] for response in condition_responses}
         missing = [
             f"condition_responses[{condition!r}]"
@@ -600,10 +625,10 @@ class BoardSubmission(Aggregate):
         ]
         unknown = sorted(answered - set(self.advice["conditions"]))
         if missing:
-            raise Incomplete("Every condition of the Board's advice must be accepted or answered.", missing)
+            raise Incomplete(N_("Every condition of the Board's advice must be accepted or answered."), missing)
         if unknown:
             raise Incomplete(
-                "Responses name conditions the Board did not set.",
+                N_("Responses name conditions the Board did not set."),
                 [f"condition_responses[{name!r}]" for name in unknown],
             )
         self.trigger_event(
@@ -633,7 +658,7 @@ class Incident(Aggregate):
 
     def report_onward(self, reference: str, meta: EventMeta) -> None:
         if self.reported_onward is not None:
-            raise RiskRuleViolated("The incident has already been reported to the Digital Agency.")
+            raise RiskRuleViolated(N_("The incident has already been reported to the Digital Agency."))
         self._reported(reference=reference, meta=meta)
 
     @event("IncidentReportedToDigitalAgency")
@@ -642,7 +667,7 @@ class Incident(Aggregate):
 
     def close(self, corrective_measures: str, meta: EventMeta) -> None:
         if self.closure is not None:
-            raise RiskRuleViolated("The incident is already closed.")
+            raise RiskRuleViolated(N_("The incident is already closed."))
         self._closed(corrective_measures=corrective_measures, meta=meta)
 
     @event("IncidentClosed")

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from shared.errors import FieldProblem, Incomplete, InvalidInput, InvalidInputs
+from shared.i18n import Msg
 
 RULESET_DIRECTORY = Path(__file__).parent / "rulesets"
 
@@ -224,13 +225,21 @@ def check_answers(ruleset: Ruleset, answers: dict[str, dict[str, str]], mitigati
         question = ruleset.question(question_id)
         if question is None:
             raise AnswerError(
-                f"Ruleset {ruleset.id} v{ruleset.version} has no question {question_id}.", f"answers.{question_id}"
+                Msg(
+                    "Ruleset {ruleset_id} v{version} has no question {question_id}.",
+                    ruleset_id=ruleset.id,
+                    version=ruleset.version,
+                    question_id=question_id,
+                ),
+                f"answers.{question_id}",
             )
         if question.choice(answer["choice"]) is None:
             raise AnswerError(
-                (
-                    f"Question {question_id} has no choice {answer['choice']}; choose one of "
-                    f"{', '.join(c.id for c in question.choices)}."
+                Msg(
+                    "Question {question_id} has no choice {choice}; choose one of {choices}.",
+                    question_id=question_id,
+                    choice=answer["choice"],
+                    choices=", ".join(c.id for c in question.choices),
                 ),
                 f"answers.{question_id}.choice",
             )
@@ -239,12 +248,21 @@ def check_answers(ruleset: Ruleset, answers: dict[str, dict[str, str]], mitigati
         question = by_id.get(question_id)
         if question is None:
             raise AnswerError(
-                f"Ruleset {ruleset.id} v{ruleset.version} has no mitigation question {question_id}.",
+                Msg(
+                    "Ruleset {ruleset_id} v{version} has no mitigation question {question_id}.",
+                    ruleset_id=ruleset.id,
+                    version=ruleset.version,
+                    question_id=question_id,
+                ),
                 f"mitigations.{question_id}",
             )
         if question.choice(answer["choice"]) is None:
             raise AnswerError(
-                f"Mitigation question {question_id} has no choice {answer['choice']}.",
+                Msg(
+                    "Mitigation question {question_id} has no choice {choice}.",
+                    question_id=question_id,
+                    choice=answer["choice"],
+                ),
                 f"mitigations.{question_id}.choice",
             )
 
@@ -257,7 +275,12 @@ def require_complete(ruleset: Ruleset, answers: dict[str, Any]) -> None:
     missing = missing_questions(ruleset, answers)
     if missing:
         raise Incomplete(
-            f"{len(missing)} question(s) of {ruleset.id} v{ruleset.version} are unanswered.",
+            Msg(
+                "{count} question(s) of {ruleset_id} v{version} are unanswered.",
+                count=len(missing),
+                ruleset_id=ruleset.id,
+                version=ruleset.version,
+            ),
             [f"answers.{question_id}" for question_id in missing],
         )
 

@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, Field
 
+from shared.i18n import N_, Msg
 from shared.openapi_examples import OperationExamples
 from shared.problems import NotFound, Unprocessable
 from shared.settings import Settings
@@ -83,7 +84,13 @@ def transparency_router(get_publisher: Callable[[Request], Publisher]) -> APIRou
         _within_head(publisher, tree_size, "query.tree_size")
         proof = publisher.reader.inclusion(position, tree_size)
         if proof is None:
-            raise NotFound(f"No event at position {position} within the first {tree_size} leaves of this log.")
+            raise NotFound(
+                Msg(
+                    "No event at position {position} within the first {tree_size} leaves of this log.",
+                    position=position,
+                    tree_size=tree_size,
+                )
+            )
         return InclusionProofOut.model_validate(proof.as_dict())
 
     @router.get(
@@ -101,7 +108,7 @@ def transparency_router(get_publisher: Callable[[Request], Publisher]) -> APIRou
         _within_head(publisher, to, "query.to")
         if from_ > to:
             raise Unprocessable(
-                "`from` must not exceed `to`.",
+                N_("`from` must not exceed `to`."),
                 errors=[{"field": "query.from", "message": f"must be at most to ({to})", "type": "value_error"}],
             )
         hashes = publisher.reader.consistency(from_, to)
@@ -114,7 +121,7 @@ def _within_head(publisher: Publisher, size: int, field: str) -> None:
     head = publisher.reader.size()
     if size > head:
         raise Unprocessable(
-            f"The log has {head} leaves; no tree of size {size} exists yet.",
+            Msg("The log has {head} leaves; no tree of size {size} exists yet.", head=head, size=size),
             errors=[{"field": field, "message": f"must be at most the tree size {head}", "type": "value_error"}],
         )
 

@@ -91,3 +91,60 @@ def test_a_message_with_values_is_english_text_that_translates_itself_keeping_th
     assert translate(message, "en") == "No project with id p-1."
     assert translate("Resource not found", "ja") == "リソースが見つかりません"
     assert translate("typed by a user", "ja") == "typed by a user"
+
+
+def user_facing_exceptions() -> set[str]:
+    """Names of every exception that reaches a client as a problem: the domain's refusals and the problems."""
+    import importlib
+    import pkgutil
+
+    from shared.errors import Refused
+    from shared.problems import Problem
+
+    for folder in ("shared", "services"):
+        for module in pkgutil.walk_packages([str(ROOT / folder)], prefix=f"{folder}."):
+            if not module.name.endswith(("__main__", ".cli", "alembic_env")):
+                importlib.import_module(module.name)
+
+    def below(kind: type) -> set[type]:
+        return {kind}.union(*(below(child) for child in kind.__subclasses__()))
+
+    return {kind.__name__ for kind in below(Refused) | below(Problem)}
+
+
+def untranslatable_refusals() -> list[str]:
+    """Every ``raise`` of a refusal or a problem in shared/ and services/ whose detail a Japanese reader would get
+    in English: an f-string (its text cannot be looked up; ``Msg`` carries the values apart) or a constant the
+    catalog does not translate."""
+    import ast
+
+    names, ja = user_facing_exceptions(), translator_for("ja")
+    found = []
+    for folder in ("shared", "services"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+                    continue
+                called = node.exc.func
+                name = called.id if isinstance(called, ast.Name) else getattr(called, "attr", "")
+                detail = node.exc.args[0]
+                english = isinstance(detail, ast.JoinedStr) or (
+                    isinstance(detail, ast.Constant)
+                    and isinstance(detail.value, str)
+                    and ja.gettext(detail.value) == detail.value
+                )
+                if name in names and english:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    return found
+
+
+def translator_for(language: str):  # type: ignore[no-untyped-def]
+    from shared.i18n import translator
+
+    return translator(language)
+
+
+def test_every_refusal_and_problem_raised_can_be_answered_in_japanese() -> None:
+    """A refusal's detail is what an officer reads to know what to do next; one worded only in English would
+    reach a Japanese reader in English although the rest of the problem is Japanese."""
+    assert not untranslatable_refusals(), "word these with Msg(…) or N_(…) and translate them in the catalog"
