@@ -231,9 +231,7 @@ def report_timings(answers_by_size: dict[int, dict[str, Callable[[], Any]]]) -> 
     """Every answer at every size, the sizes interleaved (``interleaved_medians``)."""
     functions = {(size, name): answer for size, answers in answers_by_size.items() for name, answer in answers.items()}
     medians = interleaved_medians({f"{size}:{name}": answer for (size, name), answer in functions.items()})
-    return {
-        size: {name: medians[f"{size}:{name}"] for name in answers} for size, answers in answers_by_size.items()
-    }
+    return {size: {name: medians[f"{size}:{name}"] for name in answers} for size, answers in answers_by_size.items()}
 
 
 def reporting_memory(database: BenchDatabase, ministry: str, moment: datetime, project_id: str) -> dict[str, Any]:
