@@ -32,7 +32,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import select
@@ -61,6 +61,7 @@ REBUILD_BATCH = 2000
 DECODE_SAMPLE = 200_000
 SAMPLES = 15
 PAGE = 100
+Key = TypeVar("Key")
 
 
 def sizes() -> tuple[int, ...]:
@@ -69,17 +70,12 @@ def sizes() -> tuple[int, ...]:
     return tuple(int(size) for size in given.split(",")) if given else SIZES
 
 
-def median_ms(function: Callable[[], Any], samples: int = SAMPLES) -> float:
-    """Median wall time of ``function`` over ``samples`` calls, after one warm-up call."""
-    return interleaved_medians({"only": function}, samples)["only"]
-
-
-def interleaved_medians(functions: dict[str, Callable[[], Any]], samples: int = SAMPLES) -> dict[str, float]:
+def interleaved_medians(functions: dict[Key, Callable[[], Any]], samples: int = SAMPLES) -> dict[Key, float]:
     """Median wall time (ms) of each function, timed in turn one call a round for ``samples`` rounds after one
     warm-up call each, so that a change in the machine's load falls on all of them alike."""
     for function in functions.values():
         function()
-    timings: dict[str, list[float]] = {name: [] for name in functions}
+    timings: dict[Key, list[float]] = {name: [] for name in functions}
     for _ in range(samples):
         for name, function in functions.items():
             started = time.perf_counter()
@@ -229,9 +225,10 @@ def report_answers(store: ReportingStore, ministry: str, moment: datetime) -> di
 
 def report_timings(answers_by_size: dict[int, dict[str, Callable[[], Any]]]) -> dict[int, dict[str, float]]:
     """Every answer at every size, the sizes interleaved (``interleaved_medians``)."""
-    functions = {(size, name): answer for size, answers in answers_by_size.items() for name, answer in answers.items()}
-    medians = interleaved_medians({f"{size}:{name}": answer for (size, name), answer in functions.items()})
-    return {size: {name: medians[f"{size}:{name}"] for name in answers} for size, answers in answers_by_size.items()}
+    medians = interleaved_medians(
+        {(size, name): answer for size, answers in answers_by_size.items() for name, answer in answers.items()}
+    )
+    return {size: {name: medians[size, name] for name in answers} for size, answers in answers_by_size.items()}
 
 
 def reporting_memory(database: BenchDatabase, ministry: str, moment: datetime, project_id: str) -> dict[str, Any]:
@@ -267,9 +264,8 @@ def profiles(store: ReportingStore) -> dict[str, list[str]]:
 
 @dataclass
 class Point:
-    """One size's database, what was measured on it, and the answers still to time on it."""
+    """What was measured on one size's database, and the answers still to time on it."""
 
-    database: BenchDatabase
     store: ReportingStore
     result: dict[str, Any]
     answers: dict[str, Callable[[], Any]]
@@ -289,7 +285,7 @@ def point(database: BenchDatabase, events: int) -> Point:
     result["library_decode"] = library_decode(database.url)
     result["rebuild"] = rebuild(store)
     result["memory"] = reporting_memory(database, ministry, moment, sample_projects(store, moment, 1)[0])
-    return Point(database, store, result, report_answers(store, ministry, moment))
+    return Point(store, result, report_answers(store, ministry, moment))
 
 
 def run(backend: str, sweep: tuple[int, ...] | None = None) -> dict[str, Any]:
