@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.persistence import Tracking
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
@@ -30,6 +30,8 @@ logger = logging.getLogger("aigov.follower")
 
 Handler = Callable[[Session, Envelope], None]
 Upstream = DatabaseLog | HttpLog
+Seen = tuple[int, str | None]  # an upstream event as a follower saw it: its position and chain link
+Item = TypeVar("Item", Envelope, dict[str, Any])
 
 
 class UpstreamHistoryChanged(RuntimeError):
@@ -59,7 +61,7 @@ class Follower:
         self.last_error: str | None = None
         self.upstream_url = self.upstream.database_url if self.upstream.channel else None
         #: The upstream position last handled and its chain link, to notice that position vanish or reappear.
-        self.last_seen: tuple[int, str | None] | None = None
+        self.last_seen: Seen | None = None
         #: Why this follower refuses to go on (an upstream history that went backwards), for readiness.
         self.halted: str | None = None
 
@@ -103,7 +105,7 @@ class Follower:
                 finally:
                     correlation_id_var.reset(token)
             self.tracking._insert_tracking(session, Tracking(self.upstream_name, entries[-1].position))
-        self.last_seen = (entries[-1].position, entries[-1].hash)
+        self.last_seen = seen(entries[-1])
         return len(entries)
 
     def next_batch(self, position: int) -> list[Envelope]:
@@ -111,17 +113,15 @@ class Follower:
         handled (``continuity``): one read gives the batch and the check. A follower woken with nothing new (on
         SQLite every commit to the file wakes it) reads the one event it handled last, instead of reading it and
         then reading again for the batch."""
-        handled = int(position > 0)
-        page = self.upstream.envelopes(position - handled, self.batch_size + handled)
-        if handled:
-            first = (page[0].position, page[0].hash) if page else None
-            try:
-                self.last_seen = continuity(self.upstream_name, position, first, self.last_seen)
-            except UpstreamHistoryChanged as error:
-                self.halted = str(error)
-                raise
+        try:
+            batch, self.last_seen = checked_batch(
+                self.upstream_name, position, self.batch_size, self.upstream.envelopes, self.last_seen
+            )
+        except UpstreamHistoryChanged as error:
+            self.halted = str(error)
+            raise
         self.halted = None
-        return page[handled:]
+        return batch
 
     def catch_up(self) -> int:
         """Handle everything recorded upstream so far (used by rebuilds and tests)."""
@@ -148,9 +148,24 @@ class Follower:
         """Nothing is cached between batches: the tracked position is read from the database each time."""
 
 
-def continuity(
-    service: str, position: int, first: tuple[int, str | None] | None, last_seen: tuple[int, str | None] | None
-) -> tuple[int, str | None] | None:
+def checked_batch(
+    service: str, position: int, batch_size: int, read: Callable[[int, int], list[Item]], last_seen: Seen | None
+) -> tuple[list[Item], Seen | None]:
+    """The up to ``batch_size`` events after ``position``, read (``read(after, limit)``) from the event at
+    ``position`` itself, which must still be the one handled (``continuity``): one read gives the batch and the
+    check. Returns the batch and what was seen at ``position``."""
+    if position == 0:
+        return read(0, batch_size), last_seen
+    page = read(position - 1, batch_size + 1)
+    return page[1:], continuity(service, position, seen(page[0]) if page else None, last_seen)
+
+
+def seen(item: Envelope | dict[str, Any]) -> Seen:
+    """Position and chain link of an envelope, as the log readers give it (a dataclass, or rows as dicts)."""
+    return (item["position"], item["hash"]) if isinstance(item, dict) else (item.position, item.hash)
+
+
+def continuity(service: str, position: int, first: Seen | None, last_seen: Seen | None) -> Seen | None:
     """Raise when the upstream log no longer holds what a follower handled: no event at the tracked position
     (truncated), or that position holding another event than the one handled (deleted and reused, as SQLite
     does with a deleted last row). Skipping would silently lose the new event. ``first`` is the upstream's first

@@ -6,6 +6,7 @@ transaction: a crash at any point leaves tables and positions that agree, and a 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from services.reporting import history
 from services.reporting.readmodel import UPSTREAMS, ReportingStore
 from shared import logrows
 from shared.database import read_only
-from shared.follower import UpstreamHistoryChanged, continuity, lag_of, upstream_databases
+from shared.follower import Seen, UpstreamHistoryChanged, checked_batch, lag_of, seen, upstream_databases
 from shared.meta import correlation_id_var
 
 logger = logging.getLogger("aigov.reporting")
@@ -55,7 +56,7 @@ class ProjectionFollower:
         self.clocks: dict[str, int | None] | None = None
         self.registered: dict[str, int] = {}
         self.last_error: str | None = None
-        self.last_seen: dict[str, tuple[int, str | None] | None] = dict.fromkeys(UPSTREAMS)
+        self.last_seen: dict[str, Seen | None] = dict.fromkeys(UPSTREAMS)
         self.halted: str | None = None
 
     def process_available(self) -> int:
@@ -85,7 +86,7 @@ class ProjectionFollower:
         self.clocks, self.registered = history.clocks_after(batch, clocks), dict(batch.registered)
         for service, page in entries.items():
             if page:
-                self.last_seen[service] = (page[-1]["position"], page[-1]["hash"])
+                self.last_seen[service] = seen(page[-1])
         logger.info(
             "projected %d events up to registry %d, risk %d",
             handled,
@@ -99,17 +100,16 @@ class ProjectionFollower:
     def next_batch(self, service: str, position: int) -> list[logrows.Envelope]:
         """The events after ``position``, read from the event at ``position`` itself, which must still be the one
         handled: one query gives the batch and the continuity check (stop rather than skip, shared.follower)."""
-        handled = int(position > 0)
-        page = logrows.envelopes(self.store.upstreams[service], position - handled, self.batch_size + handled)
-        if handled:
-            first = (page[0]["position"], page[0]["hash"]) if page else None
-            try:
-                self.last_seen[service] = continuity(service, position, first, self.last_seen[service])
-            except UpstreamHistoryChanged as error:
-                self.halted = str(error)
-                raise
+        read = functools.partial(logrows.envelopes, self.store.upstreams[service])
+        try:
+            batch, self.last_seen[service] = checked_batch(
+                service, position, self.batch_size, read, self.last_seen[service]
+            )
+        except UpstreamHistoryChanged as error:
+            self.halted = str(error)
+            raise
         self.halted = None
-        return page[handled:]
+        return batch
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Fold until both logs are exhausted; ``on_batch`` hears how many events each batch handled."""
