@@ -176,7 +176,7 @@ class RegistryApplication(AuditedApplication):
                     Msg(
                         "Every item that applies to the project must be answered: {missing}.",
                         missing=", ".join(missing),
-                    ),  # fmt: skip
+                    ),
                     missing,
                 )
             recorded = [

@@ -3,7 +3,10 @@ the compilation of the ``.po``, placeholders survive translation, and ``Accept-L
 
 from __future__ import annotations
 
+import ast
+import importlib
 import io
+import pkgutil
 import string
 from pathlib import Path
 
@@ -12,7 +15,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from shared.i18n import DOMAIN, KEYWORDS, LOCALE_DIRECTORY, Msg, negotiate, translate
+from shared.errors import Refused
+from shared.i18n import DOMAIN, KEYWORDS, LOCALE_DIRECTORY, Msg, negotiate, translate, translator
+from shared.problems import Problem
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = LOCALE_DIRECTORY / "ja" / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -95,12 +100,6 @@ def test_a_message_with_values_is_english_text_that_translates_itself_keeping_th
 
 def user_facing_exceptions() -> set[str]:
     """Names of every exception that reaches a client as a problem: the domain's refusals and the problems."""
-    import importlib
-    import pkgutil
-
-    from shared.errors import Refused
-    from shared.problems import Problem
-
     for folder in ("shared", "services"):
         for module in pkgutil.walk_packages([str(ROOT / folder)], prefix=f"{folder}."):
             if not module.name.endswith(("__main__", ".cli", "alembic_env")):
@@ -116,9 +115,7 @@ def untranslatable_refusals() -> list[str]:
     """Every ``raise`` of a refusal or a problem in shared/ and services/ whose detail a Japanese reader would get
     in English: an f-string (its text cannot be looked up; ``Msg`` carries the values apart) or a constant the
     catalog does not translate."""
-    import ast
-
-    names, ja = user_facing_exceptions(), translator_for("ja")
+    names, ja = user_facing_exceptions(), translator("ja")
     found = []
     for folder in ("shared", "services"):
         for path in sorted((ROOT / folder).rglob("*.py")):
@@ -136,12 +133,6 @@ def untranslatable_refusals() -> list[str]:
                 if name in names and english:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
     return found
-
-
-def translator_for(language: str):  # type: ignore[no-untyped-def]
-    from shared.i18n import translator
-
-    return translator(language)
 
 
 def test_every_refusal_and_problem_raised_can_be_answered_in_japanese() -> None:
