@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from shared.contracts import Contract
 from shared.hashchain import ChainedRecord
-from shared.logreader import DatabaseLog, event_type_of, uuid_of_bytes, uuid_text
+from shared.logreader import DatabaseLog, event_type_of, linked_after, uuid_of_bytes, uuid_text
 
 Envelope = dict[str, Any]
 _MARK = b'"_type_"'
@@ -109,25 +109,23 @@ def decoded(log: DatabaseLog, row: Any) -> Envelope:
     return log.decode(ChainedRecord(row[0], UUID(row[1]), row[2], row[3], row[4], row[5])).as_dict()
 
 
-def _select(log: DatabaseLog) -> Any:
-    """The stored rows and their links; the id as text or bytes (no ``UUID`` object per row)."""
+def _select(log: DatabaseLog, after: int = 0) -> Any:
+    """The stored rows after ``after`` and their links; the id as text or bytes (no ``UUID`` object per row)."""
     events, links = log.events, log.links
     dialect = log.engine.dialect.name
-    return select(
-        events.c.id,
-        uuid_text(events.c.originator_id, dialect),
-        events.c.originator_version,
-        events.c.topic,
-        events.c.state,
-        links.c.hash,
-    ).outerjoin(links, links.c.position == events.c.id)
+    columns = (events.c.id, uuid_text(events.c.originator_id, dialect), events.c.originator_version, events.c.topic)
+    return (
+        select(*columns, events.c.state, links.c.hash)
+        .select_from(linked_after(events, links, after))
+        .where(events.c.id > after)
+    )
 
 
 def envelopes(source: Any, after: int = 0, limit: int = 1000, up_to: int | None = None) -> list[Envelope]:
     """Events after position ``after`` (to ``up_to``), in log order, with their chain links: one query."""
     app = _log(source)
     events = app.events
-    query = _select(app).where(events.c.id > after).order_by(events.c.id).limit(limit)
+    query = _select(app, after).order_by(events.c.id).limit(limit)
     if up_to is not None:
         query = query.where(events.c.id <= up_to)
     return [_one(app, row) for row in fetch(app, query)]
@@ -141,7 +139,7 @@ def at_positions(source: Any, positions: list[int]) -> list[Envelope]:
     ordered = sorted(positions)
     for start in range(0, len(ordered), 1000):
         chunk = ordered[start : start + 1000]
-        query = _select(app).where(events.c.id.in_(chunk)).order_by(events.c.id)
+        query = _select(app, chunk[0] - 1).where(events.c.id.in_(chunk)).order_by(events.c.id)
         found.extend(_one(app, row) for row in fetch(app, query))
     return found
 

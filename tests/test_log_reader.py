@@ -3,16 +3,21 @@ envelopes, and a follower reading an upstream over HTTP (another organisation's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
+from sqlalchemy import Engine, select, text
 
 from services.registry.contract import REGISTRY
 from services.risk.application import RiskApplication
 from services.risk.contract import RISK
 from services.risk.service import build_registry_follower
-from shared.logreader import DatabaseLog, HttpLog, read_all, upstream_log
+from shared.database import create_engine
+from shared.logreader import DatabaseLog, HttpLog, linked_after, read_all, upstream_log
+from shared.schema import EVENT_HASH_TABLES, library_metadata
 from shared.settings import Settings
 from tests.conftest import fresh_url
 from tests.support import ServiceStack, migrated, project_body
@@ -73,3 +78,51 @@ def test_an_http_upstream_without_a_token_is_refused_at_start(tmp_path: Path) ->
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}", risk_log_url="http://127.0.0.1:9")
     with pytest.raises(ValueError, match="AIGOV_LOG_READER_TOKEN"):
         upstream_log(settings, RISK)
+
+
+def _synthetic_log(engine: Engine, events: int) -> None:
+    """``events`` stored events with their links, written straight to the tables (what is read is the point here,
+    not what the events say)."""
+    table, links = library_metadata.tables["registry_events"], EVENT_HASH_TABLES["registry"]
+    rows = [
+        {"originator_id": uuid4(), "originator_version": 1, "topic": "t:Registered", "state": b"{}"}
+        for _ in range(events)
+    ]
+    with engine.begin() as connection:
+        connection.execute(table.insert(), rows)
+        positions = connection.execute(select(table.c.id).order_by(table.c.id)).scalars().all()
+        connection.execute(links.insert(), [{"position": position, "hash": "0" * 64} for position in positions])
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"ANALYZE {table.name}; ANALYZE {links.name}"))
+
+
+def test_a_page_at_the_head_reads_only_its_own_links(database_url: str) -> None:
+    """A page of events after position P joins the links after P only: before the links' own bound, PostgreSQL's
+    merge join walked the links' index from position 1 on every page, so each page (and each follower's read at
+    the head) cost the whole log. Read off the database's own plan of a page at the head of a 5,000-event log."""
+    engine = create_engine(database_url)
+    _synthetic_log(engine, 5000)
+    table, links = library_metadata.tables["registry_events"], EVENT_HASH_TABLES["registry"]
+    page = (
+        select(table.c.id, links.c.hash)
+        .select_from(linked_after(table, links, 4500))
+        .where(table.c.id > 4500)
+        .order_by(table.c.id)
+        .limit(100)
+    )
+    sql = str(page.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            plan = connection.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")).scalar_one()
+            link_scans = [node for node in _plan_nodes(plan[0]["Plan"]) if node.get("Relation Name") == links.name]
+            assert link_scans and all(node["Actual Rows"] * node["Actual Loops"] <= 101 for node in link_scans), plan
+        else:
+            steps = [row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+            assert not [step for step in steps if step.startswith("SCAN")], steps
+    engine.dispose()
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
