@@ -124,94 +124,65 @@ database works; the next batch's documents come from the previous batch's memory
 `reporting_project_events`, which now duplicates the keys of `reporting_project_versions`; (3) a rebuild-only
 path that writes the live documents once at the end instead of per batch.
 
-### Verification: a reader process on SQLite, still not robustly at 0.8× the same pass in memory
+### Verification: the log pass at about 0.7× the same pass in memory, bounded by building the driver's rows
 
-In the run above (load about 1): the log pass at 0.66× of the same pass over rows in memory on PostgreSQL
-(one process 0.60×) and 0.73× on SQLite (one process 0.77×); the export at 0.96× and 0.96× of its own lines in
-memory (met on both). Looked at again this session, each on 70,000 registry events, sides alternating:
+In the full run above (load about 1.3) the log pass ran at 0.70× of the same pass over rows in memory on
+PostgreSQL and 0.63× on SQLite, the export at 0.92× and 0.93× of its own lines in memory (met on both). The
+verification table is from `--only verification` run again after the change below (load about 1): 0.68× and
+0.71×.
 
-- *Where PostgreSQL's pass waits.* The hashing thread waited 0.10–0.13 s of its 0.39–0.53 s for the reader
-  thread's next page; the page requests follow one another, and the server needs ~0.2 s of the pass to send the
-  rows (`execute` alone 0.197 s wall, 0.074 s of this process's CPU). Reading pages by id range, two or three in
-  flight on two connections, did not shorten the pass beyond the noise (0.42–0.50 s against 0.51–0.55 s, the
-  in-memory pass 0.29–0.40 s): the GIL, not the wait, sets it — row tuples (~0.07 s), the driver's result
-  handling (~0.07 s), framing (0.07 s) and hashing with the tree (0.18 s) all hold it, and the in-memory pass
-  pays only the last two.
-- *SQLite's reader process.* Its child reads and frames ~1.5× slower than the same work in one process (reading
-  0.18 s against 0.12–0.16, framing 0.135 against 0.10, plus 0.05 s of `marshal` and 0.09 s handing over), so
-  the command waits on it; forking a process that holds much memory (the benchmark holds the in-memory side's
-  rows) costs more. One process and the reader are within a few per cent of each other in every run.
-- *The segmented check* (two forked workers each checking a range of positions against the stored link before
-  it; the tree grown from their leaf hashes): on this quiet machine 0.30–0.38 s against 0.37–0.41 s in memory on
-  SQLite (about 1.0×), but 0.47–0.60 s on PostgreSQL, slower than one process there. Not taken up:
-  PostgreSQL would still miss, and in earlier sessions, at loads of 7–9, it ran 1.3–1.7× slower than one process.
-- *Framing in SQL* (measured again, not adopted, for the reasons below): PostgreSQL's framed rows took as long to
-  fetch as the raw ones (0.297 s against 0.267), a whole page aggregated into one `bytea` 0.6–0.7 s; SQLite's
-  framing in SQL 0.357 s against 0.22 s for reading and framing in Python.
+**Found this session: every page read the links from position 1 (PostgreSQL).** A page is the events after a
+position joined with their stored links. PostgreSQL ran it as a merge join whose scan of the links' index had no
+lower bound, so the page after position 60,000 walked 70,000 links to return 10,000 (28 ms against 10 ms, its
+`EXPLAIN ANALYZE`), and a follower's read at the head of a 70,000-event log cost 14 ms for 11 rows: each page
+cost the whole log before it. The join now bounds both tables (`shared.logreader.linked_after`, used by
+verification's pages, the services' followers, reporting's reads and rebuild, and `GET /v1/log`); the test
+`test_a_page_at_the_head_reads_only_its_own_links` reads the bound off the database's own plan. On 70,000 registry
+events: the pass with pages of 10,000 rows 0.50 → 0.41 s (0.65× → 0.73× of in memory, sides alternating), with
+pages of 2,000 0.78 → 0.53 s; fetching the rows alone 0.263 → 0.213 s. SQLite's plan probes the links by rowid and
+was never affected. The rebuild's rate did not move (PostgreSQL at 1,000,000 events: 8,212 → 8,329 events/s; its
+time goes to writing), and the write path's logs are short.
 
-Since the last run: `aigov log verify` frames its rows (`shared.logcheck.frame_page`: positions, every event's
-canonical bytes end to end, the stored links) and hashes frames (`check_frames`); on a SQLite file a forked
-reader process (`shared.logreader.framed_pages`) reads and frames the pages and hands each over with `marshal`
-while the command hashes, so producing the rows (SQLite's engine and the row tuples, in the reading process)
-runs on the other core. Profiled per row on a quiet core before building it (100,000 events, SQLite): the one
-process pass costs 4.2 µs (reading 1.6, framing 1.2, hashing and the tree 2.4); with the reader, the reader does
-reading, framing and `marshal` (~3.2 µs) while the command unmarshals and hashes (~2.8 µs). Measured: alone
-(`bench.verification`, quiet machine) the SQLite pass ran at 0.83× and 0.80× of the same pass over rows in memory
-(one process: 0.79× and 0.76×); in full runs, right after the million-event sweep, at 0.64× (one process
-0.70×), then 0.62× and 0.75× (one process 0.78× in the run above). So the reader process gains a few per cent on
-a quiet machine and loses as much on a busy one, and the 0.8× target is not met robustly on SQLite either. On
-PostgreSQL the database server already works in its own process while a reader thread waits on it: a third
-process only contended for the two cores (139,000 events/s against 163,000 in one process, 273,000 in memory),
-so PostgreSQL keeps the one-process pass, at 0.5–0.6×. What
-remains on both is building each row's Python tuple from the driver holding the GIL: with the server's work (or
-SQLite's engine) and the hashing each wanting a core, two cores leave none idle to hide it; the compiled reader
-below is what would remove it. The export's target is met against
-its own lines in memory (the same data); its rate against the log's rows in memory stays in the table.
+**Removed: SQLite's forked reader process.** It read and framed the pages in a child while the command hashed.
+Its gain never held: in the last two full runs it lost to the one-process pass of the same run (0.73× against
+0.77×, then 0.63× against 0.75×); on a quiet machine, fifteen rounds alternating, its best was 0.66–0.70×
+against 0.75× (medians 0.81–0.87× against 0.84×), and on PostgreSQL 0.63–0.72× against 0.74×. Freezing the
+parent's objects before the fork (so the child's collections copy no inherited pages) did not change that. The
+command now reads, frames and hashes in one process on both databases, with PostgreSQL's next page read in a
+thread while this one is hashed.
 
-Before that (issue 15's acceptance 5): `aigov log verify` read each log twice, the chain pass then the tree
-pass, each building every row's canonical bytes; `aigov audit verify` parsed the export twice (orjson, then
-`json.loads`). Now each reads once: a row's canonical bytes are built once and give both its chain link and its
-Merkle leaf (`shared/logcheck.py`), the rows stay the driver's own tuples (no record object, no `UUID`, no
-formatting per row in the reader: the 16-byte SQLite ids are formatted by the check, in memory as from the
-database), `LeafChecker` compares roots only when the tree reaches a trusted size (it compared on every leaf: a
-fifth of a tree pass), SQLite's pages are read in turn (a reader thread only contended for the GIL: measured
-slower) and PostgreSQL's next page is still read while this one is hashed. Measured in the verification table
-above: the log pass runs at 150,000 events/s where the two passes of before ran at 59,000–77,000 (2–2.5× on
-both databases), the export pass at 111,000–126,000 where the two passes ran at 58,000–63,000 (about 2×). What
-is verified is unchanged: every row's canonical bytes, every link, every leaf, the root at every trusted
-size, every signature and cosignature; `tests/unit/test_logcheck.py` holds the one-pass verdicts equal to the
-separate passes' on intact logs and on each kind of tampering, and the transparency tests pass on both backends.
+**Why about 0.7× is the ceiling of this design here.** The in-memory side is the same function over the same
+driver rows, so the gap is what producing the rows costs this process. Measured on 70,000 registry events
+(PostgreSQL, pages of 10,000): the pass over rows in memory 0.31 s; fetching the rows 0.213 s of wall time,
+0.118 s of it this process's CPU (libpq's parsing and psycopg building an `int`, the id's `str`, the version,
+the topic's `str`, the ~700-byte state and the link's `str` per row, all holding the GIL); the rest is the
+server's, on the other core. Even with the server's time fully hidden, one process tops out at
+0.31 / (0.31 + 0.118) ≈ 0.72×; SQLite's engine builds its rows inside the process too. Hashing releases the GIL
+only for buffers of 2 KiB and more, and an event is ~0.8 KiB, so no thread overlaps the two.
 
-Why the ratio stays below 0.8 (two runs of `--only verification`, same-run ratios, log / export vs rows /
-export vs its lines / chain alone): PostgreSQL 0.68 / 0.52 / 0.70 / 0.44 and 0.58 / 0.49 / 0.90 / 0.37;
-SQLite 0.60 / 0.57 / 1.23 / 0.46 and 0.74 / 0.55 / 1.08 / 0.50 (load averages 9 and 5; an export read from
-its file can only be as fast as from its lines in memory, so the 0.70–1.23 spread of that column is the noise
-of the machine). The in-memory side is the same function over the same rows, so the gap is exactly what
-producing a row costs the process: SQLite builds each row's tuple (an `int`, the 16-byte id, the version, the
-topic's `str`, the ~700-byte state, the link's `str`) in this process holding the GIL, ~2 µs a row; the
-verification's own work is ~3.4 µs a row on a quiet core (two SHA-256 and the tree's node hash, one a leaf on
-average, plus the canonical bytes), so one process tops out near 3.4 / (3.4 + 2) ≈ 0.63–0.75 on SQLite; on
-PostgreSQL the server works on the other core but psycopg builds the same tuples holding the GIL in the reader
-thread (cProfile of the main thread shows 4 % in the reader; the wall clock shows the rest). Hashing releases the
-GIL only for buffers of 2 KiB and more, and an event is ~0.8 KiB, so no thread can overlap the two.
+Tried and measured, then dropped (this session and before): the reader process above; reading pages by id range,
+two or three in flight on two connections (no gain beyond the noise: the GIL, not the wait, sets the pace);
+checking the log in segments by two forked workers that return leaf hashes (about 1.0× on SQLite on a quiet
+machine, slower than one process on PostgreSQL, and 1.3–1.7× slower at loads of 7–9); a reader thread on SQLite
+(0.47× against 0.57×); the id formatted by SQLite (`lower(hex())`: fetching took 2.7×); PostgreSQL's
+server-side cursor (1.4× the paged `SELECT`), text protocol (1.7×), `COPY … TO STDOUT` (0.9×), the id as raw
+`uuid` bytes or the text columns as bytes (within 10 % of the text cast); `PRAGMA mmap_size` and a larger page
+cache on SQLite; pages of 2,000 or 5,000 rows (slower: each page is a round trip and a pipeline stall). Not done,
+deliberately: building the canonical bytes in SQL and hashing what the database returns (it moves the
+algorithm into the database while the baseline keeps it, and the verifier would trust the database's formatting;
+also measured not faster: 0.297 s against 0.267 s to fetch), or hashing in the database (the verifier would
+trust the very thing it verifies).
 
-Tried and measured, then dropped: (1) checking the log in segments by two forked worker processes (each link is
-checked against the stored link before its segment, so the first failing segment's first failure is a
-sequential walk's; the workers return leaf hashes and the tree grows in the parent): 1.3–1.7× *slower* than one
-process at load 7–9 on these two shared cores (forks, result transfer, the parent's tree, and no idle core to
-gain); (2) a reader thread for SQLite (0.47× against 0.57× without); (3) the UUID formatted to text by SQLite
-(`lower(hex())` and `substr`): the same rows took 2.7× as long to fetch; (4) PostgreSQL's server-side cursor
-(1.4× the paged `SELECT`), text protocol (1.7×), `COPY … TO STDOUT` parsed row by row by psycopg (0.9×: about
-the same); (5)
-`PRAGMA mmap_size` and a larger page cache on SQLite (no gain, or slower). Not done, deliberately: building the
-canonical bytes in SQL and hashing what the database returns (it would beat the ratio by moving the algorithm
-into the database while the baseline keeps it, and the verifier would trust the database's formatting), or
-hashing in the database (the verifier would trust the very thing it verifies).
+Before issue 15's acceptance 5 was worked on, `aigov log verify` read each log twice (chain, then tree) and
+`aigov audit verify` parsed the export twice; each now reads once (`shared/logcheck.py`, `verify_export_all`):
+a row's canonical bytes are built once and give both its chain link and its Merkle leaf, the rows stay the
+driver's own tuples, and the tree's roots are compared only at trusted sizes. The "before: two passes" columns
+keep those passes for comparison (2–2.5× slower). What is verified is unchanged; `tests/unit/test_logcheck.py`
+holds the one-pass verdicts equal to the separate passes' on intact logs and on each kind of tampering.
 
-What remains: on a machine with idle cores, the segmented check of (1) (about 80 lines, in this branch's history)
-should approach 2× one process; a compiled reader (a C or Rust extension building the canonical bytes and the
-two hashes straight from the driver's buffers) would remove the per-row Python objects on both sides — the
-in-memory side too, so the ratio would then be set by the database's own read rate.
+What remains: a compiled reader (a C extension building the canonical bytes and both hashes straight from the
+driver's buffers, outside the GIL) would remove the per-row Python objects; on a machine with idle cores, the
+segmented check (about 80 lines, in this branch's history) should approach 2× one process.
 
 ### Write path and propagation
 
@@ -219,35 +190,35 @@ The write path is dominated by round trips while three services, the database an
 cores, and the log's lock serialises writers. Group commit (`shared/groupcommit.py`, README "Group commit") is
 built: a command whose save finds another in progress joins a queue, and the next one to record takes the whole
 queue into one transaction. Each save gets its own savepoint and is checked and answered on its own. The
-write-path table measures it on and off in the same run. In the runs of this session (the write path was run
-again on its own, with the registry also sampled at one client; the table above is that run):
+write-path table measures it on and off in the same run. In the run above:
 
-- SQLite: ×1.3 at 10 clients (58.9 against 45.4 commands/s) and ×1.4 at 50 (51.0 against 37.1); in the full run
-  before it ×1.2 and ×1.7. 50 clients against 10: 0.87× in the rerun, 1.11× in the full run; the p99 at 50
-  clients stays under the baseline's (0.68× and 0.65×, met).
-- PostgreSQL: no gain in the rerun (33.8 against 34.3 commands/s at 10 clients, 29.9 against 39.0 at 50), ×1.2
-  at 10 clients and 0.8× at 50 in the full run; the runs before measured ×1.5–×3.2. Group commit gains only
-  when saves arrive while one is being recorded; on these two cores the recording thread competes with the
-  services' followers and the load generator, and whether the queue fills changes from run to run.
-- Still missed: on both, the ratios against the bare `INSERT` at 1 and 10 clients (0.08–0.24); PostgreSQL's 50
-  clients against its 10 (and SQLite's, in the rerun only); PostgreSQL's p99 at 50 clients (about 1.5–2× the
+- SQLite: ×1.8 at 10 clients (91.7 against 51.0 commands/s) and ×3.0 at 50 (100.6 against 34.1); 50 clients
+  against 10: 1.10× (met; it was 0.87× and 1.11× in the two runs of the session before); the p99 at 50 clients
+  stays under the baseline's (0.45×, met).
+- PostgreSQL: ×1.5 at 10 clients (38.7 against 25.8) and ×1.4 at 50 (29.7 against 20.9); earlier runs measured
+  between ×0.8 and ×3.2. Group commit gains only when saves arrive while one is being recorded; on these two
+  cores the recording thread competes with the services' followers and the load generator, and whether the
+  queue fills changes from run to run.
+- Still missed: on both, the ratios against the bare `INSERT` at 1 and 10 clients (0.13–0.24; the baseline
+  itself moved ×0.5–×1.7 between this run and the last, e.g. PostgreSQL's at 1 client 291 → 152 commands/s while
+  aigov's went 22 → 31); PostgreSQL's 50 clients against its 10 (0.77×) and its p99 at 50 clients (1.47× the
   baseline's).
 
 Where the time goes, from the two py-spy profiles below ("write_path: registry at 1 client" and "… at 50
 clients"):
 
-- **At one client** there is nothing to group; that row is the cost of a command itself, and a bare `INSERT`
-  pays none of it: authentication, policy, the aggregate, the lock, the chain and the Merkle leaves, the indexes,
-  and every service reacting to the new project on the same two cores. The largest single share of the
-  registry's samples (37–45 %) is its own follower of the risk log (`run_follower`): risk records a risk record
-  for every new project, and the registry's follower reads it, checks it against its gate and records its
-  tracking position, a second write transaction per registration in the same process. On SQLite
-  `begin_immediate` (the registry's request and its follower, and the other services' followers, all taking the
-  one file's write lock in turn) is 23–25 %; on PostgreSQL the innermost frame is psycopg waiting on the server
-  (`Connection.wait`, 36 %), the statements' round trips. Since this run a follower woken with nothing new makes
-  one read instead of two (`shared.follower.Follower.next_batch`; it was the reporting follower's way already):
-  on SQLite every commit to the file wakes every follower. A same-run comparison at 1 and 10 clients did not
-  show it above the machine's noise (±15 % between alternating runs), so it is kept as one rule in one place
+- **At one client** there is nothing to group; that row is the cost of a command itself, and a bare `INSERT` pays
+  none of it: authentication, policy, the aggregate, the lock, the chain and the Merkle leaves, the indexes, and
+  every service reacting to the new project on the same two cores. The largest single share of the registry's
+  samples (33–38 % in this run, 37–45 % in the one before) is its own follower of the risk log (`run_follower`):
+  risk records a risk record for every new project, and the registry's follower reads it, checks it against its gate
+  and records its tracking position, a second write transaction per registration in the same process. On SQLite
+  `begin_immediate` (the registry's request and its follower, and the other services' followers, all taking the one
+  file's write lock in turn) is 22–25 %; on PostgreSQL the innermost frame is psycopg waiting on the server
+  (`Connection.wait`, 29–36 %), the statements' round trips. Since the session before a follower woken with nothing
+  new makes one read instead of two (`shared.follower.Follower.next_batch`; it was the reporting follower's way
+  already): on SQLite every commit to the file wakes every follower. A same-run comparison at 1 and 10 clients did
+  not show it above the machine's noise (±15 % between alternating runs), so it is kept as one rule in one place
   rather than as a measured gain.
 - **At 50 clients**, under the batches, `_record_save` (one save's inserts, chain, tree and index rows) holds
   most of the registry's busy samples and waits on the database: round trips made while the lock is held. A
@@ -261,9 +232,9 @@ What remains, in order of expected gain:
 2. Send a save's inserts in one pipeline (psycopg) or one `executemany` per table across the batch.
 3. Run the registry with more than one worker process once the machine has cores to give them.
 
-Propagation under load meets its target on both databases: a p99 of 70.6 ms on PostgreSQL and 47.2 ms on SQLite
-in the run above (76.5 and 48.2 ms in the session before; 106 and 105 ms, and 92 and 237 ms, in the runs before
-that). Three changes, each found in a profile and kept only after a same-run comparison:
+Propagation under load meets its target on both databases: a p99 of 92.5 ms on PostgreSQL and 48.5 ms on SQLite in
+the run above (70.6 and 47.2 ms, then 76.5 and 48.2 ms, in the sessions before; 106 and 105 ms, and 92 and 237 ms,
+in the runs before that). Three changes, each found in a profile and kept only after a same-run comparison:
 
 1. **SQLite followers woken by commits.** There is no LISTEN/NOTIFY on SQLite, so an idle follower polled every
    `AIGOV_FOLLOWER_POLL_INTERVAL` (50 ms). Now inotify reports the write of a commit to the WAL and wakes it

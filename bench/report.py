@@ -447,9 +447,8 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             "Backend",
             "Events",
             "Rounds",
-            "Log: chain + tree (reader process)",
+            "Log: chain + tree",
             "Same pass, rows in memory",
-            "Log, one process",
             "Export file",
             "Same pass, export lines in memory",
             "Chain only, log",
@@ -457,7 +456,7 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             "Log, before: two passes",
             "Export, before: two passes",
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, by_name in results.items():
         result = by_name.get("verification") or {}
@@ -468,7 +467,6 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             for path in (
                 ("log",),
                 ("in_memory",),
-                ("log_one_process",),
                 ("export",),
                 ("export_lines_in_memory",),
                 ("chain_only", "log"),

@@ -4,8 +4,7 @@ A fresh database with a log of N events (bench/scaledata.py, as the scale sweep 
 on it, in the same run and alternating so that both sides see the same machine:
 
 - ``aigov log verify``'s pass of both logs (``AuditedApplication.check_log``: the hash chain and the Merkle tree
-  against trusted heads, read from the tables, on SQLite by a forked reader process while this one hashes; and the same
-  pass in one process) against ``shared.logcheck.check_pages`` over the same rows already
+  against trusted heads, read from the tables) against ``shared.logcheck.check_pages`` over the same rows already
   in memory (the same function over the same driver rows);
 - ``aigov audit verify``'s pass over an export file (``verify_export_all``: every line parsed, links, leaves,
   checkpoints and signatures) against the same in-memory pass of the logs (the stricter floor: parsing the
@@ -79,16 +78,10 @@ class Sides:
         self.key = store.signing_key().public_key()
 
     def log(self) -> None:
-        """``aigov log verify``'s pass of both logs (chain and tree against the trusted heads): on SQLite a forked
-        reader process reads and frames each log while this one hashes."""
+        """``aigov log verify``'s pass of both logs (chain and tree against the trusted heads)."""
         for app, heads in zip(self.apps, self.trusted, strict=True):
-            checked = app.check_log(heads, reader_process=True)
+            checked = app.check_log(heads)
             assert checked.chain.ok and checked.tree is not None and checked.tree.ok, checked
-
-    def log_one_process(self) -> None:
-        """The same pass read, framed and hashed in this one process (as before the reader process)."""
-        for app, heads in zip(self.apps, self.trusted, strict=True):
-            app.check_log(heads)
 
     def in_memory_rows(self) -> None:
         for rows, heads in zip(self.in_memory, self.trusted, strict=True):
@@ -132,7 +125,7 @@ def verification(url: str, store: ReportingStore, directory: Path, rounds: int =
     rounds (best kept), so all see the same machine; the chain alone (``GET /v1/log/verify``) and the two passes
     of before are kept beside them."""
     sides = Sides(url, store, directory / "export.ndjson")
-    names = ("log", "in_memory_rows", "log_one_process", "export", "export_lines_in_memory")
+    names = ("log", "in_memory_rows", "export", "export_lines_in_memory")
     names += ("chain_only_log", "chain_only_in_memory")
     names += ("log_two_passes", "export_two_passes")
     best = dict.fromkeys(names, float("inf"))
@@ -148,7 +141,6 @@ def verification(url: str, store: ReportingStore, directory: Path, rounds: int =
         "rounds": rounds,
         "log": side("log"),
         "in_memory": side("in_memory_rows"),
-        "log_one_process": side("log_one_process"),
         "export": {"ok": True, **side("export")},
         "export_lines_in_memory": side("export_lines_in_memory"),
         "chain_only": {"log": side("chain_only_log"), "in_memory": side("chain_only_in_memory")},

@@ -175,12 +175,10 @@ class AuditedApplication(Application[UUID]):
         """Walk the whole log and report ``ok`` or the first position whose bytes or link do not match."""
         return self.check_log(None).chain
 
-    def check_log(self, trusted: list[TrustedHead] | None, reader_process: bool = False) -> LogCheck:
+    def check_log(self, trusted: list[TrustedHead] | None) -> LogCheck:
         """One pass over the log (``shared.logcheck``): the chain, and with ``trusted`` the Merkle tree against
-        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both. With
-        ``reader_process`` (the command line, never a server's threads) a forked process reads while this one
-        hashes."""
-        checked = check_frames(self.log.iter_frames(reader_process), trusted)
+        those checkpoints too (``aigov log verify``), each row's canonical bytes built once for both."""
+        checked = check_frames(self.log.iter_frames(), trusted)
         result = checked.chain
         if result.ok and self._has_orphan_hashes(result.head_position or 0):
             result = dataclasses.replace(

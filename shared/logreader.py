@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import marshal
-import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Join
 
 from shared.contracts import Contract
-from shared.database import create_engine, is_sqlite, read_only, sqlite_file
+from shared.database import create_engine, is_sqlite, read_only
 from shared.hashchain import ChainedRecord as StoredRecord
 from shared.logcheck import Frame, frame_page
 from shared.meta import EventMeta, EventMetaAsDict
@@ -206,57 +204,6 @@ def stored_pages(engine: Engine, service: str, batch_size: int = 10_000, after: 
             yield rows
 
 
-class LogReadFailed(RuntimeError):
-    """The reader process could not read the log (its error, as it said it)."""
-
-
-_END, _FAILED = b"", b"\x00"  # a marshalled frame never starts with a NUL byte
-
-
-def _send_frames(database_url: str, service: str, batch_size: int, pipe: Any) -> None:
-    """In the reader process: read the log on its own engine (never the parent's pooled connections), frame each
-    page and hand it over; then the end, or what went wrong."""
-    try:
-        for page in stored_pages(create_engine(database_url), service, batch_size):
-            pipe.send_bytes(marshal.dumps(frame_page(page)))
-        pipe.send_bytes(_END)
-    except BaseException as error:  # the parent raises it: a verification must never end silently short
-        pipe.send_bytes(_FAILED + repr(error).encode())
-    finally:
-        pipe.close()
-
-
-def gains_from_a_reader_process(database_url: str) -> bool:
-    """Whether reading in a forked process pays: on a SQLite file, whose engine works inside the reading process
-    (and fork exists here). PostgreSQL's server already works in its own process while a reader thread waits on
-    it; a third process there only contended for the two cores (measured slower, docs/benchmarks.md)."""
-    return sqlite_file(database_url) is not None and "fork" in multiprocessing.get_all_start_methods()
-
-
-def framed_pages(database_url: str, service: str, batch_size: int = 10_000) -> Iterator[Frame]:
-    """The log's pages framed for hashing (``shared.logcheck.frame_page``) by a forked reader process, so that
-    reading and framing (the driver's rows are built holding a GIL) run on one core while this process hashes
-    on another; in log order, the same frames as framing ``stored_pages`` here."""
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    reader = context.Process(
-        target=_send_frames, args=(database_url, service, batch_size, sending), name=f"{service}-log-reader"
-    )
-    reader.start()
-    sending.close()
-    try:
-        while message := receiving.recv_bytes():
-            if message[:1] == _FAILED:
-                raise LogReadFailed(f"reading the {service} log failed: {message[1:].decode()}")
-            yield marshal.loads(message)
-    finally:
-        receiving.close()
-        reader.join(timeout=5)
-        if reader.is_alive():  # the caller stopped early (a chain failure): the reader is no longer needed
-            reader.kill()
-            reader.join()
-
-
 class EnvelopeDecoder:
     """Stored records → envelopes, lifted to the contract's current versions."""
 
@@ -353,11 +300,8 @@ class DatabaseLog:
         (``stored_pages``)."""
         return stored_pages(self.engine, self.name, batch_size)
 
-    def iter_frames(self, reader_process: bool, batch_size: int = 10_000) -> Iterator[Frame]:
-        """The log's pages framed for hashing; with ``reader_process`` (where it pays: a SQLite file) read and
-        framed by a forked process while the caller hashes (``framed_pages``)."""
-        if reader_process and gains_from_a_reader_process(self.database_url):
-            return framed_pages(self.database_url, self.name, batch_size)
+    def iter_frames(self, batch_size: int = 10_000) -> Iterator[Frame]:
+        """The log's pages framed for hashing (``shared.logcheck.frame_page``), each as it is read."""
         return map(frame_page, self.iter_pages(batch_size))
 
     def envelopes(self, after: int, limit: int) -> list[Envelope]:

@@ -139,23 +139,3 @@ def test_unknown_project_is_not_found(database_url: str) -> None:
 
     with pytest.raises(NotFound):
         RegistryApplication(database_url).get_project(uuid.uuid4())
-
-
-def test_a_reader_process_frames_the_log_exactly_as_reading_it_here_and_its_failure_is_raised(
-    database_url: str,
-) -> None:
-    """``aigov log verify`` reads and frames the log in a forked process while it hashes: the frames it receives
-    are the ones framed here, page for page, and a reader that cannot read raises instead of ending short."""
-    from shared.logcheck import frame_page
-    from shared.logreader import LogReadFailed, framed_pages, stored_pages
-
-    app = seeded(database_url, projects=4)
-    here = [frame_page(page) for page in stored_pages(app.log.engine, "registry", batch_size=3)]
-    assert len(here) == 3 and sum(len(frame[0]) for frame in here) == 9  # 1 + 4 × 2 events, pages of 3
-    assert list(framed_pages(database_url, "registry", batch_size=3)) == here
-    _tamper(database_url, "UPDATE registry_events SET state = :state WHERE id = 6", state=b"{}")
-    assert app.check_log([], reader_process=True) == app.check_log([], reader_process=False)
-    assert app.check_log([], reader_process=True).chain.first_bad_position == 6
-    missing = "sqlite:////nonexistent/x.db" if "sqlite" in database_url else "postgresql://postgres@127.0.0.1:1/test"
-    with pytest.raises(LogReadFailed):
-        list(framed_pages(missing, "registry"))

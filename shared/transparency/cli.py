@@ -94,7 +94,7 @@ def log_check(application: Any, settings: Settings, trusted_files: Iterable[Path
         for head in heads_from_notes(notes, signer.verifier, [w.verifier for w in witnesses], "trusted checkpoint")
         if head.source.startswith("trusted")
     ]
-    checked = application.check_log(trusted, reader_process=True)
+    checked = application.check_log(trusted)
     tree = {**checked.tree.as_dict(), "trusted_checkpoints": len(trusted), "witness_problems": problems}
     return checked.chain, tree
 
