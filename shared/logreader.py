@@ -315,7 +315,7 @@ class DatabaseLog:
         query = (
             select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
             .add_columns(links.c.hash)
-            .outerjoin(links, links.c.position == events.c.id)
+            .select_from(linked_after(events, links, min(positions) - 1))
             .where(events.c.id.in_(positions))
             .order_by(events.c.id)
         )
