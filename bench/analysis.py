@@ -160,18 +160,20 @@ server's, on the other core. Even with the server's time fully hidden, one proce
 0.31 / (0.31 + 0.118) ≈ 0.72×; SQLite's engine builds its rows inside the process too. Hashing releases the GIL
 only for buffers of 2 KiB and more, and an event is ~0.8 KiB, so no thread overlaps the two.
 
-Tried and measured, then dropped (this session and before): the reader process above; reading pages by id range,
-two or three in flight on two connections (no gain beyond the noise: the GIL, not the wait, sets the pace);
-checking the log in segments by two forked workers that return leaf hashes (about 1.0× on SQLite on a quiet
-machine, slower than one process on PostgreSQL, and 1.3–1.7× slower at loads of 7–9); a reader thread on SQLite
-(0.47× against 0.57×); the id formatted by SQLite (`lower(hex())`: fetching took 2.7×); PostgreSQL's
-server-side cursor (1.4× the paged `SELECT`), text protocol (1.7×), `COPY … TO STDOUT` (0.9×), the id as raw
-`uuid` bytes or the text columns as bytes (within 10 % of the text cast); `PRAGMA mmap_size` and a larger page
-cache on SQLite; pages of 2,000 or 5,000 rows (slower: each page is a round trip and a pipeline stall). Not done,
-deliberately: building the canonical bytes in SQL and hashing what the database returns (it moves the
+Tried and measured, then dropped (this session and before): the reader process above; the opposite split (this
+process reads, frames, hashes the leaves and grows the tree while a forked worker checks the chain from the frames
+it is sent: 0.49× on PostgreSQL and 0.63× on SQLite, against 0.60× and 0.77× for one process, fifteen rounds
+alternating); reading pages by id range, two or three in flight on two connections (no gain beyond the noise: the
+GIL, not the wait, sets the pace); checking the log in segments by two forked workers that return leaf hashes (about
+1.0× on SQLite on a quiet machine, slower than one process on PostgreSQL, and 1.3–1.7× slower at loads of 7–9); a
+reader thread on SQLite (0.47× against 0.57×); the id formatted by SQLite (`lower(hex())`: fetching took 2.7×);
+PostgreSQL's server-side cursor (1.4× the paged `SELECT`), text protocol (1.7×), `COPY … TO STDOUT` (0.9×), the id
+as raw `uuid` bytes or the text columns as bytes (within 10 % of the text cast); `PRAGMA mmap_size` and a larger
+page cache on SQLite; pages of 2,000 or 5,000 rows (slower: each page is a round trip and a pipeline stall). Not
+done, deliberately: building the canonical bytes in SQL and hashing what the database returns (it moves the
 algorithm into the database while the baseline keeps it, and the verifier would trust the database's formatting;
-also measured not faster: 0.297 s against 0.267 s to fetch), or hashing in the database (the verifier would
-trust the very thing it verifies).
+also measured not faster: 0.297 s against 0.267 s to fetch), or hashing in the database (the verifier would trust
+the very thing it verifies).
 
 Before issue 15's acceptance 5 was worked on, `aigov log verify` read each log twice (chain, then tree) and
 `aigov audit verify` parsed the export twice; each now reads once (`shared/logcheck.py`, `verify_export_all`):
