@@ -134,14 +134,14 @@ verification table is from `--only verification` run again after the change belo
 **Found this session: every page read the links from position 1 (PostgreSQL).** A page is the events after a
 position joined with their stored links. PostgreSQL ran it as a merge join whose scan of the links' index had no
 lower bound, so the page after position 60,000 walked 70,000 links to return 10,000 (28 ms against 10 ms, its
-`EXPLAIN ANALYZE`), and a follower's read at the head of a 70,000-event log cost 14 ms for 11 rows: each page
-cost the whole log before it. The join now bounds both tables (`shared.logreader.linked_after`, used by
-verification's pages, the services' followers, reporting's reads and rebuild, and `GET /v1/log`); the test
+`EXPLAIN ANALYZE`), and a follower's read at the head of a 70,000-event log cost 14–26 ms for 11 rows (0.1 ms
+bounded): each page cost the whole log before it. The join now bounds both tables (`shared.logreader.linked_after`,
+used by verification's pages, the services' followers, reporting's reads and rebuild, and `GET /v1/log`); the test
 `test_a_page_at_the_head_reads_only_its_own_links` reads the bound off the database's own plan. On 70,000 registry
-events: the pass with pages of 10,000 rows 0.50 → 0.41 s (0.65× → 0.73× of in memory, sides alternating), with
-pages of 2,000 0.78 → 0.53 s; fetching the rows alone 0.263 → 0.213 s. SQLite's plan probes the links by rowid and
-was never affected. The rebuild's rate did not move (PostgreSQL at 1,000,000 events: 8,212 → 8,329 events/s; its
-time goes to writing), and the write path's logs are short.
+events: the pass with pages of 10,000 rows 0.50 → 0.41 s (0.65× → 0.73× of in memory, sides alternating), with pages
+of 2,000 0.78 → 0.53 s; fetching the rows alone 0.263 → 0.213 s. SQLite's plan probes the links by rowid and was
+never affected. The rebuild's rate did not move (PostgreSQL at 1,000,000 events: 8,212 → 8,329 events/s; its time
+goes to writing), and the write path's logs are short.
 
 **Removed: SQLite's forked reader process.** It read and framed the pages in a child while the command hashed.
 Its gain never held: in the last two full runs it lost to the one-process pass of the same run (0.73× against
