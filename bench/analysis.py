@@ -184,7 +184,10 @@ holds the one-pass verdicts equal to the separate passes' on intact logs and on 
 
 What remains: a compiled reader (a C extension building the canonical bytes and both hashes straight from the
 driver's buffers, outside the GIL) would remove the per-row Python objects; on a machine with idle cores, the
-segmented check (about 80 lines, in this branch's history) should approach 2× one process.
+segmented check (about 80 lines, in this branch's history) should approach 2× one process. A simplification the
+reader's removal leaves open (not yet measured, so not made in this run): a frame (`shared.logcheck.Frame`) still
+joins a page's canonical bytes end to end and slices each event back out, a layout for the reader's hand-over; a
+list of each event's bytes would do, one copy fewer per event on both sides.
 
 ### Write path and propagation
 

@@ -41,7 +41,8 @@ def uuid_text(value: bytes) -> str:
 
 
 #: One page framed for hashing: the positions, every event's canonical bytes end to end, where each one ends in
-#: them, and the stored links. Plain lists and bytes, so a reader process can hand it over with ``marshal``.
+#: them, and the stored links. The bytes end to end suited a reader process's hand-over, since removed; a list
+#: of each event's bytes would now do, one copy fewer per event (docs/benchmarks.md, "Verification").
 Frame = tuple[list[int], bytes, list[int], list[str | None]]
 
 
