@@ -3,6 +3,7 @@ envelopes, and a follower reading an upstream over HTTP (another organisation's 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from services.risk.application import RiskApplication
 from services.risk.contract import RISK
 from services.risk.service import build_registry_follower
 from shared.database import create_engine
-from shared.logreader import DatabaseLog, HttpLog, linked_after, read_all, upstream_log
+from shared.logreader import DatabaseLog, HttpLog, linked_after, read_all, stored_pages, upstream_log
 from shared.schema import EVENT_HASH_TABLES, library_metadata
 from shared.settings import Settings
 from tests.conftest import fresh_url
@@ -126,3 +127,38 @@ def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield node
     for child in node.get("Plans", []):
         yield from _plan_nodes(child)
+
+
+def test_pages_hold_every_event_once_in_log_order_each_within_the_batch_size(database_url: str) -> None:
+    """Whatever the page sizes (on PostgreSQL they grow from a small first page), the pages after a position
+    are every later event once, in order."""
+    engine = create_engine(database_url)
+    _synthetic_log(engine, 5000)
+    pages = list(stored_pages(engine, "registry", batch_size=1500, after=250))
+    positions = [row[0] for page in pages for row in page]
+    assert positions == list(range(251, 5001))
+    assert all(0 < len(page) <= 1500 for page in pages) and len(pages) >= 4
+    assert all(row[-1] == "0" * 64 for page in pages for row in page)
+    engine.dispose()
+
+
+def test_a_caller_that_stops_early_leaves_no_reader_behind(database_url: str) -> None:
+    """A verification that stops at its first bad page ends its reader thread too (on PostgreSQL the reader
+    is blocked on its full read-ahead queue when the caller leaves)."""
+    engine = create_engine(database_url)
+    _synthetic_log(engine, 5000)
+    pages = stored_pages(engine, "registry", batch_size=500)
+    assert len(next(pages)) == 500
+    pages.close()
+    assert not [thread for thread in threading.enumerate() if thread.name == "registry-log-reader"]
+    engine.dispose()
+
+
+def test_a_failed_read_is_raised_to_the_caller(empty_database_url: str) -> None:
+    """A read that fails (here: no tables at all) fails the caller with the database's own error, raised in
+    the caller's thread, not a silent end of the log."""
+    engine = create_engine(empty_database_url)
+    with pytest.raises(Exception, match="registry_events") as raised:
+        list(stored_pages(engine, "registry"))
+    assert type(raised.value).__module__.split(".")[0] in {"psycopg", "sqlite3"}
+    engine.dispose()
