@@ -40,35 +40,28 @@ def uuid_text(value: bytes) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
-#: One page framed for hashing: the positions, every event's canonical bytes end to end, where each one ends in
-#: them, and the stored links. The bytes end to end suited a reader process's hand-over, since removed; a list
-#: of each event's bytes would now do, one copy fewer per event (docs/benchmarks.md, "Verification").
-Frame = tuple[list[int], bytes, list[int], list[str | None]]
+#: One page framed for hashing: the positions, each event's canonical bytes and the stored links.
+Frame = tuple[list[int], list[bytes], list[str | None]]
 
 
 def frame_page(page: Sequence[Row]) -> Frame:
     """A page of driver rows → its frame: each row's canonical bytes (``shared.hashchain.canonical_bytes``'; a
     test holds them equal), built once for both the chain link and the Merkle leaf."""
     positions: list[int] = []
-    ends: list[int] = []
     links: list[str | None] = []
     events: list[bytes] = []
-    end = 0
     for position, originator_id, version, topic, state, stored in page:
         kind = originator_id.__class__
         if kind is bytes:  # SQLite's 16 bytes (any other length was altered: its hex can never match)
             identity = uuid_text(originator_id) if len(originator_id) == 16 else originator_id.hex()
-            event = f"{position}\n{identity}\n{version}\n{topic}\n".encode() + state
+            events.append(f"{position}\n{identity}\n{version}\n{topic}\n".encode() + state)
         elif kind is str:
-            event = f"{position}\n{originator_id}\n{version}\n{topic}\n".encode() + state
+            events.append(f"{position}\n{originator_id}\n{version}\n{topic}\n".encode() + state)
         else:  # anything else (a UUID, an id stored in another form): the reference function's normalisation
-            event = canonical_bytes(position, originator_id, version, topic, state)
-        end += len(event)
-        events.append(event)
+            events.append(canonical_bytes(position, originator_id, version, topic, state))
         positions.append(position)
-        ends.append(end)
         links.append(stored)
-    return positions, b"".join(events), ends, links
+    return positions, events, links
 
 
 def walk(frames: Iterable[Frame], add_leaf: LeafSink | None, previous_hash: str) -> VerificationResult:
@@ -78,11 +71,8 @@ def walk(frames: Iterable[Frame], add_leaf: LeafSink | None, previous_hash: str)
     previous = previous_hash.encode("ascii")
     checked, head = 0, None
     failure: VerificationResult | None = None
-    for positions, events, ends, links in frames:
-        start = 0
-        for position, end, stored in zip(positions, ends, links, strict=True):
-            event = events[start:end]
-            start = end
+    for positions, events, links in frames:
+        for position, event, stored in zip(positions, events, links, strict=True):
             if failure is None:
                 link = sha256(previous + event).hexdigest()
                 if link == stored:
