@@ -79,7 +79,8 @@ each cost against the log's size, are what to read; where two sides are compared
   statement per batch (driver `executemany`, `COPY` on PostgreSQL); one log line per batch; a progress bar in
   `aigov reporting rebuild`.
 - **Verification**: one compiled `SELECT … LEFT JOIN` run on the driver, ids as text (PostgreSQL) or bytes
-  (SQLite), PostgreSQL's binary protocol, the next page read while this one is hashed; the export verifier parses
+  (SQLite), PostgreSQL's binary protocol, up to two pages read ahead by a thread, each in one libpq call without the
+  GIL, while this one is hashed; the export verifier parses
   with orjson. Issue 15 added the Merkle tree; since, each command reads its data once (`shared/logcheck.py`,
   `verify_export_all`): see "Verification" below.
 - **Write path**: on SQLite every read transaction (`read_session()`, reporting's reads, the follower's loads)
@@ -124,43 +125,55 @@ database works; the next batch's documents come from the previous batch's memory
 `reporting_project_events`, which now duplicates the keys of `reporting_project_versions`; (3) a rebuild-only
 path that writes the live documents once at the end instead of per batch.
 
-### Verification: the log pass at about 0.7× the same pass in memory, bounded by building the driver's rows
+### Verification: the log pass at about 0.7× the same pass in memory, bounded by this machine's second core
 
-In the full run above (load about 1.3) the log pass ran at 0.70× of the same pass over rows in memory on
-PostgreSQL and 0.63× on SQLite, the export at 0.92× and 0.93× of its own lines in memory (met on both). The
-verification table is from `--only verification` run again after the change below (load about 1): 0.68× and
-0.71×.
+The verification table is from `--only verification` run after this session's changes (load about 1): the log
+pass at 0.71× of the same pass over rows in memory on PostgreSQL and 0.67× on SQLite (0.71× and 0.79× in a
+run earlier this session, before the frame change below: the noise is as large as the gap), the export at 0.91×
+and 0.86× of its own lines in memory (met on both).
 
-**Found this session: every page read the links from position 1 (PostgreSQL).** A page is the events after a
-position joined with their stored links. PostgreSQL ran it as a merge join whose scan of the links' index had no
-lower bound, so the page after position 60,000 walked 70,000 links to return 10,000 (28 ms against 10 ms, its
-`EXPLAIN ANALYZE`), and a follower's read at the head of a 70,000-event log cost 14–26 ms for 11 rows (0.1 ms
-bounded): each page cost the whole log before it. The join now bounds both tables (`shared.logreader.linked_after`,
-used by verification's pages, the services' followers, reporting's reads and rebuild, and `GET /v1/log`); the test
-`test_a_page_at_the_head_reads_only_its_own_links` reads the bound off the database's own plan. On 70,000 registry
-events: the pass with pages of 10,000 rows 0.50 → 0.41 s (0.65× → 0.73× of in memory, sides alternating), with pages
-of 2,000 0.78 → 0.53 s; fetching the rows alone 0.263 → 0.213 s. SQLite's plan probes the links by rowid and was
-never affected. The rebuild's rate did not move (PostgreSQL at 1,000,000 events: 8,212 → 8,329 events/s; its time
-goes to writing), and the write path's logs are short.
+**Found this session: PostgreSQL's reader waited for the GIL at every buffer.** The next page was read in a
+thread with a psycopg cursor while this one was hashed. The cursor's fetch returns to Python after every buffer
+libpq receives, and each return waits for the GIL, which the hashing thread gives up only at the 5 ms switch
+interval: timed in the hashing thread, every page of 10,000 rows waited ~20 ms for its reader although reading
+one alone takes ~30 ms against ~60 ms of hashing. Each page is now one libpq call (`PQexecParams`, psycopg's
+`PGconn.exec_params`) that sends, waits, receives and parses the whole page without the GIL; only building the
+rows (psycopg's compiled `Transformer`, ~6 ms per 10,000) holds it. A reader thread of its own keeps one
+connection (each page its own statement, no transaction held open) and reads up to two pages ahead; the first
+page is 1,000 rows, so hashing starts after ~8 ms instead of ~40 ms (`shared.logreader._postgres_pages`,
+`growing_pages`). Waits per page: ~20 ms → ~3 ms. Twenty rounds alternating on 100,000 events, the log pass took
+0.93× the time of the cursor's (paired median; 0.863 s against 0.937 s), while the pass in memory ran at 0.555 s:
+0.64× against 0.59× in that run.
 
-**Removed: SQLite's forked reader process.** It read and framed the pages in a child while the command hashed.
-Its gain never held: in the last two full runs it lost to the one-process pass of the same run (0.73× against
-0.77×, then 0.63× against 0.75×); on a quiet machine, fifteen rounds alternating, its best was 0.66–0.70×
-against 0.75× (medians 0.81–0.87× against 0.84×), and on PostgreSQL 0.63–0.72× against 0.74×. Freezing the
-parent's objects before the fork (so the child's collections copy no inherited pages) did not change that. The
-command now reads, frames and hashes in one process on both databases, with PostgreSQL's next page read in a
-thread while this one is hashed.
+**Also this session:** a frame (`shared.logcheck.Frame`) now holds each event's canonical bytes as a list
+instead of joining a page's bytes end to end and slicing each one back out (a layout the removed reader
+process's hand-over needed): the pass over rows in memory takes 0.96× the time it did (fifteen rounds
+alternating, paired median). Both sides of the comparison gain it, so it moves no ratio up.
 
-**Why about 0.7× is the ceiling of this design here.** The in-memory side is the same function over the same
-driver rows, so the gap is what producing the rows costs this process. Measured on 70,000 registry events
-(PostgreSQL, pages of 10,000): the pass over rows in memory 0.31 s; fetching the rows 0.213 s of wall time,
-0.118 s of it this process's CPU (libpq's parsing and psycopg building an `int`, the id's `str`, the version,
-the topic's `str`, the ~700-byte state and the link's `str` per row, all holding the GIL); the rest is the
-server's, on the other core. Even with the server's time fully hidden, one process tops out at
-0.31 / (0.31 + 0.118) ≈ 0.72×; SQLite's engine builds its rows inside the process too. Hashing releases the GIL
-only for buffers of 2 KiB and more, and an event is ~0.8 KiB, so no thread overlaps the two.
+**Found the session before: every page read the links from position 1 (PostgreSQL).** A page is the events
+after a position joined with their stored links. PostgreSQL ran it as a merge join whose scan of the links' index
+had no lower bound, so the page after position 60,000 walked 70,000 links to return 10,000 (28 ms against 10 ms,
+its `EXPLAIN ANALYZE`), and a follower's read at the head of a 70,000-event log cost 14–26 ms for 11 rows (0.1 ms
+bounded). The join now bounds both tables (`shared.logreader.linked_after`, used by verification's pages, the
+services' followers, reporting's reads and rebuild, and `GET /v1/log`); the test
+`test_a_page_at_the_head_reads_only_its_own_links` reads the bound off the database's own plan.
 
-Tried and measured, then dropped (this session and before): the reader process above; the opposite split (this
+**Why about 0.7× is the ceiling here.** The in-memory side is the same function over the same driver rows, so
+the gap is what producing the rows costs. On 70,000 registry events (PostgreSQL, pages of 10,000): the pass over
+rows in memory ~0.31 s; reading them ~0.17 s of this process's CPU (libpq's parsing ~0.10 s, now without the
+GIL; building the rows ~0.06 s with it) and ~0.12 s of the server's. Overlapping them with the hashing needs a
+second core, and this machine's second core is not free: a hashing loop on one core takes ×1.14–×1.51 as long
+while the other is busy (the line under the verification table, `bench.verification.core_contention`; ×1.51 in
+a separate run of a similar loop, six alternations). Timed in the hashing thread over 100,000 events, it spends
+~0.1 s more CPU on the same work when it reads from PostgreSQL than over rows in memory; with the ~0.06 s of row
+building and the first page's wait, that is the gap. SQLite's engine builds its rows inside the process,
+holding the GIL, and releases the GIL at every row it steps to, so a reader thread waits for the hashing at each
+row (measured slower); its pages are read in turn, ~2.6 µs a row against ~6 µs to check it. Hashing releases the
+GIL only for buffers of 2 KiB and more, and an event is ~0.5 KiB.
+
+Tried and measured, then dropped (this session and before): a forked reader process that read and framed the
+pages while this process hashed (removed: it lost to one process in two full runs, 0.73× against 0.77× and 0.63×
+against 0.75×); the opposite split (this
 process reads, frames, hashes the leaves and grows the tree while a forked worker checks the chain from the frames
 it is sent: 0.49× on PostgreSQL and 0.63× on SQLite, against 0.60× and 0.77× for one process, fifteen rounds
 alternating); reading pages by id range, two or three in flight on two connections (no gain beyond the noise: the
@@ -183,11 +196,9 @@ keep those passes for comparison (2–2.5× slower). What is verified is unchang
 holds the one-pass verdicts equal to the separate passes' on intact logs and on each kind of tampering.
 
 What remains: a compiled reader (a C extension building the canonical bytes and both hashes straight from the
-driver's buffers, outside the GIL) would remove the per-row Python objects; on a machine with idle cores, the
-segmented check (about 80 lines, in this branch's history) should approach 2× one process. A simplification the
-reader's removal leaves open (not yet measured, so not made in this run): a frame (`shared.logcheck.Frame`) still
-joins a page's canonical bytes end to end and slices each event back out, a layout for the reader's hand-over; a
-list of each event's bytes would do, one copy fewer per event on both sides.
+driver's buffers, outside the GIL) would remove the per-row Python objects; on a machine whose second core is
+free, the segmented check (about 80 lines, in this branch's history) should approach 2× one process, and the
+reader thread above should hide the reading almost entirely.
 
 ### Write path and propagation
 

@@ -476,7 +476,24 @@ def verification_table(results: dict[str, dict[str, Any]]) -> list[str]:
             )
         )
         lines.append(_row(backend, f"{result['events']:,}", result["rounds"], *rates))
-    return lines
+    return lines + core_contention_lines(results)
+
+
+def core_contention_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The machine's parallel headroom, measured beside the verification (``bench.verification.core_contention``)."""
+    slowdowns = [
+        f"×{slowdown} ({backend} run)"
+        for backend, by_name in results.items()
+        if (slowdown := _get(by_name.get("verification") or {}, "second_core_busy_slowdown")) is not None
+    ]
+    if not slowdowns:
+        return []
+    return [
+        "",
+        "One core's hashing takes " + ", ".join(slowdowns) + " as long while the other core is busy "
+        "(`bench.verification.core_contention`; 1.0 would be a free second core): what a reader thread, a reader "
+        "process or the database server does beside the hashing is not free on this machine.",
+    ]
 
 
 def history_table(results: dict[str, dict[str, Any]]) -> list[str]:

@@ -17,6 +17,9 @@ on it, in the same run and alternating so that both sides see the same machine:
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,6 +121,37 @@ class Sides:
             verify_export_tree(lines, self.key, [], [])
 
 
+def _hash_events(count: int = 200_000) -> float:
+    """Seconds to link-hash ``count`` event-sized inputs, as the verification does for each row."""
+    sha256, state = hashlib.sha256, b"x" * 450
+    started = time.perf_counter()
+    for number in range(count):
+        sha256(state + b"%d" % number).hexdigest()
+    return time.perf_counter() - started
+
+
+def _spin(stop: Any) -> None:
+    while not stop.is_set():
+        _hash_events(1_000)
+
+
+def core_contention(rounds: int = 5) -> float:
+    """How much longer one core's hashing takes while the machine's other core is busy (median of ``rounds``
+    alternations). Reading in a thread or a process, and the database server, overlap with the hashing only as
+    far as this allows: 1.0 means a free second core, 2.0 none (two vCPUs on one physical core)."""
+    ratios = []
+    for _ in range(rounds):
+        alone = _hash_events()
+        stop = multiprocessing.Event()
+        other = multiprocessing.Process(target=_spin, args=(stop,))
+        other.start()
+        time.sleep(0.2)
+        ratios.append(_hash_events() / alone)
+        stop.set()
+        other.join()
+    return round(statistics.median(ratios), 2)
+
+
 def verification(url: str, store: ReportingStore, directory: Path, rounds: int = VERIFY_ROUNDS) -> dict[str, Any]:
     """``aigov log verify``'s pass (chain and tree against trusted heads) of both logs, read from the database,
     against the same function over the same rows already in memory; then ``aigov audit verify``'s pass over an
@@ -165,6 +199,7 @@ def run(backend: str, events: int = 100_000, rounds: int = VERIFY_ROUNDS) -> dic
         "making_log": made,
         **measured,
         "profile_verification": profile,
+        "second_core_busy_slowdown": core_contention(),
     }
     write_result(f"verification-{backend}", result)
     return result
