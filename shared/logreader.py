@@ -250,7 +250,8 @@ def _postgres_pages(
         stopped.set()
         while reader.is_alive():  # a caller that stops early: free the reader blocked on a full queue
             with contextlib.suppress(queue.Empty):
-                pages.get(timeout=0.01)
+                pages.get_nowait()
+            reader.join(timeout=0.01)
 
 
 def _next_page(pages: queue.Queue[list[Any] | BaseException]) -> list[Any]:
